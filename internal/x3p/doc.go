@@ -1,0 +1,45 @@
+// Package x3p reads and writes ISO 5436-2 X3P files (the surface-texture
+// exchange format used for firearm toolmark scans).
+//
+// # Units
+//
+// X3P stores metres. This package converts at the file edge: File.Surface,
+// File.Points and every length outside Header are in micrometres (µm).
+// Header keeps the file's own values (metres, raw data types) so that the
+// metadata can be shown and written back unchanged.
+//
+// Heights: float Z types (D, F) are metres as stored, multiplied by 1e6.
+// Integer Z types (I = int16, L = int32) are first scaled by the CZ increment
+// and shifted by the CZ offset (Offset + Increment × value, in metres).
+//
+// # Orientation
+//
+// Row 0 of Surface is the first row stored in the file and column 0 the first
+// value of each row: X3P stores x fastest, so Surface.Z has exactly the file's
+// point order. Nothing is flipped. (By the x3ptools convention the first
+// stored row is the top of the image; CSAFE files say <Origin>NW</Origin>.)
+// Surface.X0 and Surface.Y0 are the CX and CY offsets in µm.
+//
+// # Missing points
+//
+// NaN marks a missing point. A point is missing when its float value is NaN,
+// when valid.bin clears its bit (valid.bin: one bit per point in data order,
+// least significant bit first within each byte, as in the openGPS reference
+// implementation), or when its inline DataList Datum is empty.
+//
+// # Feature types
+//
+// SUR and PRF files fill Surface (a profile is a 1-row or 1-column map).
+// PCL point clouds leave Surface nil and fill Points. A matrix whose X or Y
+// axis is absolute (coordinates stored per point) fills both: Surface on the
+// matrix grid (index × increment) and Points with the exact coordinates.
+// When SizeZ > 1 only layer 1 is kept, with a warning.
+//
+// # Errors and warnings
+//
+// Invalid input gives a *FormatError naming the zip member or XML element at
+// fault; a valid file using something not implemented, or exceeding Options
+// limits, gives an *UnsupportedError. Defects that leave the heights usable
+// (checksum mismatches, ignored layers) are returned as File.Warnings, to be
+// kept in the chain of custody. Read never panics on bad input.
+package x3p

@@ -130,6 +130,8 @@ var known = map[string][]string{
 	"Record4":                  {"ChecksumFile"},
 }
 
+var axisElems = []string{"AxisType", "DataType", "Increment", "Offset"}
+
 func isKnown(parent, local string) bool {
 	for _, k := range known[parent] {
 		if k == local {
@@ -146,7 +148,13 @@ func collectExtensions(h *Header, n *node, parent, rootSpace string) {
 		local := c.name.Local
 		if !isKnown(parent, local) {
 			var b strings.Builder
-			writeNode(&b, c, rootSpace)
+			// Elements in the root's namespace (a default xmlns on the
+			// root) are written unqualified like the standard elements.
+			parentSpace := ""
+			if c.name.Space == rootSpace {
+				parentSpace = rootSpace
+			}
+			writeNode(&b, c, parentSpace)
 			h.Extensions = append(h.Extensions, Extension{Parent: parent, XML: b.String()})
 			continue
 		}

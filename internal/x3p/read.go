@@ -325,8 +325,12 @@ func (d *decoder) put(raw []float64, valid bool) {
 		return
 	}
 	z := math.NaN()
-	if valid {
-		z = d.axes[len(d.axes)-1].toMicrons(raw[len(raw)-1])
+	if rz := raw[len(raw)-1]; valid {
+		z = d.axes[len(d.axes)-1].toMicrons(rz)
+	} else if math.IsNaN(rz) {
+		// Keep the stored NaN's payload (R writes NA as a NaN with payload
+		// 1954) so that a round trip is bit-identical.
+		z = rz
 	}
 	if d.f.Surface != nil {
 		d.f.Surface.Z[i] = z

@@ -8,9 +8,11 @@
 // Header keeps the file's own values (metres, raw data types) so that the
 // metadata can be shown and written back unchanged.
 //
-// Heights: float Z types (D, F) are metres as stored, multiplied by 1e6.
-// Integer Z types (I = int16, L = int32) are first scaled by the CZ increment
-// and shifted by the CZ offset (Offset + Increment × value, in metres).
+// Heights and absolute coordinates follow the ISO 5436-2 formula
+// real = Offset + Increment × stored value (metres), then × 1e6. For integer
+// Z types (I = int16, L = int32) this is how heights are encoded; for float
+// types (F, D) writers normally give increment 1 and offset 0, and a file
+// that does not gets a "z-scaled" warning because x3ptools ignores both.
 //
 // # Orientation
 //

@@ -68,7 +68,7 @@ const (
 	WarnDataMD5Missing   = "md5-data-missing"   // Record3 carries no data checksum
 	WarnLayers           = "layers"             // SizeZ > 1: only layer 1 was read
 	WarnAbsoluteAxis     = "absolute-lateral-axis"
-	WarnMaskSize         = "mask-size"   // mask.png dimensions differ from the matrix
-	WarnRotation         = "rotation"    // a non-identity Rotation was ignored
-	WarnZAxisIncremental = "z-axis-type" // CZ is not absolute
+	WarnMaskSize         = "mask-size" // mask.png dimensions differ from the matrix
+	WarnRotation         = "rotation"  // a non-identity Rotation was ignored
+	WarnZScaled          = "z-scaled"  // float Z with an offset or increment ≠ 1 (applied)
 )

@@ -223,6 +223,9 @@ func checkHeader(f *File, opt Options) error {
 			}
 		}
 	}
+	if (h.Z.DataType == TypeFloat32 || h.Z.DataType == TypeFloat64) && (h.Z.Increment != 1 || h.Z.Offset != 0) {
+		f.warn(WarnZScaled, "float Z data scaled as Offset + Increment × value with CZ offset %g m and increment %g (x3ptools ignores both for float data)", h.Z.Offset, h.Z.Increment)
+	}
 	if h.SizeZ > 1 {
 		f.warn(WarnLayers, "SizeZ is %d: only layer 1 of %d was read", h.SizeZ, h.SizeZ)
 	}
@@ -264,15 +267,15 @@ func (h *Header) hasAbsoluteLateral() bool {
 	return h.X.AxisType == AxisAbsolute || h.Y.AxisType == AxisAbsolute
 }
 
-// toMicrons converts a raw value of axis a to µm: integer types are scaled
-// by the axis increment and shifted by its offset (ISO 5436-2); float types
-// are stored in metres as they are.
+// toMicrons converts a raw value of axis a to µm with the ISO 5436-2
+// formula, real = Offset + Increment × value (metres), for every data type.
+// The common case (increment 1, offset 0) multiplies only, so that -0 and
+// NaN payloads survive.
 func (a Axis) toMicrons(raw float64) float64 {
-	switch a.DataType {
-	case TypeInt16, TypeInt32:
-		return (a.Offset + a.Increment*raw) * 1e6
+	if a.Increment == 1 && a.Offset == 0 {
+		return raw * 1e6
 	}
-	return raw * 1e6
+	return (a.Offset + a.Increment*raw) * 1e6
 }
 
 // decoder turns per-point records into the File.

@@ -2,32 +2,41 @@ package fft
 
 import (
 	"fmt"
+)
 
-	"gonum.org/v1/gonum/dsp/fourier"
+// Block sizes of the 2D passes: rowBlock rows are transformed together (as
+// interleaved vectors), and the column pass works on colBlock neighbouring
+// columns at a time so that its working set stays in the L2 cache.
+const (
+	rowBlock = 8
+	colBlock = 16
 )
 
 // Plan2D computes forward and inverse 2D FFTs of real rows×cols arrays.
+// It is not safe for concurrent use.
 type Plan2D struct {
 	rows, cols, half int
-	rowFFT           *fourier.FFT
-	colFFT           *fourier.CmplxFFT
-	col              []complex128 // one column of the half spectrum
-	rowBuf           []float64
+	row              *rplan // real transform along each row
+	col              *cplan // complex transform along each column
+	a, b             []complex128
 }
 
 // NewPlan2D returns a plan for rows×cols real arrays. Any positive size works;
-// sizes whose prime factors are 2, 3 and 5 are fastest (see GoodSize).
+// sizes whose prime factors are 2, 3 and 5 are fastest (see GoodSize), and an
+// even cols is faster than an odd one.
 func NewPlan2D(rows, cols int) *Plan2D {
 	if rows <= 0 || cols <= 0 {
 		panic(fmt.Sprintf("fft: bad size %d×%d", rows, cols))
 	}
-	return &Plan2D{
+	p := &Plan2D{
 		rows: rows, cols: cols, half: cols/2 + 1,
-		rowFFT: fourier.NewFFT(cols),
-		colFFT: fourier.NewCmplxFFT(rows),
-		col:    make([]complex128, rows),
-		rowBuf: make([]float64, cols),
+		row: newRplan(cols),
+		col: newCplan(rows),
 	}
+	n := max(rowBlock*p.row.clen(), colBlock*rows)
+	p.a = make([]complex128, n)
+	p.b = make([]complex128, n)
+	return p
 }
 
 // Size returns the plan's rows and cols.
@@ -37,24 +46,24 @@ func (p *Plan2D) Size() (rows, cols int) { return p.rows, p.cols }
 func (p *Plan2D) SpectrumLen() int { return p.rows * p.half }
 
 // Forward writes the half spectrum of src (len rows×cols) into dst and returns
-// it. A nil dst is allocated; a dst of the wrong length panics.
+// it. A nil dst is allocated; a dst of the wrong length panics. Rows of src
+// that are entirely zero cost nothing (zero-padded inputs are cheap).
 func (p *Plan2D) Forward(dst []complex128, src []float64) []complex128 {
 	if len(src) != p.rows*p.cols {
 		panic(fmt.Sprintf("fft: Forward src len %d, want %d", len(src), p.rows*p.cols))
 	}
 	dst = p.spectrumBuf(dst)
-	for r := 0; r < p.rows; r++ {
-		p.rowFFT.Coefficients(dst[r*p.half:(r+1)*p.half], src[r*p.cols:(r+1)*p.cols])
-	}
-	for k := 0; k < p.half; k++ {
-		for r := 0; r < p.rows; r++ {
-			p.col[r] = dst[r*p.half+k]
+	for r0 := 0; r0 < p.rows; r0 += rowBlock {
+		nb := min(rowBlock, p.rows-r0)
+		block := src[r0*p.cols : (r0+nb)*p.cols]
+		out := dst[r0*p.half : (r0+nb)*p.half]
+		if allZero(block) {
+			clear(out)
+			continue
 		}
-		p.colFFT.Coefficients(p.col, p.col)
-		for r := 0; r < p.rows; r++ {
-			dst[r*p.half+k] = p.col[r]
-		}
+		p.row.forwardRows(out, block, nb, p.a, p.b)
 	}
+	p.columns(dst, false)
 	return dst
 }
 
@@ -70,24 +79,55 @@ func (p *Plan2D) Inverse(dst []float64, spec []complex128) []float64 {
 	} else if len(dst) != p.rows*p.cols {
 		panic(fmt.Sprintf("fft: Inverse dst len %d, want %d", len(dst), p.rows*p.cols))
 	}
-	for k := 0; k < p.half; k++ {
-		for r := 0; r < p.rows; r++ {
-			p.col[r] = spec[r*p.half+k]
-		}
-		p.colFFT.Sequence(p.col, p.col)
-		for r := 0; r < p.rows; r++ {
-			spec[r*p.half+k] = p.col[r]
-		}
-	}
-	scale := 1 / float64(p.rows*p.cols)
-	for r := 0; r < p.rows; r++ {
-		out := dst[r*p.cols : (r+1)*p.cols]
-		p.rowFFT.Sequence(out, spec[r*p.half:(r+1)*p.half])
-		for i := range out {
-			out[i] *= scale
-		}
+	p.columns(spec, true)
+	scale := 1 / float64(p.rows)
+	for r0 := 0; r0 < p.rows; r0 += rowBlock {
+		nb := min(rowBlock, p.rows-r0)
+		p.row.inverseRows(dst[r0*p.cols:(r0+nb)*p.cols], spec[r0*p.half:(r0+nb)*p.half], nb, scale, p.a, p.b)
 	}
 	return dst
+}
+
+// columns transforms every column of the rows×half array s in place,
+// colBlock columns at a time (inverse: unnormalised, by swapping re/im).
+func (p *Plan2D) columns(s []complex128, inverse bool) {
+	h := p.half
+	for c0 := 0; c0 < h; c0 += colBlock {
+		v := min(colBlock, h-c0)
+		a := p.a[:p.rows*v]
+		for r := range p.rows {
+			src := s[r*h+c0 : r*h+c0+v]
+			dst := a[r*v : r*v+v]
+			if inverse {
+				for i, z := range src {
+					dst[i] = swapReIm(z)
+				}
+			} else {
+				copy(dst, src)
+			}
+		}
+		res := p.col.transform(a, p.b[:p.rows*v], v)
+		for r := range p.rows {
+			dst := s[r*h+c0 : r*h+c0+v]
+			src := res[r*v : r*v+v]
+			if inverse {
+				for i, z := range src {
+					dst[i] = swapReIm(z)
+				}
+			} else {
+				copy(dst, src)
+			}
+		}
+	}
+}
+
+func allZero(x []float64) bool {
+	for _, v := range x {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *Plan2D) spectrumBuf(dst []complex128) []complex128 {

@@ -1,18 +1,15 @@
 package fft
 
-import (
-	"fmt"
-
-	"gonum.org/v1/gonum/dsp/fourier"
-)
+import "fmt"
 
 // Plan1D computes forward and inverse FFTs of real arrays of one length,
 // with the same conventions as Plan2D: Forward is unnormalised and returns
-// n/2+1 coefficients; Inverse divides by n and overwrites its input. It is
-// not safe for concurrent use.
+// n/2+1 coefficients; Inverse divides by n. It is not safe for concurrent
+// use.
 type Plan1D struct {
-	n   int
-	fft *fourier.FFT
+	n    int
+	r    *rplan
+	a, b []complex128
 }
 
 // NewPlan1D returns a plan for real arrays of length n > 0.
@@ -20,7 +17,8 @@ func NewPlan1D(n int) *Plan1D {
 	if n <= 0 {
 		panic(fmt.Sprintf("fft: bad length %d", n))
 	}
-	return &Plan1D{n: n, fft: fourier.NewFFT(n)}
+	r := newRplan(n)
+	return &Plan1D{n: n, r: r, a: make([]complex128, r.clen()), b: make([]complex128, r.clen())}
 }
 
 // Len returns the plan's length.
@@ -37,11 +35,13 @@ func (p *Plan1D) Forward(dst []complex128, src []float64) []complex128 {
 	} else if len(dst) != p.n/2+1 {
 		panic(fmt.Sprintf("fft: Forward dst len %d, want %d", len(dst), p.n/2+1))
 	}
-	return p.fft.Coefficients(dst, src)
+	p.r.forwardRows(dst, src, 1, p.a, p.b)
+	return dst
 }
 
 // Inverse writes the real array with half spectrum spec into dst (nil
-// allocates), normalised so that Inverse(Forward(x)) == x.
+// allocates), normalised so that Inverse(Forward(x)) == x. spec is not
+// modified (unlike Plan2D.Inverse).
 func (p *Plan1D) Inverse(dst []float64, spec []complex128) []float64 {
 	if len(spec) != p.n/2+1 {
 		panic(fmt.Sprintf("fft: Inverse spectrum len %d, want %d", len(spec), p.n/2+1))
@@ -51,10 +51,6 @@ func (p *Plan1D) Inverse(dst []float64, spec []complex128) []float64 {
 	} else if len(dst) != p.n {
 		panic(fmt.Sprintf("fft: Inverse dst len %d, want %d", len(dst), p.n))
 	}
-	p.fft.Sequence(dst, spec)
-	s := 1 / float64(p.n)
-	for i := range dst {
-		dst[i] *= s
-	}
+	p.r.inverseRows(dst, spec, 1, 1, p.a, p.b)
 	return dst
 }

@@ -1,0 +1,141 @@
+package fft
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+type plan2D interface {
+	Forward(dst []complex128, src []float64) []complex128
+	Inverse(dst []float64, spec []complex128) []float64
+}
+
+var benchSizes = []int{256, 270, 288, 512, 576, 1024}
+
+func benchPlans(n int) map[string]plan2D {
+	return map[string]plan2D{"own": NewPlan2D(n, n), "gonum": newGonumPlan2D(n, n)}
+}
+
+func randReal(n int) []float64 {
+	rng := rand.New(rand.NewPCG(1, uint64(n)))
+	x := make([]float64, n)
+	for i := range x {
+		x[i] = rng.NormFloat64()
+	}
+	return x
+}
+
+// BenchmarkForward2D: one real-input forward transform of n×n.
+func BenchmarkForward2D(b *testing.B) {
+	for _, n := range benchSizes {
+		for _, impl := range []string{"own", "gonum"} {
+			b.Run(fmt.Sprintf("%d/%s", n, impl), func(b *testing.B) {
+				p := benchPlans(n)[impl]
+				x := randReal(n * n)
+				spec := make([]complex128, n*(n/2+1))
+				for b.Loop() {
+					p.Forward(spec, x)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkInverse2D: one inverse transform of n×n.
+func BenchmarkInverse2D(b *testing.B) {
+	for _, n := range benchSizes {
+		for _, impl := range []string{"own", "gonum"} {
+			b.Run(fmt.Sprintf("%d/%s", n, impl), func(b *testing.B) {
+				p := benchPlans(n)[impl]
+				x := randReal(n * n)
+				spec := p.Forward(make([]complex128, n*(n/2+1)), x)
+				work := make([]complex128, len(spec))
+				for b.Loop() {
+					copy(work, spec)
+					p.Inverse(x, work)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkCorrelation2D: circular cross-correlation of two n×n arrays (two
+// forward transforms, conjugate multiply, one inverse).
+func BenchmarkCorrelation2D(b *testing.B) {
+	for _, n := range benchSizes {
+		for _, impl := range []string{"own", "gonum"} {
+			b.Run(fmt.Sprintf("%d/%s", n, impl), func(b *testing.B) {
+				p := benchPlans(n)[impl]
+				x, y := randReal(n*n), randReal(n*n+1)[1:]
+				sx := make([]complex128, n*(n/2+1))
+				sy := make([]complex128, n*(n/2+1))
+				out := make([]float64, n*n)
+				for b.Loop() {
+					p.Forward(sx, x)
+					p.Forward(sy, y)
+					for i, v := range sy {
+						sx[i] = v * complex(real(sx[i]), -imag(sx[i]))
+					}
+					p.Inverse(out, sx)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkCellCorrelation: one cartridge cell (68×68) against its region
+// (204×204) with a cached template, as the cartridge engine calls it per
+// cell and angle.
+func BenchmarkCellCorrelation(b *testing.B) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	for _, bc := range []struct {
+		name string
+		g    Geometry
+	}{
+		{"full", Geometry{TemplateRows: 68, TemplateCols: 68, RegionRows: 204, RegionCols: 204}},
+		{"shift67", Geometry{TemplateRows: 68, TemplateCols: 68, RegionRows: 204, RegionCols: 204, MaxShiftX: 67, MaxShiftY: 67}},
+	} {
+		c, err := NewCrossCorrelator(bc.g)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tm := randField(rng, 68, 68, 0.2)
+		rg := randField(rng, 204, 204, 0.3)
+		var m Map
+		b.Run(bc.name+"/zero-filled", func(b *testing.B) {
+			tt, _ := c.PrepareTemplate(nil, tm, ModeZeroFilled)
+			for b.Loop() {
+				if _, err := c.ZeroFilledCCF(&m, tt, rg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(bc.name+"/masked", func(b *testing.B) {
+			tt, _ := c.PrepareTemplate(nil, tm, ModeMasked)
+			for b.Loop() {
+				if _, err := c.MaskedNCC(&m, tt, rg, 700); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkAlign: one bullet land pair's signature alignment with the
+// bulletxtrctr overlap rule (0.75 × the shorter length).
+func BenchmarkAlign(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, n := range []int{500, 1500, 3000} {
+		for _, nan := range []float64{0, 0.02} {
+			x := randSignal(rng, n, nan)
+			y := randSignal(rng, n*9/10, nan)
+			a := NewAligner()
+			b.Run(fmt.Sprintf("n%d/nan%g", n, nan), func(b *testing.B) {
+				for b.Loop() {
+					a.Align(x, y, 10, (len(y)*3+2)/4)
+				}
+			})
+		}
+	}
+}

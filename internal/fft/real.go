@@ -1,0 +1,129 @@
+package fft
+
+// rplan is a real-input FFT of length n on V interleaved rows. An even n is
+// computed as a complex FFT of length n/2 (even samples real, odd samples
+// imaginary) and a split step; an odd n as a complex FFT of length n.
+type rplan struct {
+	n, m int
+	c    *cplan
+	w    []complex128 // e^{-2πik/n}, k ≤ m (even n)
+}
+
+func newRplan(n int) *rplan {
+	p := &rplan{n: n}
+	if n%2 == 0 && n >= 2 {
+		p.m = n / 2
+		p.c = newCplan(p.m)
+		p.w = make([]complex128, p.m+1)
+		for k := range p.w {
+			p.w[k] = expi(-2 * 3.14159265358979323846264338327950288 * float64(k) / float64(n))
+		}
+	} else {
+		p.c = newCplan(n)
+	}
+	return p
+}
+
+// clen is the length of the complex transform used.
+func (p *rplan) clen() int { return p.c.n }
+
+// forwardRows writes the n/2+1 coefficients of each of the V rows of src
+// (row-major V×n) into dst (V×(n/2+1)); a and b are scratch of ≥ V·clen.
+func (p *rplan) forwardRows(dst []complex128, src []float64, V int, a, b []complex128) {
+	n, h := p.n, p.n/2+1
+	cn := p.c.n
+	a, b = a[:cn*V], b[:cn*V]
+	if p.m == 0 { // odd n
+		for r := range V {
+			row := src[r*n : (r+1)*n]
+			for k, x := range row {
+				a[k*V+r] = complex(x, 0)
+			}
+		}
+		res := p.c.transform(a, b, V)
+		for r := range V {
+			out := dst[r*h : (r+1)*h]
+			for k := range out {
+				out[k] = res[k*V+r]
+			}
+		}
+		return
+	}
+	m := p.m
+	for r := range V {
+		row := src[r*n : (r+1)*n]
+		for k := range m {
+			a[k*V+r] = complex(row[2*k], row[2*k+1])
+		}
+	}
+	res := p.c.transform(a, b, V)
+	for r := range V {
+		out := dst[r*h : (r+1)*h]
+		z0 := res[r]
+		out[0] = complex(real(z0)+imag(z0), 0)
+		out[m] = complex(real(z0)-imag(z0), 0)
+		for k := 1; k < m; k++ {
+			zk := res[k*V+r]
+			zc := res[(m-k)*V+r]
+			zc = complex(real(zc), -imag(zc))
+			e := 0.5 * (zk + zc)
+			d := 0.5 * (zk - zc)
+			o := complex(imag(d), -real(d)) // d / i
+			out[k] = e + p.w[k]*o
+		}
+	}
+}
+
+// inverseRows writes the real rows (V×n) whose half spectra are spec
+// (V×(n/2+1)) into dst, multiplied by scale/n·(n-normalisation): the result
+// is the unnormalised inverse times scale/n. spec is not modified.
+func (p *rplan) inverseRows(dst []float64, spec []complex128, V int, scale float64, a, b []complex128) {
+	n, h := p.n, p.n/2+1
+	cn := p.c.n
+	a, b = a[:cn*V], b[:cn*V]
+	if p.m == 0 { // odd n: rebuild the Hermitian spectrum
+		for r := range V {
+			in := spec[r*h : (r+1)*h]
+			for k, z := range in {
+				a[k*V+r] = swapReIm(z)
+				if k > 0 {
+					a[(n-k)*V+r] = complex(-imag(z), real(z)) // swap(conj z)
+				}
+			}
+		}
+		res := p.c.transform(a, b, V)
+		s := scale / float64(n)
+		for r := range V {
+			out := dst[r*n : (r+1)*n]
+			for k := range out {
+				out[k] = imag(res[k*V+r]) * s // real part of swap(res)
+			}
+		}
+		return
+	}
+	m := p.m
+	for r := range V {
+		in := spec[r*h : (r+1)*h]
+		for k := range m {
+			xk := in[k]
+			xc := in[m-k]
+			xc = complex(real(xc), -imag(xc))
+			e := 0.5 * (xk + xc)
+			d := 0.5 * (xk - xc)
+			wk := p.w[k]
+			o := d * complex(real(wk), -imag(wk))
+			z := e + complex(-imag(o), real(o)) // e + i·o
+			a[k*V+r] = swapReIm(z)
+		}
+	}
+	res := p.c.transform(a, b, V)
+	s := scale / float64(m)
+	for r := range V {
+		out := dst[r*n : (r+1)*n]
+		for k := range m {
+			z := res[k*V+r]
+			out[2*k] = imag(z) * s
+			out[2*k+1] = real(z) * s
+		}
+	}
+}

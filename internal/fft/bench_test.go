@@ -67,7 +67,7 @@ func BenchmarkCorrelation2D(b *testing.B) {
 		for _, impl := range []string{"own", "gonum"} {
 			b.Run(fmt.Sprintf("%d/%s", n, impl), func(b *testing.B) {
 				p := benchPlans(n)[impl]
-				x, y := randReal(n*n), randReal(n*n+1)[1:]
+				x, y := randReal(n*n), randReal(n*n + 1)[1:]
 				sx := make([]complex128, n*(n/2+1))
 				sy := make([]complex128, n*(n/2+1))
 				out := make([]float64, n*n)

@@ -18,14 +18,14 @@ type Features struct {
 	OverlapMM float64 `json:"overlap_mm"` // length where both are measured, mm
 	LengthMM  float64 `json:"length_mm"`  // joint length of the aligned signatures, mm
 
-	Matches    int `json:"matches"`    // matching striae (peaks or valleys)
-	Mismatches int `json:"mismatches"` // striae groups without a match
-	CMS        int `json:"cms"`        // longest run of consecutive matching striae
-	CMS2       int `json:"cms2"`       // the same counting peaks only
-	NonCMS     int `json:"non_cms"`    // longest run of non-matching striae
-	LeftCMS    int `json:"left_cms"`   // matching striae at the left end
-	RightCMS   int `json:"right_cms"`  // matching striae at the right end
-	SumPeaks   float64 `json:"sum_peaks"` // Σ|mean height| of matched striae, µm
+	Matches    int     `json:"matches"`    // matching striae (peaks or valleys)
+	Mismatches int     `json:"mismatches"` // striae groups without a match
+	CMS        int     `json:"cms"`        // longest run of consecutive matching striae
+	CMS2       int     `json:"cms2"`       // the same counting peaks only
+	NonCMS     int     `json:"non_cms"`    // longest run of non-matching striae
+	LeftCMS    int     `json:"left_cms"`   // matching striae at the left end
+	RightCMS   int     `json:"right_cms"`  // matching striae at the right end
+	SumPeaks   float64 `json:"sum_peaks"`  // Σ|mean height| of matched striae, µm
 
 	MatchesPerMM    float64 `json:"matches_per_mm"`
 	MismatchesPerMM float64 `json:"mismatches_per_mm"`

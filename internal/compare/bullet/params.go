@@ -10,9 +10,9 @@ const ReferenceSpacingUM = 1.5625
 // µm; spans are shares of the points in the profile (R's loess span).
 type Params struct {
 	// Stable cross-cut search (bulletxtrctr x3p_crosscut_optimize).
-	CrosscutStartUM   float64 // first height above the base, 50 µm
-	CrosscutStepUM    float64 // distance between compared cross-cuts, 25 µm
-	CrosscutMinCCF    float64 // stability criterion, CCF > 0.9
+	CrosscutStartUM    float64 // first height above the base, 50 µm
+	CrosscutStepUM     float64 // distance between compared cross-cuts, 25 µm
+	CrosscutMinCCF     float64 // stability criterion, CCF > 0.9
 	CrosscutMaxMissing float64 // skip rows with a larger share of missing points, 0.5
 
 	// Groove detection, rollapply (grooveFinder): adjust 10 samples and

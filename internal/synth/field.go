@@ -32,7 +32,11 @@ func bandGain(f, loUM, hiUM float64) float64 {
 // power spectrum falls as f^−beta, band-limited between the wavelengths loUM
 // and hiUM by Gaussian filters, normalised to zero mean and unit RMS.
 func bandField(r *rand.Rand, rows, cols int, dx, loUM, hiUM, beta float64) []float64 {
-	p := fft.NewPlan2D(rows, cols)
+	return bandFieldWith(r, fft.NewPlan2D(rows, cols), rows, cols, dx, loUM, hiUM, beta)
+}
+
+// bandFieldWith is bandField with a plan of size rows×cols.
+func bandFieldWith(r *rand.Rand, p *fft.Plan2D, rows, cols int, dx, loUM, hiUM, beta float64) []float64 {
 	half := cols/2 + 1
 	spec := make([]complex128, rows*half)
 	for i := 0; i < rows; i++ {

@@ -1,0 +1,384 @@
+package surface
+
+import (
+	"fmt"
+	"math"
+)
+
+// Kernel selects the Gaussian weighting function and how missing points are
+// handled by a Filter.
+type Kernel int
+
+const (
+	// KernelISO is the ISO 16610-61 areal Gaussian: the separable weighting
+	// s(x) = (1/(αλ))·exp(−π (x/(αλ))²), α = √(ln 2/π), which transmits 50 %
+	// of the amplitude at the cut-off λ (σ = αλ/√(2π) ≈ 0.1874·λ), truncated
+	// at ±ceil(3σ) points. Missing points are handled by normalised
+	// convolution: out = G∗(z·w) / G∗w with w = 1 where z is valid and 0
+	// where it is NaN or outside the map. That is a zeroth-order Gaussian
+	// regression filter: a constant passes unchanged however many holes
+	// surround it, and the border is not damped.
+	KernelISO Kernel = iota
+	// KernelCMCR reproduces the cmcR package (preProcess_gaussFilter): a
+	// Gaussian with σ = λ/(2π) µm (50 % transmission near 0.85·λ), truncated
+	// at ±ceil(2.6σ) points and normalised to sum 1. It is not NaN-aware: the
+	// valid heights are mean-centred, NaN is set to 0 and the map is
+	// convolved with zero padding, so values near holes and the border are
+	// pulled towards 0; the NaN positions are restored at the end.
+	KernelCMCR
+)
+
+func (k Kernel) String() string {
+	switch k {
+	case KernelISO:
+		return "iso"
+	case KernelCMCR:
+		return "cmcR-compat"
+	}
+	return fmt.Sprintf("Kernel(%d)", int(k))
+}
+
+// Filter is a Gaussian profile filter for maps. The zero value is the ISO
+// 16610-61 filter with normalised convolution.
+//
+// Every method returns a new map and leaves its input unchanged. A point that
+// is NaN in the input is NaN in the output; with KernelISO and MinWeight > 0
+// more points may become NaN (see MinWeight). Cut-off wavelengths are in µm
+// and must be positive and finite; the map's DX and DY convert them to
+// points.
+type Filter struct {
+	Kernel Kernel
+	// MinWeight (KernelISO only, 0…1) sets to NaN every output point where
+	// the valid share of the kernel's weight, G∗w / ΣG, is below it, e.g.
+	// 0.3 to drop points whose local mean rests mostly on extrapolation near
+	// holes and borders. 0, the default, keeps every valid point.
+	MinWeight float64
+}
+
+// GaussianLowPass returns the ISO 16610-61 Gaussian low-pass of m at cut-off
+// lambdaC µm (normalised convolution; see Filter and KernelISO).
+func GaussianLowPass(m *Map, lambdaC float64) (*Map, error) {
+	return Filter{}.LowPass(m, lambdaC)
+}
+
+// GaussianHighPass returns m minus its ISO Gaussian low-pass at lambdaC µm.
+func GaussianHighPass(m *Map, lambdaC float64) (*Map, error) {
+	return Filter{}.HighPass(m, lambdaC)
+}
+
+// GaussianBandPass returns the ISO Gaussian band-pass of m keeping
+// wavelengths between lambdaS and lambdaC µm: LowPass_λs(m − LowPass_λc(m)).
+func GaussianBandPass(m *Map, lambdaS, lambdaC float64) (*Map, error) {
+	return Filter{}.BandPass(m, lambdaS, lambdaC)
+}
+
+// LowPass returns the Gaussian low-pass of m at cut-off lambda µm.
+func (f Filter) LowPass(m *Map, lambda float64) (*Map, error) {
+	if err := f.check(lambda); err != nil {
+		return nil, err
+	}
+	if f.Kernel == KernelCMCR {
+		z, nanAt := cmcrCentre(m)
+		out := cmcrConvolve(m, z, lambda)
+		return cmcrRestore(m, out, nanAt), nil
+	}
+	return isoLowPass(m, lambda, lambda, f.MinWeight), nil
+}
+
+// HighPass returns m minus its Gaussian low-pass at cut-off lambda µm. With
+// KernelCMCR the result is that of cmcR: the mean-centred map minus its
+// low-pass.
+func (f Filter) HighPass(m *Map, lambda float64) (*Map, error) {
+	if err := f.check(lambda); err != nil {
+		return nil, err
+	}
+	if f.Kernel == KernelCMCR {
+		z, nanAt := cmcrCentre(m)
+		lp := cmcrConvolve(m, z, lambda)
+		for i := range lp {
+			lp[i] = z[i] - lp[i]
+		}
+		return cmcrRestore(m, lp, nanAt), nil
+	}
+	return isoHighPass(m, lambda, f.MinWeight), nil
+}
+
+// BandPass returns the Gaussian band-pass of m between lambdaS (short
+// cut-off, removes roughness finer than it) and lambdaC (long cut-off,
+// removes form and waviness longer than it), both in µm, lambdaS < lambdaC:
+// LowPass_λs(m − LowPass_λc(m)). With KernelCMCR the intermediate high-pass
+// keeps its (non-zero) values at the NaN positions for the second
+// convolution, as cmcR does; NaN is restored at the end.
+func (f Filter) BandPass(m *Map, lambdaS, lambdaC float64) (*Map, error) {
+	if err := f.check(lambdaS); err != nil {
+		return nil, err
+	}
+	if err := f.check(lambdaC); err != nil {
+		return nil, err
+	}
+	if !(lambdaS < lambdaC) {
+		return nil, fmt.Errorf("surface: band-pass short cut-off %g µm must be below the long cut-off %g µm", lambdaS, lambdaC)
+	}
+	if f.Kernel == KernelCMCR {
+		z, nanAt := cmcrCentre(m)
+		lp := cmcrConvolve(m, z, lambdaC)
+		for i := range lp {
+			lp[i] = z[i] - lp[i]
+		}
+		return cmcrRestore(m, cmcrConvolve(m, lp, lambdaS), nanAt), nil
+	}
+	return isoLowPass(isoHighPass(m, lambdaC, f.MinWeight), lambdaS, lambdaS, f.MinWeight), nil
+}
+
+func (f Filter) check(lambda float64) error {
+	if !(lambda > 0) || math.IsInf(lambda, 0) {
+		return fmt.Errorf("surface: Gaussian cut-off %g µm, want finite and positive", lambda)
+	}
+	if f.Kernel != KernelISO && f.Kernel != KernelCMCR {
+		return fmt.Errorf("surface: unknown Gaussian kernel %v", f.Kernel)
+	}
+	if !(f.MinWeight >= 0 && f.MinWeight <= 1) {
+		return fmt.Errorf("surface: Gaussian MinWeight %g, want 0…1", f.MinWeight)
+	}
+	return nil
+}
+
+// isoAlpha is α = √(ln 2/π) of ISO 16610-61.
+var isoAlpha = math.Sqrt(math.Ln2 / math.Pi)
+
+// isoKernel returns the half kernel k[0..R] (k[0] is the centre, sum of the
+// full kernel 1) of the ISO Gaussian at cut-off lambda µm sampled every d µm.
+// lambda == 0 gives the identity kernel {1}.
+func isoKernel(lambda, d float64) []float64 {
+	if lambda == 0 {
+		return []float64{1}
+	}
+	al := isoAlpha * lambda
+	sigma := al / math.Sqrt(2*math.Pi) / d
+	return halfKernel(int(math.Ceil(3*sigma)), func(k int) float64 {
+		x := float64(k) * d / al
+		return math.Exp(-math.Pi * x * x)
+	})
+}
+
+// cmcrKernel returns the half kernel of cmcR's Gaussian at wavelength lambda
+// µm sampled every d µm: σ = λ/(2π·d) points, truncated at ±ceil(2.6σ).
+func cmcrKernel(lambda, d float64) []float64 {
+	sigma := lambda / (2 * math.Pi * d)
+	return halfKernel(int(math.Ceil(2.6*sigma)), func(k int) float64 {
+		x := float64(k) / sigma
+		return math.Exp(-0.5 * x * x)
+	})
+}
+
+// halfKernel tabulates weight(0..r) and normalises so that the symmetric
+// kernel weight(−r..r) sums to 1.
+func halfKernel(r int, weight func(int) float64) []float64 {
+	k := make([]float64, r+1)
+	sum := 0.0
+	for i := range k {
+		k[i] = weight(i)
+		if i == 0 {
+			sum += k[i]
+		} else {
+			sum += 2 * k[i]
+		}
+	}
+	for i := range k {
+		k[i] /= sum
+	}
+	return k
+}
+
+// isoHighPass returns m − isoLowPass(m) with m's NaN (and MinWeight NaN).
+func isoHighPass(m *Map, lambda, minWeight float64) *Map {
+	out := isoLowPass(m, lambda, lambda, minWeight)
+	for i, v := range out.Z {
+		out.Z[i] = m.Z[i] - v
+	}
+	return out
+}
+
+// isoLowPass is the normalised-convolution ISO low-pass with cut-off lx along
+// x and ly along y (0 = no filtering along that axis). The output is NaN
+// where m is NaN and where the valid weight share is below minWeight.
+func isoLowPass(m *Map, lx, ly, minWeight float64) *Map {
+	kx, ky := isoKernel(lx, m.DX), isoKernel(ly, m.DY)
+	nx, ny := m.NX, m.NY
+	out := &Map{NX: nx, NY: ny, DX: m.DX, DY: m.DY, X0: m.X0, Y0: m.Y0, Z: make([]float64, len(m.Z))}
+	// Valid span [lo, hi] of every row; lo > hi for a row without valid point.
+	lo, hi := make([]int, ny), make([]int, ny)
+	zw := make([]float64, len(m.Z)) // z·w
+	w := make([]float64, len(m.Z))  // w
+	for r := 0; r < ny; r++ {
+		lo[r], hi[r] = nx, -1
+		for c := 0; c < nx; c++ {
+			if v := m.Z[r*nx+c]; !math.IsNaN(v) {
+				zw[r*nx+c], w[r*nx+c] = v, 1
+				lo[r] = min(lo[r], c)
+				hi[r] = c
+			}
+		}
+	}
+	// Pass along x into tzw, tw. Outside [lo−R, hi+R] a row convolves to 0.
+	rx := len(kx) - 1
+	tzw := make([]float64, len(m.Z))
+	tw := make([]float64, len(m.Z))
+	for r := 0; r < ny; r++ {
+		if lo[r] > hi[r] {
+			continue
+		}
+		a, b := max(lo[r]-rx, 0), min(hi[r]+rx, nx-1)
+		convolveRow(tzw[r*nx:(r+1)*nx], zw[r*nx:(r+1)*nx], kx, a, b)
+		convolveRow(tw[r*nx:(r+1)*nx], w[r*nx:(r+1)*nx], kx, a, b)
+	}
+	// Pass along y, row by row (cache friendly), only over each output row's
+	// valid span; rows of tzw/tw outside the map count as zero.
+	ryy := len(ky) - 1
+	num, den := zw[:nx], w[:nx] // reuse as row accumulators
+	for r := 0; r < ny; r++ {
+		o := out.Z[r*nx : (r+1)*nx]
+		for c := range o {
+			o[c] = math.NaN()
+		}
+		if lo[r] > hi[r] {
+			continue
+		}
+		a, b := lo[r], hi[r]+1
+		n, d := num[a:b], den[a:b]
+		k0 := ky[0]
+		for c := range n {
+			n[c] = k0 * tzw[r*nx+a+c]
+			d[c] = k0 * tw[r*nx+a+c]
+		}
+		for k := 1; k <= ryy; k++ {
+			kk := ky[k]
+			up, dn := r-k, r+k
+			switch {
+			case up >= 0 && dn < ny:
+				axpy2(n, kk, tzw[up*nx+a:up*nx+b], tzw[dn*nx+a:dn*nx+b])
+				axpy2(d, kk, tw[up*nx+a:up*nx+b], tw[dn*nx+a:dn*nx+b])
+			case up >= 0:
+				axpy(n, kk, tzw[up*nx+a:up*nx+b])
+				axpy(d, kk, tw[up*nx+a:up*nx+b])
+			case dn < ny:
+				axpy(n, kk, tzw[dn*nx+a:dn*nx+b])
+				axpy(d, kk, tw[dn*nx+a:dn*nx+b])
+			}
+		}
+		src := m.Z[r*nx+a : r*nx+b]
+		for c, v := range src {
+			if math.IsNaN(v) || d[c] < minWeight || d[c] <= 0 {
+				continue
+			}
+			o[a+c] = n[c] / d[c]
+		}
+	}
+	return out
+}
+
+// convolveRow writes the convolution of src (zero outside) with the
+// symmetric half kernel k into dst[a..b]; dst outside [a, b] is untouched.
+func convolveRow(dst, src, k []float64, a, b int) {
+	n, r := len(src), len(k)-1
+	k0 := k[0]
+	for c := a; c <= b; c++ {
+		if c < r || c+r >= n {
+			s := k0 * src[c]
+			for j := 1; j <= r; j++ {
+				if c-j >= 0 {
+					s += k[j] * src[c-j]
+				}
+				if c+j < n {
+					s += k[j] * src[c+j]
+				}
+			}
+			dst[c] = s
+			continue
+		}
+		s := k0 * src[c]
+		win := src[c-r : c+r+1]
+		for j := 1; j <= r; j++ {
+			s += k[j] * (win[r-j] + win[r+j])
+		}
+		dst[c] = s
+	}
+}
+
+// axpy adds a·x to y.
+func axpy(y []float64, a float64, x []float64) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += a * x[i]
+	}
+}
+
+// axpy2 adds a·(x1+x2) to y.
+func axpy2(y []float64, a float64, x1, x2 []float64) {
+	x1, x2 = x1[:len(y)], x2[:len(y)]
+	for i := range y {
+		y[i] += a * (x1[i] + x2[i])
+	}
+}
+
+// cmcrCentre returns the valid heights of m minus their mean with NaN set to
+// 0, and the NaN positions.
+func cmcrCentre(m *Map) (z []float64, nanAt []bool) {
+	z = make([]float64, len(m.Z))
+	nanAt = make([]bool, len(m.Z))
+	sum, n := 0.0, 0
+	for _, v := range m.Z {
+		if !math.IsNaN(v) {
+			sum += v
+			n++
+		}
+	}
+	mean := 0.0
+	if n > 0 {
+		mean = sum / float64(n)
+	}
+	for i, v := range m.Z {
+		if math.IsNaN(v) {
+			nanAt[i] = true
+		} else {
+			z[i] = v - mean
+		}
+	}
+	return z, nanAt
+}
+
+// cmcrConvolve convolves the dense grid z (m's size and spacing) with cmcR's
+// kernel at wavelength lambda, zero padded, and returns the result.
+func cmcrConvolve(m *Map, z []float64, lambda float64) []float64 {
+	kx, ky := cmcrKernel(lambda, m.DX), cmcrKernel(lambda, m.DY)
+	nx, ny := m.NX, m.NY
+	t := make([]float64, len(z))
+	for r := 0; r < ny; r++ {
+		convolveRow(t[r*nx:(r+1)*nx], z[r*nx:(r+1)*nx], kx, 0, nx-1)
+	}
+	out := make([]float64, len(z))
+	ryy := len(ky) - 1
+	for r := 0; r < ny; r++ {
+		o := out[r*nx : (r+1)*nx]
+		axpy(o, ky[0], t[r*nx:(r+1)*nx])
+		for k := 1; k <= ryy; k++ {
+			if up := r - k; up >= 0 {
+				axpy(o, ky[k], t[up*nx:(up+1)*nx])
+			}
+			if dn := r + k; dn < ny {
+				axpy(o, ky[k], t[dn*nx:(dn+1)*nx])
+			}
+		}
+	}
+	return out
+}
+
+// cmcrRestore wraps z as a map shaped like m with NaN at nanAt.
+func cmcrRestore(m *Map, z []float64, nanAt []bool) *Map {
+	for i, isNaN := range nanAt {
+		if isNaN {
+			z[i] = math.NaN()
+		}
+	}
+	return &Map{NX: m.NX, NY: m.NY, DX: m.DX, DY: m.DY, X0: m.X0, Y0: m.Y0, Z: z}
+}

@@ -1,0 +1,249 @@
+package cartridge
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/tracemark/tracemark/internal/fft"
+	"github.com/tracemark/tracemark/internal/surface"
+)
+
+// Registration is a whole-scan alignment of the target onto the reference:
+// reference pixel p shows the same place as pixel p + (DX, DY) of the target
+// rotated by Theta about its centre pixel (see rotateNearest).
+type Registration struct {
+	Theta float64 `json:"theta_deg"`
+	DX    float64 `json:"dx_px"`
+	DY    float64 `json:"dy_px"`
+	DXUM  float64 `json:"dx_um"`
+	DYUM  float64 `json:"dy_um"`
+	Corr  float64 `json:"corr"` // pairwise-complete correlation at this alignment (coarse resolution)
+}
+
+// Direction is one direction of a comparison: the reference's cells
+// registered against the target.
+type Direction struct {
+	Reference    string       `json:"reference"`
+	Target       string       `json:"target"`
+	Cells        int          `json:"cells"` // reference cells that took part
+	Registration Registration `json:"registration"`
+	// Results holds every (cell, rotation) result, for display and for
+	// re-running the decision rules with other thresholds.
+	Results []CellResult `json:"results"`
+}
+
+// Result is the outcome of comparing two scans.
+type Result struct {
+	A, B       string    `json:"-"`
+	Mode       Mode      `json:"mode"`
+	SpacingUM  float64   `json:"spacing_um"`
+	CellW      int       `json:"cell_w_px"`
+	CellH      int       `json:"cell_h_px"`
+	AreaA      float64   `json:"valid_area_a_mm2"`
+	AreaB      float64   `json:"valid_area_b_mm2"`
+	Forward    Direction `json:"forward"`  // A's cells against B
+	Backward   Direction `json:"backward"` // B's cells against A
+	Decision   Decision  `json:"decision"`
+	Features   Features  `json:"features"`
+	Score      float64   `json:"score"`       // similarity for ranking (log-odds, see Calibration)
+	Log10LR    float64   `json:"log10_lr"`    // calibrated score-based likelihood ratio
+	Elapsed    float64   `json:"elapsed_ms"`  // wall time of Compare
+	Thresholds Thresholds `json:"thresholds"` // in px at SpacingUM
+}
+
+// Comparer holds the FFT plans and buffers of one worker. It is not safe
+// for concurrent use: make one per goroutine. Its work is single-threaded.
+type Comparer struct {
+	cfg   Config
+	calib *Calibration
+	corrs map[fft.Geometry]*fft.CrossCorrelator
+	rot   *surface.Map
+	reg   []float64
+	ccf   fft.Map
+	tmpl  fft.Template
+}
+
+// NewComparer returns a worker for cfg that scores with calib (nil: the
+// shipped calibration, DefaultCalibration).
+func NewComparer(cfg Config, calib *Calibration) (*Comparer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if calib == nil {
+		var err error
+		if calib, err = DefaultCalibration(); err != nil {
+			return nil, err
+		}
+	}
+	return &Comparer{cfg: cfg, calib: calib, corrs: map[fft.Geometry]*fft.CrossCorrelator{}}, nil
+}
+
+// Config returns the comparer's configuration.
+func (c *Comparer) Config() Config { return c.cfg }
+
+func (c *Comparer) correlator(g fft.Geometry) (*fft.CrossCorrelator, error) {
+	if cc, ok := c.corrs[g]; ok {
+		return cc, nil
+	}
+	cc, err := fft.NewCrossCorrelator(g)
+	if err != nil {
+		return nil, err
+	}
+	c.corrs[g] = cc
+	return cc, nil
+}
+
+// Compare registers a and b in both directions, applies the decision rules
+// and scores the pair. Both must be prepared with the comparer's Config and
+// have the same spacing.
+func (c *Comparer) Compare(a, b *Prepared) (*Result, error) {
+	start := time.Now()
+	if a.cfg != c.cfg || b.cfg != c.cfg {
+		return nil, fmt.Errorf("cartridge: %s and %s were prepared with another configuration than the comparer's", a.Name, b.Name)
+	}
+	if math.Abs(a.Map.DX-b.Map.DX) > 1e-3*a.Map.DX {
+		return nil, fmt.Errorf("cartridge: %s has %g µm pixels and %s %g µm: preprocess both to the same spacing (tracemark preprocess)",
+			a.Name, a.Map.DX, b.Name, b.Map.DX)
+	}
+	th := c.cfg.thresholds(a.Map.DX)
+	res := &Result{
+		A: a.Name, B: b.Name, Mode: c.cfg.Mode, SpacingUM: a.Map.DX,
+		CellW: a.cellW, CellH: a.cellH,
+		AreaA: a.Map.ValidArea(), AreaB: b.Map.ValidArea(), Thresholds: th,
+	}
+	var err error
+	if res.Forward, err = c.direction(a, b); err != nil {
+		return nil, err
+	}
+	if res.Backward, err = c.direction(b, a); err != nil {
+		return nil, err
+	}
+	res.Decision = Decide(res.Forward.Results, res.Backward.Results, th)
+	res.Features = features(res)
+	res.Score, res.Log10LR = c.calib.Score(res.Features)
+	res.Elapsed = float64(time.Since(start).Microseconds()) / 1000
+	return res, nil
+}
+
+// direction registers ref's cells against tgt.
+func (c *Comparer) direction(ref, tgt *Prepared) (Direction, error) {
+	d := Direction{Reference: ref.Name, Target: tgt.Name, Cells: ref.UsableCells()}
+	thetas := c.cfg.thetas()
+	global, reg, err := c.globalRegistration(ref, tgt)
+	if err != nil {
+		return d, err
+	}
+	d.Registration = reg
+	g := fft.Geometry{TemplateRows: ref.cellH, TemplateCols: ref.cellW}
+	if c.cfg.Mode == ModeFast {
+		shift := int(math.Round(c.cfg.FastMaxShiftUM / ref.Map.DX))
+		g.RegionRows, g.RegionCols = ref.cellH+2*shift, ref.cellW+2*shift
+		g.MaxShiftX, g.MaxShiftY = shift, shift
+		var near []float64
+		for _, t := range thetas {
+			if math.Abs(t-d.Registration.Theta) <= c.cfg.FastSpanDeg+1e-9 {
+				near = append(near, t)
+			}
+		}
+		thetas = near
+	} else {
+		g.RegionRows, g.RegionCols = c.cfg.RegionMultiplier*ref.cellH, c.cfg.RegionMultiplier*ref.cellW
+	}
+	cc, err := c.correlator(g)
+	if err != nil {
+		return d, err
+	}
+	tmpls := ref.cellTemplates(cc)
+	maxMissing := c.cfg.MaxMissing
+	for _, theta := range thetas {
+		c.rot = rotateNearest(c.rot, tgt.Map, theta)
+		var offX, offY int
+		if c.cfg.Mode == ModeFast {
+			r := global[theta]
+			offX, offY = int(math.Round(r.DX)), int(math.Round(r.DY))
+		}
+		for i := range ref.cells {
+			ce := &ref.cells[i]
+			if tmpls[i] == nil {
+				continue
+			}
+			cx, cy := ref.centre(ce)
+			rx0 := cx + offX - g.RegionCols/2
+			ry0 := cy + offY - g.RegionRows/2
+			var valid int
+			c.reg, valid = window(c.rot, rx0, ry0, g.RegionCols, g.RegionRows, c.reg)
+			if 1-float64(valid)/float64(len(c.reg)) > maxMissing {
+				continue
+			}
+			m, err := cc.ZeroFilledCCF(&c.ccf, tmpls[i], c.reg)
+			if err != nil {
+				return d, err
+			}
+			dx, dy, v, ok := m.ArgMax()
+			if !ok {
+				continue
+			}
+			corr, _ := g.PairwiseCorrelation(ce.values, c.reg, dx, dy)
+			if math.IsNaN(corr) {
+				continue
+			}
+			d.Results = append(d.Results, CellResult{
+				Row: ce.row, Col: ce.col, Theta: theta,
+				DX: float64(dx + offX), DY: float64(dy + offY),
+				FFTCCF: v, Corr: corr,
+			})
+		}
+	}
+	return d, nil
+}
+
+// globalRegistration aligns the coarse copies of the whole scans at every
+// grid rotation (zero-filled CCF for the shift, pairwise-complete
+// correlation there) and returns, per rotation, the alignment in full
+// resolution pixels, and the best one.
+func (c *Comparer) globalRegistration(ref, tgt *Prepared) (map[float64]Registration, Registration, error) {
+	a := ref.coarse
+	f := float64(c.cfg.CoarseFactor)
+	limit := max(a.NX, a.NY) / 4
+	g := fft.Geometry{TemplateRows: a.NY, TemplateCols: a.NX, RegionRows: tgt.coarse.NY, RegionCols: tgt.coarse.NX,
+		MaxShiftX: limit, MaxShiftY: limit}
+	cc, err := c.correlator(g)
+	if err != nil {
+		return nil, Registration{}, err
+	}
+	best := Registration{Corr: math.Inf(-1), Theta: math.NaN()}
+	out := map[float64]Registration{}
+	if _, err := cc.PrepareTemplate(&c.tmpl, a.Z, fft.ModeZeroFilled); err != nil {
+		return nil, Registration{}, fmt.Errorf("%w: %s has no height variation", ErrUnsuitable, ref.Name)
+	}
+	// Rotation about the coarse centre C differs from rotation about the
+	// full-resolution centre c by (R − I)(C − c).
+	cfx := f*float64(tgt.coarse.NX/2) + (f-1)/2 - float64(tgt.Map.NX/2)
+	cfy := f*float64(tgt.coarse.NY/2) + (f-1)/2 - float64(tgt.Map.NY/2)
+	for _, theta := range c.cfg.thetas() {
+		rb := tgt.rotatedCoarse(theta)
+		m, err := cc.ZeroFilledCCF(&c.ccf, &c.tmpl, rb.Z)
+		if err != nil {
+			return nil, Registration{}, err
+		}
+		dx, dy, _, ok := m.ArgMax()
+		if !ok {
+			continue
+		}
+		corr, _ := g.PairwiseCorrelation(a.Z, rb.Z, dx, dy)
+		oy, ox := g.Origin(dx, dy)
+		s, co := sinCosDeg(theta)
+		px := f*float64(ox) + (co-1)*cfx - s*cfy
+		py := f*float64(oy) + s*cfx + (co-1)*cfy
+		r := Registration{Theta: theta, DX: px, DY: py, DXUM: px * ref.Map.DX, DYUM: py * ref.Map.DY, Corr: corr}
+		out[theta] = r
+		if corr > best.Corr {
+			best = r
+		}
+	}
+	if math.IsNaN(best.Theta) {
+		return nil, Registration{}, fmt.Errorf("%w: %s and %s do not overlap at any rotation", ErrUnsuitable, ref.Name, tgt.Name)
+	}
+	return out, best, nil
+}

@@ -35,20 +35,20 @@ type Direction struct {
 
 // Result is the outcome of comparing two scans.
 type Result struct {
-	A, B       string    `json:"-"`
-	Mode       Mode      `json:"mode"`
-	SpacingUM  float64   `json:"spacing_um"`
-	CellW      int       `json:"cell_w_px"`
-	CellH      int       `json:"cell_h_px"`
-	AreaA      float64   `json:"valid_area_a_mm2"`
-	AreaB      float64   `json:"valid_area_b_mm2"`
-	Forward    Direction `json:"forward"`  // A's cells against B
-	Backward   Direction `json:"backward"` // B's cells against A
-	Decision   Decision  `json:"decision"`
-	Features   Features  `json:"features"`
-	Score      float64   `json:"score"`       // similarity for ranking (log-odds, see Calibration)
-	Log10LR    float64   `json:"log10_lr"`    // calibrated score-based likelihood ratio
-	Elapsed    float64   `json:"elapsed_ms"`  // wall time of Compare
+	A, B       string     `json:"-"`
+	Mode       Mode       `json:"mode"`
+	SpacingUM  float64    `json:"spacing_um"`
+	CellW      int        `json:"cell_w_px"`
+	CellH      int        `json:"cell_h_px"`
+	AreaA      float64    `json:"valid_area_a_mm2"`
+	AreaB      float64    `json:"valid_area_b_mm2"`
+	Forward    Direction  `json:"forward"`  // A's cells against B
+	Backward   Direction  `json:"backward"` // B's cells against A
+	Decision   Decision   `json:"decision"`
+	Features   Features   `json:"features"`
+	Score      float64    `json:"score"`      // similarity for ranking (log-odds, see Calibration)
+	Log10LR    float64    `json:"log10_lr"`   // calibrated score-based likelihood ratio
+	Elapsed    float64    `json:"elapsed_ms"` // wall time of Compare
 	Thresholds Thresholds `json:"thresholds"` // in px at SpacingUM
 }
 

@@ -156,7 +156,7 @@ func Read(r io.ReaderAt, size int64, opt Options) (*File, error) {
 	opt = opt.withDefaults()
 	zr, err := zip.NewReader(r, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
-		return nil, &FormatError{Part: "zip", Msg: "not a readable zip archive", Err: err}
+		return nil, &FormatError{Part: "zip", Msg: "not a readable zip archive (truncated, or not an X3P)", Err: err}
 	}
 	a, err := newArchive(zr, size, opt)
 	if err != nil {
@@ -582,7 +582,7 @@ func (a *archive) readBinary(f *File, opt Options) error {
 		for k, ax := range axes {
 			sz := typeSize(ax.DataType)
 			if _, err := io.ReadFull(br, buf[:sz]); err != nil {
-				return &FormatError{Part: zf.Name, Msg: fmt.Sprintf("truncated at point %d of %d", i, n), Err: err}
+				return &FormatError{Part: zf.Name, Msg: fmt.Sprintf("cannot read point %d of %d", i, n), Err: err}
 			}
 			raw[k] = decodeValue(ax.DataType, buf[:sz])
 		}

@@ -43,4 +43,10 @@
 //   - Filtering: GaussianLowPass, GaussianHighPass, GaussianBandPass (ISO
 //     16610-61 by normalised convolution) and Filter for options, including
 //     the cmcR-compatible kernel.
+//   - Masks: Mask (valid region and other regions), Map.ValidMask,
+//     Map.ApplyMask, Map.Erode (disk, µm, exact distance transform),
+//     Mask.Erode, Mask.Dilate, Mask.Label (4- or 8-connected components with
+//     sizes, centroids and bounding boxes).
+//   - Statistics: Map.Stats (Min, Max, Mean, Sa, Sq, valid share),
+//     Map.Standardise.
 package surface

@@ -3,8 +3,32 @@ package fft
 import (
 	"fmt"
 	"math/rand/v2"
+	"syscall"
 	"testing"
+	"time"
 )
+
+// cpuTime returns the CPU time used by the process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loop runs f b.N times and also reports the process CPU time per
+// operation ("cpu-ns/op"): on this shared machine wall time depends on the
+// other processes' load, CPU time much less (run with -cpu 1).
+func loop(b *testing.B, f func()) {
+	start := cpuTime()
+	n := 0
+	for b.Loop() {
+		f()
+		n++
+	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(n), "cpu-ns/op")
+}
 
 type plan2D interface {
 	Forward(dst []complex128, src []float64) []complex128
@@ -34,9 +58,9 @@ func BenchmarkForward2D(b *testing.B) {
 				p := benchPlans(n)[impl]
 				x := randReal(n * n)
 				spec := make([]complex128, n*(n/2+1))
-				for b.Loop() {
+				loop(b, func() {
 					p.Forward(spec, x)
-				}
+				})
 			})
 		}
 	}
@@ -51,10 +75,10 @@ func BenchmarkInverse2D(b *testing.B) {
 				x := randReal(n * n)
 				spec := p.Forward(make([]complex128, n*(n/2+1)), x)
 				work := make([]complex128, len(spec))
-				for b.Loop() {
+				loop(b, func() {
 					copy(work, spec)
 					p.Inverse(x, work)
-				}
+				})
 			})
 		}
 	}
@@ -71,14 +95,14 @@ func BenchmarkCorrelation2D(b *testing.B) {
 				sx := make([]complex128, n*(n/2+1))
 				sy := make([]complex128, n*(n/2+1))
 				out := make([]float64, n*n)
-				for b.Loop() {
+				loop(b, func() {
 					p.Forward(sx, x)
 					p.Forward(sy, y)
 					for i, v := range sy {
 						sx[i] = v * complex(real(sx[i]), -imag(sx[i]))
 					}
 					p.Inverse(out, sx)
-				}
+				})
 			})
 		}
 	}
@@ -105,19 +129,19 @@ func BenchmarkCellCorrelation(b *testing.B) {
 		var m Map
 		b.Run(bc.name+"/zero-filled", func(b *testing.B) {
 			tt, _ := c.PrepareTemplate(nil, tm, ModeZeroFilled)
-			for b.Loop() {
+			loop(b, func() {
 				if _, err := c.ZeroFilledCCF(&m, tt, rg); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 		b.Run(bc.name+"/masked", func(b *testing.B) {
 			tt, _ := c.PrepareTemplate(nil, tm, ModeMasked)
-			for b.Loop() {
+			loop(b, func() {
 				if _, err := c.MaskedNCC(&m, tt, rg, 700); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 	}
 }
@@ -132,9 +156,9 @@ func BenchmarkAlign(b *testing.B) {
 			y := randSignal(rng, n*9/10, nan)
 			a := NewAligner()
 			b.Run(fmt.Sprintf("n%d/nan%g", n, nan), func(b *testing.B) {
-				for b.Loop() {
+				loop(b, func() {
 					a.Align(x, y, 10, (len(y)*3+2)/4)
-				}
+				})
 			})
 		}
 	}

@@ -116,6 +116,9 @@ func pass2(ps *cpass, V int, in, out []complex128) {
 			a1 := in[ib+sj : ib+sj+V]
 			o0 := out[ob : ob+V]
 			o1 := out[ob+so : ob+so+V]
+			a0 = a0[:len(o0)]
+			a1 = a1[:len(o0)]
+			o1 = o1[:len(o0)]
 			if i == 0 {
 				for v := range o0 {
 					x, y := a0[v], a1[v]
@@ -153,6 +156,13 @@ func pass4(ps *cpass, V int, in, out []complex128) {
 			o1 := out[ob+so : ob+so+V]
 			o2 := out[ob+2*so : ob+2*so+V]
 			o3 := out[ob+3*so : ob+3*so+V]
+			a0 = a0[:len(o0)]
+			a1 = a1[:len(o0)]
+			a2 = a2[:len(o0)]
+			a3 = a3[:len(o0)]
+			o1 = o1[:len(o0)]
+			o2 = o2[:len(o0)]
+			o3 = o3[:len(o0)]
 			if i == 0 {
 				for v := range o0 {
 					t0 := a0[v] + a2[v]
@@ -203,6 +213,11 @@ func pass3(ps *cpass, V int, in, out []complex128) {
 			o0 := out[ob : ob+V]
 			o1 := out[ob+so : ob+so+V]
 			o2 := out[ob+2*so : ob+2*so+V]
+			a0 = a0[:len(o0)]
+			a1 = a1[:len(o0)]
+			a2 = a2[:len(o0)]
+			o1 = o1[:len(o0)]
+			o2 = o2[:len(o0)]
 			w1, w2 := complex(1, 0), complex(1, 0)
 			if i > 0 {
 				w1, w2 = ps.tw[i], ps.tw[ido+i]
@@ -238,6 +253,15 @@ func pass5(ps *cpass, V int, in, out []complex128) {
 			o2 := out[ob+2*so : ob+2*so+V]
 			o3 := out[ob+3*so : ob+3*so+V]
 			o4 := out[ob+4*so : ob+4*so+V]
+			a0 = a0[:len(o0)]
+			a1 = a1[:len(o0)]
+			a2 = a2[:len(o0)]
+			a3 = a3[:len(o0)]
+			a4 = a4[:len(o0)]
+			o1 = o1[:len(o0)]
+			o2 = o2[:len(o0)]
+			o3 = o3[:len(o0)]
+			o4 = o4[:len(o0)]
 			w1, w2, w3, w4 := complex(1, 0), complex(1, 0), complex(1, 0), complex(1, 0)
 			if i > 0 {
 				w1, w2, w3, w4 = ps.tw[i], ps.tw[ido+i], ps.tw[2*ido+i], ps.tw[3*ido+i]

@@ -15,8 +15,8 @@ import (
 // Sentinel causes, matched with errors.Is. Errors returned by back ends wrap
 // them in an *errs.Error of the kind noted.
 var (
-	ErrNotFound = errors.New("blob not found")                         // errs.NotFound
-	ErrTooLarge = errors.New("blob larger than the allowed maximum")   // errs.TooLarge
+	ErrNotFound = errors.New("blob not found")                        // errs.NotFound
+	ErrTooLarge = errors.New("blob larger than the allowed maximum")  // errs.TooLarge
 	ErrCorrupt  = errors.New("stored blob does not match its digest") // errs.Internal
 )
 

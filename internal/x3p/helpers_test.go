@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -143,7 +144,13 @@ func zipOf(t testing.TB, members map[string][]byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	for n, b := range members {
+	names := make([]string, 0, len(members))
+	for n := range members {
+		names = append(names, n)
+	}
+	sort.Strings(names) // deterministic archives
+	for _, n := range names {
+		b := members[n]
 		w, err := zw.Create(n)
 		if err != nil {
 			t.Fatal(err)

@@ -35,6 +35,21 @@ func NewComparer() (*Comparer, error) {
 // scanned at different spacings are compared at the coarser one. An error
 // means the two signatures cannot overlap by MinOverlap.
 func (c *Comparer) CompareLands(a, b *Land) (LandComparison, error) {
+	lc, err := c.compareLands(a, b)
+	if err != nil {
+		return lc, err
+	}
+	lc.Score = c.Model.Score(lc.Features)
+	return lc, nil
+}
+
+// compareFeatures returns the features of a land pair without scoring it.
+func (c *Comparer) compareFeatures(a, b *Land) (Features, error) {
+	lc, err := c.compareLands(a, b)
+	return lc.Features, err
+}
+
+func (c *Comparer) compareLands(a, b *Land) (LandComparison, error) {
 	sa, sb, dx := a.Signature, b.Signature, a.DX
 	if r := a.DX / b.DX; r > 1.01 || r < 0.99 {
 		dx = math.Max(a.DX, b.DX)
@@ -47,7 +62,7 @@ func (c *Comparer) CompareLands(a, b *Land) (LandComparison, error) {
 	}
 	s1, s2 := alignedPair(al)
 	f := computeFeatures(al, s1, s2, dx, c.Params)
-	return LandComparison{Score: c.Model.Score(f), Features: f, AlignedA: s1, AlignedB: s2, DX: dx}, nil
+	return LandComparison{Features: f, AlignedA: s1, AlignedB: s2, DX: dx}, nil
 }
 
 // alignedPair lays both trimmed signatures on the common frame of the alignment.

@@ -247,3 +247,6 @@ func (c *Comparer) globalRegistration(ref, tgt *Prepared) (map[float64]Registrat
 	}
 	return out, best, nil
 }
+
+// Calibration returns the score model the comparer uses.
+func (c *Comparer) Calibration() *Calibration { return c.calib }

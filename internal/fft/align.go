@@ -23,10 +23,12 @@ type Alignment struct {
 // allocate nothing. It is not safe for concurrent use: make one per
 // goroutine.
 type Aligner struct {
-	plans  map[int]*Plan1D
-	bufs   [8][]float64
-	spec   [4][]complex128
-	prod   []complex128
+	plans  map[int]*rplan
+	in     []float64    // batch of real rows
+	spec   []complex128 // their half spectra
+	prod   []complex128 // spectra of the correlations
+	ca, cb []complex128 // transform scratch
+	prefix []float64
 	curve  []float64
 	pairs  []int32
 	minLag int
@@ -34,7 +36,7 @@ type Aligner struct {
 
 // NewAligner returns an Aligner.
 func NewAligner() *Aligner {
-	return &Aligner{plans: make(map[int]*Plan1D)}
+	return &Aligner{plans: make(map[int]*rplan)}
 }
 
 // lagRange returns the lags whose geometric overlap is at least minSpan
@@ -69,7 +71,7 @@ func (a *Aligner) Align(x, y []float64, minPairs, minSpan int) Alignment {
 	}
 	a.minLag = lo
 	minN := max(minPairs, 2)
-	if a.directCheaper(nx, ny, lo, hi) {
+	if directCheaper(nx, ny, lo, hi, !hasNaN(x) && !hasNaN(y)) {
 		alignDirect(x, y, lo, minN, a.curve, a.pairs)
 	} else {
 		a.alignFFT(x, y, lo, hi, minN)
@@ -102,15 +104,21 @@ func abs(i int) int {
 }
 
 // directCheaper estimates whether the O(lags × overlap) loop beats the FFT
-// path (twelve real transforms of the padded length).
-func (a *Aligner) directCheaper(nx, ny, lo, hi int) bool {
+// path. The weights are CPU times measured on the project machine (amd64,
+// Go 1.26): about 3 ns per pair summed directly; about 7 ns per n·log2(n)
+// of padded length n for the FFT path without missing values (one product)
+// and 14 ns with them (six).
+func directCheaper(nx, ny, lo, hi int, complete bool) bool {
 	var work int
 	for l := lo; l <= hi; l++ {
 		work += min(nx, l+ny) - max(0, l)
 	}
-	n := GoodSize(max(nx-lo, hi+ny))
-	fftWork := 12 * n * bitLen(n) / 2
-	return work <= fftWork
+	n := goodEven(max(nx-lo, hi+ny))
+	perPoint := 14
+	if complete {
+		perPoint = 7
+	}
+	return 3*work <= perPoint*n*bitLen(n)
 }
 
 func bitLen(n int) int {
@@ -155,29 +163,19 @@ func alignDirect(x, y []float64, lo, minN int, curve []float64, pairs []int32) {
 }
 
 // alignFFT fills a.curve and a.pairs for lags lo..hi with FFTs: the six sums
-// of the pairwise Pearson correlation are correlations of the masks, the
-// masked signals and their squares.
+// of the pairwise Pearson correlation at every lag are correlations of the
+// masks, the standardised signals and their squares. All forward transforms
+// run as one batch of interleaved rows, and all inverse ones as another.
+// Without missing values only Σxy needs transforms; the other sums come
+// from prefix sums.
 func (a *Aligner) alignFFT(x, y []float64, lo, hi, minN int) {
 	nx, ny := len(x), len(y)
-	n := GoodSize(max(nx-lo, hi+ny))
-	if n%2 != 0 {
-		n = goodEven(n)
-	}
+	n := goodEven(max(nx-lo, hi+ny))
 	p := a.plans[n]
 	if p == nil {
-		p = NewPlan1D(n)
+		p = newRplan(n)
 		a.plans[n] = p
 	}
-	h := n/2 + 1
-	for k := range a.bufs {
-		a.bufs[k] = resizeF(a.bufs[k], n)
-	}
-	for k := range a.spec {
-		a.spec[k] = resizeC(a.spec[k], h)
-	}
-	a.prod = resizeC(a.prod, h)
-	// Standardise each signal globally for numerical range; the Pearson
-	// correlation is invariant to it.
 	mx, sdx, cx := meanSD(x)
 	my, sdy, cy := meanSD(y)
 	if cx < 2 || cy < 2 || !(sdx > 0) || !(sdy > 0) {
@@ -185,31 +183,30 @@ func (a *Aligner) alignFFT(x, y []float64, lo, hi, minN int) {
 		clear(a.pairs)
 		return
 	}
-	// x side: mask, z, z²; y side: mask, z, z² (spectra conjugated).
-	fill3(a.bufs[0], a.bufs[1], a.bufs[2], x, mx, sdx)
-	fill3(a.bufs[3], a.bufs[4], a.bufs[5], y, my, sdy)
-	xw := p.Forward(a.spec[0], a.bufs[0])
-	xa := p.Forward(a.spec[1], a.bufs[1])
-	yw := p.Forward(a.spec[2], a.bufs[3])
-	ya := p.Forward(a.spec[3], a.bufs[4])
-	conjugate(yw)
-	conjugate(ya)
-	cnt, sx, sy, sxy := a.bufs[6], a.bufs[7], a.bufs[0], a.bufs[3]
-	// The z² spectra are needed once each; transform them into prod directly.
-	a.corr1D(p, cnt, xw, yw)
-	a.corr1D(p, sx, xa, yw)
-	a.corr1D(p, sy, xw, ya)
-	a.corr1D(p, sxy, xa, ya)
-	xb := p.Forward(a.prod, a.bufs[2])
-	for i, v := range xb {
-		xb[i] = v * yw[i]
+	if cx == nx && cy == ny {
+		a.alignFFTComplete(p, x, y, lo, minN, mx, sdx, my, sdy)
+		return
 	}
-	sxx := p.Inverse(a.bufs[1], xb)
-	yb := p.Forward(a.prod, a.bufs[5])
-	for i, v := range yb {
-		yb[i] = complex(real(v), -imag(v)) * xw[i]
+	h := n/2 + 1
+	in := a.grow(6*n, 6*h, 6*p.clen())
+	// Rows of in: x mask, x z, x z², y mask, y z, y z².
+	fill3(in[0:n], in[n:2*n], in[2*n:3*n], x, mx, sdx)
+	fill3(in[3*n:4*n], in[4*n:5*n], in[5*n:6*n], y, my, sdy)
+	p.forwardRows(a.spec, in, 6, a.ca, a.cb)
+	xw, xa, xb := a.spec[0:h], a.spec[h:2*h], a.spec[2*h:3*h]
+	yw, ya, yb := a.spec[3*h:4*h], a.spec[4*h:5*h], a.spec[5*h:6*h]
+	// Rows of prod: count, Σx, Σx², Σy, Σy², Σxy as correlations
+	// C(u, v)[L] = Σ_j u[j+L] v[j] = IFFT(U·conj(V)).
+	pairs := [6][2][]complex128{{xw, yw}, {xa, yw}, {xb, yw}, {xw, ya}, {xw, yb}, {xa, ya}}
+	for r, uv := range pairs {
+		out := a.prod[r*h : (r+1)*h]
+		u, v := uv[0][:h], uv[1][:h]
+		for i := range out {
+			out[i] = u[i] * complex(real(v[i]), -imag(v[i]))
+		}
 	}
-	syy := p.Inverse(a.bufs[2], yb)
+	p.inverseRows(in, a.prod, 6, 1, a.ca, a.cb)
+	cnt, sx, sxx, sy, syy, sxy := in[0:n], in[n:2*n], in[2*n:3*n], in[3*n:4*n], in[4*n:5*n], in[5*n:6*n]
 	for i := range a.curve {
 		k := mod(lo+i, n)
 		np := math.Round(cnt[k])
@@ -218,13 +215,57 @@ func (a *Aligner) alignFFT(x, y []float64, lo, hi, minN int) {
 	}
 }
 
-// corr1D writes the circular correlation with spectra u and conjugated v
-// into dst.
-func (a *Aligner) corr1D(p *Plan1D, dst []float64, u, v []complex128) {
-	for i := range u {
-		a.prod[i] = u[i] * v[i]
+// alignFFTComplete is alignFFT for signals without missing values.
+func (a *Aligner) alignFFTComplete(p *rplan, x, y []float64, lo, minN int, mx, sdx, my, sdy float64) {
+	nx, ny := len(x), len(y)
+	n := p.n
+	h := n/2 + 1
+	in := a.grow(2*n, 2*h, 2*p.clen())
+	zx, zy := in[:n], in[n:2*n]
+	clear(in)
+	// Prefix sums of z and z² (index i holds the sum of the first i values).
+	a.prefix = resizeF(a.prefix, 2*(nx+1)+2*(ny+1))
+	px, pxx := a.prefix[:nx+1], a.prefix[nx+1:2*(nx+1)]
+	py, pyy := a.prefix[2*(nx+1):2*(nx+1)+ny+1], a.prefix[2*(nx+1)+ny+1:]
+	px[0], pxx[0], py[0], pyy[0] = 0, 0, 0, 0
+	for i, v := range x {
+		z := (v - mx) / sdx
+		zx[i] = z
+		px[i+1] = px[i] + z
+		pxx[i+1] = pxx[i] + z*z
 	}
-	p.Inverse(dst, a.prod)
+	for i, v := range y {
+		z := (v - my) / sdy
+		zy[i] = z
+		py[i+1] = py[i] + z
+		pyy[i+1] = pyy[i] + z*z
+	}
+	p.forwardRows(a.spec, in, 2, a.ca, a.cb)
+	out := a.prod[:h]
+	for i := range out {
+		v := a.spec[h+i]
+		out[i] = a.spec[i] * complex(real(v), -imag(v))
+	}
+	p.inverseRows(in[:n], out, 1, 1, a.ca, a.cb)
+	sxy := in[:n]
+	for i := range a.curve {
+		lag := lo + i
+		i0, i1 := max(0, lag), min(nx, lag+ny) // x indices
+		j0, j1 := i0-lag, i1-lag               // y indices
+		np := float64(i1 - i0)
+		a.pairs[i] = int32(i1 - i0)
+		a.curve[i] = pearsonFromSums(np, px[i1]-px[i0], pxx[i1]-pxx[i0], py[j1]-py[j0], pyy[j1]-pyy[j0], sxy[mod(lag, n)], minN)
+	}
+}
+
+// grow sizes the batch buffers: real rows, spectra, and transform scratch.
+func (a *Aligner) grow(nreal, nspec, nscratch int) []float64 {
+	a.in = resizeF(a.in, nreal)
+	a.spec = resizeC(a.spec, nspec)
+	a.prod = resizeC(a.prod, nspec)
+	a.ca = resizeC(a.ca, nscratch)
+	a.cb = resizeC(a.cb, nscratch)
+	return a.in
 }
 
 // fill3 writes mask, z and z² of src (zero padded) into w, z, z2.
@@ -234,7 +275,7 @@ func fill3(w, z, z2, src []float64, mean, sd float64) {
 	clear(z2)
 	inv := 1 / sd
 	for i, v := range src {
-		if math.IsNaN(v) {
+		if v != v { // NaN
 			continue
 		}
 		d := (v - mean) * inv
@@ -242,4 +283,13 @@ func fill3(w, z, z2, src []float64, mean, sd float64) {
 		z[i] = d
 		z2[i] = d * d
 	}
+}
+
+func hasNaN(x []float64) bool {
+	for _, v := range x {
+		if v != v {
+			return true
+		}
+	}
+	return false
 }

@@ -91,9 +91,15 @@ func TestAlignMatchesDirect(t *testing.T) {
 
 // Both the FFT and the direct path must agree; force each.
 func TestAlignPathsAgree(t *testing.T) {
+	for _, nan := range []float64{0, 0.1} {
+		alignPathsAgree(t, nan)
+	}
+}
+
+func alignPathsAgree(t *testing.T, nan float64) {
 	rng := rand.New(rand.NewPCG(2, 8))
-	x := randSignal(rng, 400, 0.1)
-	y := randSignal(rng, 350, 0.1)
+	x := randSignal(rng, 400, nan)
+	y := randSignal(rng, 350, nan)
 	a := NewAligner()
 	lo, hi, _ := lagRange(len(x), len(y), 20)
 	n := hi - lo + 1
@@ -104,7 +110,7 @@ func TestAlignPathsAgree(t *testing.T) {
 	a.alignFFT(x, y, lo, hi, 5)
 	for i := range direct {
 		if math.IsNaN(direct[i]) != math.IsNaN(a.curve[i]) || math.Abs(direct[i]-a.curve[i]) > 1e-9 || pairs[i] != a.pairs[i] {
-			t.Fatalf("lag %d: direct %v (%d), FFT %v (%d)", lo+i, direct[i], pairs[i], a.curve[i], a.pairs[i])
+			t.Fatalf("NaN fraction %g, lag %d: direct %v (%d), FFT %v (%d)", nan, lo+i, direct[i], pairs[i], a.curve[i], a.pairs[i])
 		}
 	}
 }

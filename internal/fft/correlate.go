@@ -261,7 +261,7 @@ type CrossCorrelator struct {
 	minDX, maxDX, minDY, maxDY int
 	fr, fc                     int // FFT size
 	plan                       *Plan2D
-	work                       []float64
+	work                       [3][]float64 // real inputs of the transforms
 	rspec                      [3][]complex128
 	prod                       []complex128
 	sums                       [5][]float64 // per-shift sums, masked mode
@@ -280,7 +280,9 @@ func NewCrossCorrelator(g Geometry) (*CrossCorrelator, error) {
 	c.fr = GoodSize(fftNeed(g.TemplateRows, g.RegionRows, c.minDY, c.maxDY))
 	c.fc = goodEven(fftNeed(g.TemplateCols, g.RegionCols, c.minDX, c.maxDX))
 	c.plan = NewPlan2D(c.fr, c.fc)
-	c.work = make([]float64, c.fr*c.fc)
+	for k := range c.work {
+		c.work[k] = make([]float64, c.fr*c.fc)
+	}
 	c.prod = make([]complex128, c.plan.SpectrumLen())
 	return c, nil
 }
@@ -348,52 +350,58 @@ func (c *CrossCorrelator) PrepareTemplate(dst *Template, t []float64, mode Mode)
 	}
 	// Each spectrum: place the transformed template in the top-left corner
 	// of the zeroed work array, transform, conjugate.
+	if mode == ModeZeroFilled {
+		dst.norm = math.Sqrt(c.fillZ(t, c.g.TemplateRows, c.g.TemplateCols, mean, sd))
+	} else {
+		c.fillMasked(t, c.g.TemplateRows, c.g.TemplateCols, mean, sd)
+	}
 	for k := range nspec {
-		what := k
-		if mode == ModeZeroFilled {
-			what = fillZ
-		}
-		sq := c.fillWork(t, c.g.TemplateRows, c.g.TemplateCols, mean, sd, what)
-		if mode == ModeZeroFilled {
-			dst.norm = math.Sqrt(sq)
-		}
-		c.plan.Forward(dst.spec[k], c.work)
+		c.plan.Forward(dst.spec[k], c.work[k])
 		conjugate(dst.spec[k])
 	}
 	return dst, nil
 }
 
-// What fillWork writes for a valid value v with z = (v-mean)/sd; NaN gives 0.
-const (
-	fillMask = iota // 1
-	fillZ           // z
-	fillZ2          // z²
-)
-
-// fillWork zeroes c.work and writes the transformed src (rows×cols) into its
-// top-left corner. It returns Σz² over the valid values.
-func (c *CrossCorrelator) fillWork(src []float64, rows, cols int, mean, sd float64, what int) (sumSq float64) {
-	clear(c.work)
+// fillZ zeroes c.work[0] and writes the z-scores (v-mean)/sd of src
+// (rows×cols, NaN→0) into its top-left corner. It returns Σz².
+func (c *CrossCorrelator) fillZ(src []float64, rows, cols int, mean, sd float64) (sumSq float64) {
+	w := c.work[0]
+	clear(w)
 	inv := 1 / sd
 	for i := range rows {
-		out := c.work[i*c.fc : i*c.fc+cols]
+		out := w[i*c.fc : i*c.fc+cols]
 		for j, v := range src[i*cols : (i+1)*cols] {
-			if math.IsNaN(v) {
-				continue
-			}
-			z := (v - mean) * inv
-			sumSq += z * z
-			switch what {
-			case fillMask:
-				out[j] = 1
-			case fillZ:
+			if v == v { // not NaN
+				z := (v - mean) * inv
+				sumSq += z * z
 				out[j] = z
-			default:
-				out[j] = z * z
 			}
 		}
 	}
 	return sumSq
+}
+
+// fillMasked zeroes c.work[0..2] and writes the mask (1 where valid), z and
+// z² of src (rows×cols) into their top-left corners.
+func (c *CrossCorrelator) fillMasked(src []float64, rows, cols int, mean, sd float64) {
+	w0, w1, w2 := c.work[0], c.work[1], c.work[2]
+	clear(w0)
+	clear(w1)
+	clear(w2)
+	inv := 1 / sd
+	for i := range rows {
+		o0 := w0[i*c.fc : i*c.fc+cols]
+		o1 := w1[i*c.fc : i*c.fc+cols]
+		o2 := w2[i*c.fc : i*c.fc+cols]
+		for j, v := range src[i*cols : (i+1)*cols] {
+			if v == v { // not NaN
+				z := (v - mean) * inv
+				o0[j] = 1
+				o1[j] = z
+				o2[j] = z * z
+			}
+		}
+	}
 }
 
 func conjugate(s []complex128) {
@@ -403,27 +411,29 @@ func conjugate(s []complex128) {
 }
 
 // meanSD returns the mean and standard deviation (n-1 denominator) of the
-// non-NaN values and their count.
+// non-NaN values and their count, in one pass: sums are taken relative to
+// the first valid value, which keeps the one-pass variance accurate.
 func meanSD(x []float64) (mean, sd float64, n int) {
-	var s float64
+	var x0, s1, s2 float64
+	first := true
 	for _, v := range x {
-		if !math.IsNaN(v) {
-			s += v
-			n++
+		if v != v { // NaN
+			continue
 		}
+		if first {
+			x0, first = v, false
+		}
+		d := v - x0
+		s1 += d
+		s2 += d * d
+		n++
 	}
 	if n < 2 {
 		return 0, 0, n
 	}
-	mean = s / float64(n)
-	var ss float64
-	for _, v := range x {
-		if !math.IsNaN(v) {
-			d := v - mean
-			ss += d * d
-		}
-	}
-	return mean, math.Sqrt(ss / float64(n-1)), n
+	fn := float64(n)
+	v := max(0, (s2-s1*s1/fn)/(fn-1))
+	return x0 + s1/fn, math.Sqrt(v), n
 }
 
 func (c *CrossCorrelator) checkCall(tmpl *Template, region []float64, mode Mode) error {
@@ -462,9 +472,9 @@ func (c *CrossCorrelator) ZeroFilledCCF(dst *Map, tmpl *Template, region []float
 		fillNaN(dst.V)
 		return dst, nil
 	}
-	sq := c.fillWork(region, c.g.RegionRows, c.g.RegionCols, mean, sd, fillZ)
+	sq := c.fillZ(region, c.g.RegionRows, c.g.RegionCols, mean, sd)
 	c.rspec[0] = resizeC(c.rspec[0], c.plan.SpectrumLen())
-	c.plan.Forward(c.rspec[0], c.work)
+	c.plan.Forward(c.rspec[0], c.work[0])
 	c.correlateInto(dst.V, tmpl.spec[0], c.rspec[0], 1/(tmpl.norm*math.Sqrt(sq)))
 	return dst, nil
 }
@@ -476,11 +486,11 @@ func (c *CrossCorrelator) correlateInto(out []float64, ts, rs []complex128, scal
 	for i, v := range rs {
 		c.prod[i] = v * ts[i]
 	}
-	c.plan.Inverse(c.work, c.prod)
+	c.plan.Inverse(c.work[0], c.prod)
 	cols := c.maxDX - c.minDX + 1
 	for r, dy := 0, c.minDY; dy <= c.maxDY; r, dy = r+1, dy+1 {
 		oy, ox := c.g.Origin(c.minDX, dy)
-		wrow := c.work[mod(oy, c.fr)*c.fc:]
+		wrow := c.work[0][mod(oy, c.fr)*c.fc:]
 		orow := out[r*cols : (r+1)*cols]
 		col := mod(ox, c.fc)
 		for j := range orow {
@@ -530,10 +540,10 @@ func (c *CrossCorrelator) MaskedNCC(dst *Map, tmpl *Template, region []float64, 
 		clear(dst.Pairs)
 		return dst, nil
 	}
+	c.fillMasked(region, c.g.RegionRows, c.g.RegionCols, mean, sd)
 	for k := range 3 {
-		c.fillWork(region, c.g.RegionRows, c.g.RegionCols, mean, sd, k)
 		c.rspec[k] = resizeC(c.rspec[k], c.plan.SpectrumLen())
-		c.plan.Forward(c.rspec[k], c.work)
+		c.plan.Forward(c.rspec[k], c.work[k])
 	}
 	for k := range c.sums {
 		c.sums[k] = resizeF(c.sums[k], rows*cols)

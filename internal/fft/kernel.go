@@ -224,7 +224,7 @@ func pass3(ps *cpass, V int, in, out []complex128) {
 			}
 			for v := range o0 {
 				t1 := a1[v] + a2[v]
-				m := a0[v] - 0.5*t1
+				m := a0[v] - complex(0.5*real(t1), 0.5*imag(t1))
 				d := a1[v] - a2[v]
 				s := complex(sin60*imag(d), -sin60*real(d)) // -i·(√3/2)·d
 				o0[v] = a0[v] + t1
@@ -272,10 +272,10 @@ func pass5(ps *cpass, V int, in, out []complex128) {
 				t2 := a2[v] + a3[v]
 				t3 := a1[v] - a4[v]
 				t4 := a2[v] - a3[v]
-				m1 := x0 + complex(c5a, 0)*t1 + complex(c5b, 0)*t2
-				m2 := x0 + complex(c5b, 0)*t1 + complex(c5a, 0)*t2
-				n1 := complex(s5a, 0)*t3 + complex(s5b, 0)*t4
-				n2 := complex(s5b, 0)*t3 - complex(s5a, 0)*t4
+				m1 := x0 + complex(c5a*real(t1)+c5b*real(t2), c5a*imag(t1)+c5b*imag(t2))
+				m2 := x0 + complex(c5b*real(t1)+c5a*real(t2), c5b*imag(t1)+c5a*imag(t2))
+				n1 := complex(s5a*real(t3)+s5b*real(t4), s5a*imag(t3)+s5b*imag(t4))
+				n2 := complex(s5b*real(t3)-s5a*real(t4), s5b*imag(t3)-s5a*imag(t4))
 				// -i·n
 				in1 := complex(imag(n1), -real(n1))
 				in2 := complex(imag(n2), -real(n2))

@@ -66,8 +66,8 @@ func (p *rplan) forwardRows(dst []complex128, src []float64, V int, a, b []compl
 			zk := res[k*V+r]
 			zc := res[(m-k)*V+r]
 			zc = complex(real(zc), -imag(zc))
-			e := 0.5 * (zk + zc)
-			d := 0.5 * (zk - zc)
+			e := half(zk + zc)
+			d := half(zk - zc)
 			o := complex(imag(d), -real(d)) // d / i
 			out[k] = e + p.w[k]*o
 		}
@@ -108,8 +108,8 @@ func (p *rplan) inverseRows(dst []float64, spec []complex128, V int, scale float
 			xk := in[k]
 			xc := in[m-k]
 			xc = complex(real(xc), -imag(xc))
-			e := 0.5 * (xk + xc)
-			d := 0.5 * (xk - xc)
+			e := half(xk + xc)
+			d := half(xk - xc)
 			wk := p.w[k]
 			o := d * complex(real(wk), -imag(wk))
 			z := e + complex(-imag(o), real(o)) // e + i·o
@@ -127,3 +127,6 @@ func (p *rplan) inverseRows(dst []float64, spec []complex128, V int, scale float
 		}
 	}
 }
+
+// half returns z/2 (two real multiplications, not a complex one).
+func half(z complex128) complex128 { return complex(0.5*real(z), 0.5*imag(z)) }

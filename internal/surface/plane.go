@@ -22,7 +22,7 @@ var ErrTooFewPoints = errors.New("surface: valid points do not determine a plane
 // determine a plane.
 func (m *Map) FitPlane() (Plane, error) {
 	pts := m.planePoints()
-	q, err := pts.solve(nil)
+	q, err := pts.solve()
 	if err != nil {
 		return Plane{}, err
 	}
@@ -45,7 +45,7 @@ func (m *Map) FitPlaneQuantile(tau float64) (Plane, error) {
 		return Plane{}, fmt.Errorf("surface: plane quantile %g, want 0 < tau < 1", tau)
 	}
 	pts := m.planePoints()
-	q, err := pts.solve(nil)
+	q, err := pts.solve()
 	if err != nil {
 		return Plane{}, err
 	}
@@ -58,18 +58,8 @@ func (m *Map) FitPlaneQuantile(tau float64) (Plane, error) {
 		return pts.plane(q), nil // every point is on the plane
 	}
 	floor, tol := 1e-6*scale, 1e-9*scale
-	w := make([]float64, len(pts.z))
 	for iter := 0; iter < 200; iter++ {
-		for i := range w {
-			r := pts.residual(q, i)
-			a := max(math.Abs(r), floor)
-			if r >= 0 {
-				w[i] = tau / a
-			} else {
-				w[i] = (1 - tau) / a
-			}
-		}
-		next, err := pts.solve(w)
+		next, err := pts.solveQuantileStep(q, tau, floor)
 		if err != nil {
 			return Plane{}, err
 		}
@@ -166,19 +156,35 @@ func (p *planePoints) plane(q [3]float64) Plane {
 	return Plane{A: q[0] - b*p.cx - c*p.cy, B: b, C: c}
 }
 
-// solve returns the (weighted, if w != nil) least-squares coefficients.
-func (p *planePoints) solve(w []float64) ([3]float64, error) {
+// solve returns the least-squares coefficients.
+func (p *planePoints) solve() ([3]float64, error) {
+	return p.weightedSolve(func(float64) float64 { return 1 }, [3]float64{})
+}
+
+// solveQuantileStep returns the next IRLS iterate of the tau-quantile fit
+// from coefficients q: weights τ/|r| above the plane, (1−τ)/|r| below, |r|
+// floored at floor.
+func (p *planePoints) solveQuantileStep(q [3]float64, tau, floor float64) ([3]float64, error) {
+	return p.weightedSolve(func(r float64) float64 {
+		if r >= 0 {
+			return tau / max(r, floor)
+		}
+		return (1 - tau) / max(-r, floor)
+	}, q)
+}
+
+// weightedSolve returns the least-squares coefficients with weight
+// weight(r) at each point, r its residual from the plane q, in one pass.
+func (p *planePoints) weightedSolve(weight func(r float64) float64, q [3]float64) ([3]float64, error) {
 	if len(p.z) < 3 {
 		return [3]float64{}, ErrTooFewPoints
 	}
 	var s [3][3]float64
 	var t [3]float64
+	us, vs := p.u[:len(p.z)], p.v[:len(p.z)]
 	for i, z := range p.z {
-		wi := 1.0
-		if w != nil {
-			wi = w[i]
-		}
-		u, v := p.u[i], p.v[i]
+		u, v := us[i], vs[i]
+		wi := weight(z - q[0] - q[1]*u - q[2]*v)
 		s[0][0] += wi
 		s[0][1] += wi * u
 		s[0][2] += wi * v

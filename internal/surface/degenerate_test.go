@@ -42,7 +42,7 @@ func TestDegenerateMaps(t *testing.T) {
 		check("erode", out, err)
 		tr, _, _ := m.TrimNaN()
 		check("trim", tr, nil)
-		if s := m.Stats(); math.IsNaN(s.Mean+s.Sq+s.Sa+s.Min+s.Max+s.ValidFraction) {
+		if s := m.Stats(); math.IsNaN(s.Mean + s.Sq + s.Sa + s.Min + s.Max + s.ValidFraction) {
 			t.Errorf("%s: NaN in stats %+v", name, s)
 		}
 		z, mean, sd := m.Standardise()

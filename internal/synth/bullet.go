@@ -160,8 +160,8 @@ func newBarrelLand(r *rand.Rand, c BulletConfig) barrelLand {
 	for s := range 2 {
 		inset := uniform(r, 0.06, 0.12) * c.LandWidthUM
 		bl.edge[s] = (2*float64(s) - 1) * (half - inset)
-		bl.shoulderH[s] = uniform(r, 15, 35)
-		bl.shoulderW[s] = uniform(r, 12, 30)
+		bl.shoulderH[s] = uniform(r, 30, 80)
+		bl.shoulderW[s] = uniform(r, 20, 60)
 	}
 	return bl
 }

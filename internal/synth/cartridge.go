@@ -58,7 +58,7 @@ const (
 	breechRMSUM    = 1.0  // RMS of a firearm's breech-face field
 	breechShortUM  = 16   // band of the breech-face field (and of the noise)
 	breechLongUM   = 250  //
-	breechBeta     = 2.5  // spectral exponent of the field
+	breechBeta     = 3    // spectral exponent of the field
 	maxShiftUM     = 200  // per-firing shift of the template, each axis
 	classMarkShare = 0.6  // amplitude of class marks against the unit field
 	cartScannerUM  = 0.05 // white scanner noise

@@ -38,6 +38,7 @@ type MatchedLand struct {
 	AlignedA []float64 `json:"-"`
 	AlignedB []float64 `json:"-"`
 	DX       float64   `json:"-"`
+	striae   []striaGroup
 }
 
 // BulletComparison is the result of comparing two bullets.
@@ -74,6 +75,34 @@ type BulletComparison struct {
 // averages the pairs available on it. It fails only when no land pair at
 // all can be compared.
 func (c *Comparer) CompareBullets(a, b *Bullet) (*BulletComparison, error) {
+	return c.combine(a, b, c.landMatrix(a, b, nil))
+}
+
+// landMatrix compares every land of a with every land of b; entries are nil
+// where a land is missing or the pair cannot be aligned. each, when not
+// nil, is called after every comparison attempted (for timing).
+func (c *Comparer) landMatrix(a, b *Bullet, each func(i, j int)) [][]*LandComparison {
+	full := make([][]*LandComparison, len(a.Lands))
+	for i := range full {
+		full[i] = make([]*LandComparison, len(b.Lands))
+		for j := range full[i] {
+			if a.Lands[i] == nil || b.Lands[j] == nil {
+				continue
+			}
+			lc, err := c.CompareLands(a.Lands[i], b.Lands[j])
+			if each != nil {
+				each(i, j)
+			}
+			if err == nil { // else too short to overlap: no score for this pair
+				full[i][j] = &lc
+			}
+		}
+	}
+	return full
+}
+
+// combine turns the land comparisons into the bullet comparison.
+func (c *Comparer) combine(a, b *Bullet, full [][]*LandComparison) (*BulletComparison, error) {
 	na, nb := len(a.Lands), len(b.Lands)
 	r := &BulletComparison{A: a.Name, B: b.Name}
 	for _, bl := range []*Bullet{a, b} {
@@ -87,24 +116,16 @@ func (c *Comparer) CompareBullets(a, b *Bullet) (*BulletComparison, error) {
 			}
 		}
 	}
-	full := make([][]*LandComparison, na)
 	r.Scores = make([][]Value, na)
 	r.CCF = make([][]Value, na)
 	for i := range full {
-		full[i] = make([]*LandComparison, nb)
 		r.Scores[i] = make([]Value, nb)
 		r.CCF[i] = make([]Value, nb)
-		for j := range full[i] {
+		for j, lc := range full[i] {
 			r.Scores[i][j], r.CCF[i][j] = Value(math.NaN()), Value(math.NaN())
-			if a.Lands[i] == nil || b.Lands[j] == nil {
-				continue
+			if lc != nil {
+				r.Scores[i][j], r.CCF[i][j] = Value(lc.Score), Value(lc.Features.CCF)
 			}
-			lc, err := c.CompareLands(a.Lands[i], b.Lands[j])
-			if err != nil {
-				continue // too short to overlap: no score for this pair
-			}
-			full[i][j] = &lc
-			r.Scores[i][j], r.CCF[i][j] = Value(lc.Score), Value(lc.Features.CCF)
 		}
 	}
 	p := max(na, nb)
@@ -150,7 +171,7 @@ func (c *Comparer) CompareBullets(a, b *Bullet) (*BulletComparison, error) {
 			continue
 		}
 		lc := full[i][j]
-		r.Matched = append(r.Matched, MatchedLand{A: i, B: j, LandA: i + 1, LandB: j + 1, Score: lc.Score, Features: lc.Features, AlignedA: lc.AlignedA, AlignedB: lc.AlignedB, DX: lc.DX})
+		r.Matched = append(r.Matched, MatchedLand{A: i, B: j, LandA: i + 1, LandB: j + 1, Score: lc.Score, Features: lc.Features, AlignedA: lc.AlignedA, AlignedB: lc.AlignedB, DX: lc.DX, striae: lc.striae})
 	}
 	return r, nil
 }

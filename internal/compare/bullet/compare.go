@@ -13,6 +13,7 @@ type LandComparison struct {
 	AlignedA []float64 `json:"-"`
 	AlignedB []float64 `json:"-"`
 	DX       float64   `json:"-"`
+	striae   []striaGroup
 }
 
 // Comparer compares processed lands with fixed parameters and model. It is
@@ -61,8 +62,8 @@ func (c *Comparer) compareLands(a, b *Land) (LandComparison, error) {
 		return LandComparison{}, fmt.Errorf("bullet: lands %q and %q: signatures cannot be aligned with %.0f%% overlap", a.Name, b.Name, 100*c.Params.MinOverlap)
 	}
 	s1, s2 := alignedPair(al)
-	f := computeFeatures(al, s1, s2, dx, c.Params)
-	return LandComparison{Features: f, AlignedA: s1, AlignedB: s2, DX: dx}, nil
+	f, groups := computeFeatures(al, s1, s2, dx, c.Params)
+	return LandComparison{Features: f, AlignedA: s1, AlignedB: s2, DX: dx, striae: groups}, nil
 }
 
 // alignedPair lays both trimmed signatures on the common frame of the alignment.

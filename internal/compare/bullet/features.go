@@ -203,7 +203,8 @@ func longestRun(gs []striaGroup, want bool, keep func(striaGroup) bool) int {
 
 // computeFeatures derives the features of an alignment whose signatures,
 // laid on the common frame, are s1 and s2 (see alignedPair).
-func computeFeatures(al alignment, s1, s2 []float64, dx float64, p Params) Features {
+// It also returns the striae groups (positions in samples of the frame).
+func computeFeatures(al alignment, s1, s2 []float64, dx float64, p Params) (Features, []striaGroup) {
 	n := len(s1)
 	f := Features{CCF: al.ccf, LagUM: float64(al.lag) * dx, LengthMM: float64(n) * dx / 1000}
 
@@ -286,7 +287,7 @@ func computeFeatures(al alignment, s1, s2 []float64, dx float64, p Params) Featu
 		f.NonCMSPerMM = float64(f.NonCMS) / f.LengthMM
 	}
 	f.sanitize()
-	return f
+	return f, groups
 }
 
 // sanitize replaces undefined correlations (a flat signature) by 0 so that

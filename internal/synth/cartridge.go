@@ -55,7 +55,7 @@ const (
 
 // Cartridge model constants (µm unless stated).
 const (
-	breechRMSUM    = 1.0  // RMS of a firearm's breech-face field
+	breechRMSUM    = 1.5  // RMS of a firearm's breech-face field
 	breechShortUM  = 16   // band of the breech-face field (and of the noise)
 	breechLongUM   = 250  //
 	breechBeta     = 3    // spectral exponent of the field
@@ -219,7 +219,7 @@ func fire(r *rand.Rand, c CartridgeConfig, tpl *grid, noisePlan *fft.Plan2D) (*s
 	if !math.IsInf(c.NoiseSNR, 1) {
 		noiseRMS = breechRMSUM / c.NoiseSNR
 	}
-	noise := bandFieldPlan(r, noisePlan, dx, breechShortUM, breechLongUM, 2)
+	noise := bandFieldPlan(r, noisePlan, dx, breechShortUM, breechLongUM, breechBeta)
 
 	// Primer and firing-pin hole, relative to the scan centre.
 	mid := float64(n-1) / 2 * dx

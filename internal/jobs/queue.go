@@ -54,6 +54,10 @@ type Queue struct {
 	closed    bool
 	workers   sync.WaitGroup
 	consumers map[string]jetstream.Consumer // by kind
+
+	// afterAck, if set (by tests), is called once the server confirmed a
+	// job's ack.
+	afterAck func(Job)
 }
 
 // Open connects to the queue: it starts the embedded server under

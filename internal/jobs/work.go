@@ -191,6 +191,8 @@ func (q *Queue) handleMsg(ctx context.Context, kind string, msg jetstream.Msg, h
 	case herr == nil:
 		if err := msg.DoubleAck(settleCtx); err != nil {
 			log.Warn("ack failed; the job will run again", "err", err)
+		} else if q.afterAck != nil {
+			q.afterAck(job)
 		}
 	case ctx.Err() != nil:
 		log.Info("job interrupted by shutdown; released for redelivery", "err", herr)

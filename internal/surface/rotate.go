@@ -61,48 +61,102 @@ func RotateAbout(dst, m *Map, deg, cx, cy float64, mode Interp) *Map {
 	dst.DX, dst.DY, dst.X0, dst.Y0 = m.DX, m.DY, m.X0, m.Y0
 	sin, cos := exactSinCos(deg)
 	nx, ny := m.NX, m.NY
-	xmax, ymax := float64(nx-1), float64(ny-1)
 	nan := math.NaN()
 	for r := 0; r < ny; r++ {
 		v := float64(r) - cy
-		// Source of output (c, r): column cx + u·cos − v·sin, row cy + u·sin + v·cos, u = c − cx.
+		// Source of output (c, r): column cx + u·cos − v·sin, row
+		// cy + u·sin + v·cos with u = c − cx, i.e. linear in c.
 		sx0 := cx - cx*cos - v*sin
 		sy0 := cy - cx*sin + v*cos
 		out := dst.Z[r*nx : (r+1)*nx]
+		c0, c1 := insideRange(sx0, cos, float64(nx-1), nx)
+		if c1 > c0 {
+			c0, c1 = insideRange2(sy0, sin, float64(ny-1), c0, c1)
+		}
 		for c := range out {
-			x := sx0 + float64(c)*cos
-			y := sy0 + float64(c)*sin
-			if mode == Nearest {
-				xi, yi := math.Round(x), math.Round(y)
-				if xi >= 0 && yi >= 0 && xi <= xmax && yi <= ymax {
-					out[c] = m.Z[int(yi)*nx+int(xi)]
-				} else {
-					out[c] = nan
-				}
-				continue
-			}
-			if !(x >= 0 && y >= 0 && x <= xmax && y <= ymax) {
-				out[c] = nan
-				continue
-			}
-			c0, r0 := int(x), int(y)
-			fx, fy := x-float64(c0), y-float64(r0)
-			i := r0*nx + c0
-			z := m.Z[i]
-			if fx != 0 {
-				z += fx * (m.Z[i+1] - z)
-			}
-			if fy != 0 {
-				b := m.Z[i+nx]
-				if fx != 0 {
-					b += fx * (m.Z[i+nx+1] - b)
-				}
-				z += fy * (b - z)
-			}
-			out[c] = z
+			out[c] = nan
+		}
+		// Columns c0 … c1-1 have their source inside the map (checked
+		// again per point, so rounding at the ends cannot read outside).
+		if mode == Nearest {
+			m.rotateNearestRow(out, sx0, sy0, cos, sin, c0, c1)
+		} else {
+			m.rotateBilinearRow(out, sx0, sy0, cos, sin, c0, c1)
 		}
 	}
 	return dst
+}
+
+// rotateBilinearRow fills out[c0:c1] by bilinear interpolation at column
+// sx0 + c·cos, row sy0 + c·sin, NaN where the source is outside.
+func (m *Map) rotateBilinearRow(out []float64, sx0, sy0, cos, sin float64, c0, c1 int) {
+	nx := m.NX
+	xmax, ymax := float64(nx-1), float64(m.NY-1)
+	z := m.Z
+	for c := c0; c < c1; c++ {
+		x := sx0 + float64(c)*cos
+		y := sy0 + float64(c)*sin
+		if !(x >= 0 && y >= 0 && x <= xmax && y <= ymax) {
+			continue
+		}
+		xi, yi := int(x), int(y)
+		fx, fy := x-float64(xi), y-float64(yi)
+		i := yi*nx + xi
+		v := z[i]
+		if fx != 0 {
+			v += fx * (z[i+1] - v)
+		}
+		if fy != 0 {
+			b := z[i+nx]
+			if fx != 0 {
+				b += fx * (z[i+nx+1] - b)
+			}
+			v += fy * (b - v)
+		}
+		out[c] = v
+	}
+}
+
+// rotateNearestRow is rotateBilinearRow with the nearest point.
+func (m *Map) rotateNearestRow(out []float64, sx0, sy0, cos, sin float64, c0, c1 int) {
+	nx := m.NX
+	xmax, ymax := float64(nx-1), float64(m.NY-1)
+	for c := c0; c < c1; c++ {
+		x := math.Round(sx0 + float64(c)*cos)
+		y := math.Round(sy0 + float64(c)*sin)
+		if x >= 0 && y >= 0 && x <= xmax && y <= ymax {
+			out[c] = m.Z[int(y)*nx+int(x)]
+		}
+	}
+}
+
+// insideRange returns the columns [c0, c1) of 0…n−1 for which
+// s0 + c·step lies in [−1, hi+1] (one point of slack on each side for
+// rounding and nearest-neighbour rounding; the caller checks each point).
+func insideRange(s0, step, hi float64, n int) (c0, c1 int) {
+	return insideRange2(s0, step, hi, 0, n)
+}
+
+// insideRange2 narrows [c0, c1) as insideRange does.
+func insideRange2(s0, step, hi float64, c0, c1 int) (int, int) {
+	lo, up := -1.0, hi+1
+	if step == 0 {
+		if s0 < lo || s0 > up {
+			return c0, c0
+		}
+		return c0, c1
+	}
+	a, b := (lo-s0)/step, (up-s0)/step
+	if a > b {
+		a, b = b, a
+	}
+	if a > float64(c0) {
+		c0 = int(min(math.Ceil(a), float64(c1)))
+	}
+	if b < float64(c1-1) {
+		c1 = max(int(math.Floor(b))+1, c0)
+	}
+	return c0, c1
 }
 
 // exactSinCos returns sin and cos of deg degrees, exact for multiples of 90°.

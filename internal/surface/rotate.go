@@ -49,7 +49,9 @@ func Rotate(dst, m *Map, deg float64, mode Interp) *Map {
 //
 // Output points whose source falls outside m are NaN; NaN regions of m stay
 // NaN (bilinear: an output point is NaN if any input point with a non-zero
-// weight is NaN). Angles that are multiples of 90° are exact: sine and cosine
+// weight is NaN; a source within 1e-9 pixel of a grid line or the map edge
+// counts as on it, so rounding noise neither drops edge points nor pulls in
+// NaN neighbours with weights of order 1e-16). Angles that are multiples of 90° are exact: sine and cosine
 // are taken as exact 0 and ±1, so with the default centre of a square map
 // every output point is a copy of one input point.
 func RotateAbout(dst, m *Map, deg, cx, cy float64, mode Interp) *Map {
@@ -94,13 +96,13 @@ func (m *Map) rotateBilinearRow(out []float64, sx0, sy0, cos, sin float64, c0, c
 	xmax, ymax := float64(nx-1), float64(m.NY-1)
 	z := m.Z
 	for c := c0; c < c1; c++ {
-		x := sx0 + float64(c)*cos
-		y := sy0 + float64(c)*sin
-		if !(x >= 0 && y >= 0 && x <= xmax && y <= ymax) {
+		x, okx := snap(sx0+float64(c)*cos, xmax)
+		y, oky := snap(sy0+float64(c)*sin, ymax)
+		if !okx || !oky {
 			continue
 		}
-		xi, yi := int(x), int(y)
-		fx, fy := x-float64(xi), y-float64(yi)
+		xi, fx := split(x)
+		yi, fy := split(y)
 		i := yi*nx + xi
 		v := z[i]
 		if fx != 0 {
@@ -115,6 +117,39 @@ func (m *Map) rotateBilinearRow(out []float64, sx0, sy0, cos, sin float64, c0, c
 		}
 		out[c] = v
 	}
+}
+
+// edgeSlack is how far (in pixels) a source coordinate may fall outside the
+// map, by rounding, and still be taken as on its edge.
+const edgeSlack = 1e-9
+
+// snap returns x clamped to [0, hi] and true when it lies within edgeSlack
+// of that interval, false otherwise (also for NaN).
+func snap(x, hi float64) (float64, bool) {
+	switch {
+	case x >= 0 && x <= hi:
+		return x, true
+	case x < 0 && x >= -edgeSlack:
+		return 0, true
+	case x > hi && x <= hi+edgeSlack:
+		return hi, true
+	}
+	return x, false
+}
+
+// split returns the integer and fractional parts of x ≥ 0, with a fraction
+// within edgeSlack of 0 or 1 rounded to a whole pixel, so that a weight of
+// order 1e-16 from rounding cannot pull a NaN neighbour in.
+func split(x float64) (int, float64) {
+	i := int(x)
+	f := x - float64(i)
+	switch {
+	case f < edgeSlack:
+		return i, 0
+	case f > 1-edgeSlack:
+		return i + 1, 0
+	}
+	return i, f
 }
 
 // rotateNearestRow is rotateBilinearRow with the nearest point.

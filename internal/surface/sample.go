@@ -93,15 +93,17 @@ func checkSpacing(dx, dy float64) error {
 }
 
 // bilinear interpolates m at fractional column x, row y. It returns NaN
-// outside [0, NX-1]×[0, NY-1] and when any point with a non-zero weight is
-// NaN. An integer coordinate uses one row or column only, so whole-pixel
-// positions reproduce the input exactly.
+// outside [0, NX-1]×[0, NY-1] (up to edgeSlack for rounding) and when any point with a non-zero weight is
+// NaN. An integer coordinate (within edgeSlack) uses one row or column only,
+// so whole-pixel positions reproduce the input exactly.
 func (m *Map) bilinear(x, y float64) float64 {
-	if !(x >= 0 && y >= 0 && x <= float64(m.NX-1) && y <= float64(m.NY-1)) {
+	x, okx := snap(x, float64(m.NX-1))
+	y, oky := snap(y, float64(m.NY-1))
+	if !okx || !oky {
 		return math.NaN()
 	}
-	c0, r0 := int(x), int(y)
-	fx, fy := x-float64(c0), y-float64(r0)
+	c0, fx := split(x)
+	r0, fy := split(y)
 	i := r0*m.NX + c0
 	z00 := m.Z[i]
 	if fx == 0 {

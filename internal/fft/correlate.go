@@ -280,6 +280,13 @@ func NewCrossCorrelator(g Geometry) (*CrossCorrelator, error) {
 	c.fr = GoodSize(fftNeed(g.TemplateRows, g.RegionRows, c.minDY, c.maxDY))
 	c.fc = goodEven(fftNeed(g.TemplateCols, g.RegionCols, c.minDX, c.maxDX))
 	c.plan = NewPlan2D(c.fr, c.fc)
+	// Only the output rows of wanted shifts are inverse transformed; the
+	// others (in blocks of whole row blocks) keep stale values.
+	c.plan.rowsNeeded = make([]bool, c.fr)
+	for dy := c.minDY; dy <= c.maxDY; dy++ {
+		oy, _ := g.Origin(0, dy)
+		c.plan.rowsNeeded[mod(oy, c.fr)] = true
+	}
 	for k := range c.work {
 		c.work[k] = make([]float64, c.fr*c.fc)
 	}

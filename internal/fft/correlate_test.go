@@ -354,3 +354,80 @@ func TestCorrelatorAllocs(t *testing.T) {
 		t.Errorf("%v allocations per run, want 0", a)
 	}
 }
+
+// At the cartridge engine's size (68×68 cell, 204×204 region) with holes,
+// both modes agree with the direct computation at sampled shifts, and a
+// shift window gives the same values as the full range.
+func TestCorrelatorCartridgeSize(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 34))
+	g := Geometry{TemplateRows: 68, TemplateCols: 68, RegionRows: 204, RegionCols: 204}
+	tm := randField(rng, 68, 68, 0.05)
+	rg := randField(rng, 204, 204, 0.05)
+	// A large missing disc in the region, like a firing-pin hole.
+	for i := range 204 {
+		for j := range 204 {
+			if (i-60)*(i-60)+(j-140)*(j-140) < 40*40 {
+				rg[i*204+j] = math.NaN()
+			}
+		}
+	}
+	full, err := NewCrossCorrelator(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := g
+	gw.MaxShiftX, gw.MaxShiftY = 40, 25
+	win, err := NewCrossCorrelator(gw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const minPairs = 700
+	mt, _ := full.PrepareTemplate(nil, tm, ModeMasked)
+	m, err := full.MaskedNCC(nil, mt, rg, minPairs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zt, _ := full.PrepareTemplate(nil, tm, ModeZeroFilled)
+	z, err := full.ZeroFilledCCF(nil, zt, rg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for range 400 {
+		dx, dy := rng.IntN(m.Cols)+m.MinDX, rng.IntN(m.Rows)+m.MinDY
+		want, n := g.PairwiseCorrelation(tm, rg, dx, dy)
+		if n < minPairs {
+			want = math.NaN()
+		}
+		got := m.At(dx, dy)
+		if math.IsNaN(want) != math.IsNaN(got) || math.Abs(got-want) > 1e-9 {
+			t.Fatalf("masked at (%d,%d): got %v, want %v (%d pairs)", dx, dy, got, want, n)
+		}
+		if !math.IsNaN(want) {
+			checked++
+		}
+		oy, ox := g.Origin(dx, dy)
+		if w := refZeroFilled(g, tm, rg, oy, ox); math.Abs(z.At(dx, dy)-w) > 1e-9 {
+			t.Fatalf("zero-filled at (%d,%d): got %v, want %v", dx, dy, z.At(dx, dy), w)
+		}
+	}
+	if checked < 50 {
+		t.Fatalf("only %d sampled shifts had enough overlap", checked)
+	}
+	wt, _ := win.PrepareTemplate(nil, tm, ModeMasked)
+	wm, err := win.MaskedNCC(nil, wt, rg, minPairs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wm.MinDX != -40 || wm.MinDY != -25 || wm.Cols != 81 || wm.Rows != 51 {
+		t.Fatalf("window map %d×%d from (%d,%d)", wm.Rows, wm.Cols, wm.MinDX, wm.MinDY)
+	}
+	for dy := -25; dy <= 25; dy++ {
+		for dx := -40; dx <= 40; dx++ {
+			a, b := wm.At(dx, dy), m.At(dx, dy)
+			if math.IsNaN(a) != math.IsNaN(b) || math.Abs(a-b) > 1e-9 {
+				t.Fatalf("window (%d,%d) = %v, full %v", dx, dy, a, b)
+			}
+		}
+	}
+}

@@ -5,12 +5,17 @@ import (
 )
 
 // Block sizes of the 2D passes: rowBlock rows are transformed together (as
-// interleaved vectors), and the column pass works on colBlock neighbouring
-// columns at a time so that its working set stays in the L2 cache.
+// interleaved vectors), and the column pass works on a block of neighbouring
+// columns at a time, as many as keep its two buffers within colBytes (L2
+// cache), between 4 and 32.
 const (
 	rowBlock = 8
-	colBlock = 16
+	colBytes = 128 << 10
 )
+
+func colBlockFor(rows int) int {
+	return max(4, min(32, colBytes/(2*16*rows)))
+}
 
 // Plan2D computes forward and inverse 2D FFTs of real rows×cols arrays.
 // It is not safe for concurrent use.
@@ -18,6 +23,8 @@ type Plan2D struct {
 	rows, cols, half int
 	row              *rplan // real transform along each row
 	col              *cplan // complex transform along each column
+	colBlock         int
+	rowsNeeded       []bool // if set, Inverse computes only these output rows
 	a, b             []complex128
 }
 
@@ -33,7 +40,8 @@ func NewPlan2D(rows, cols int) *Plan2D {
 		row: newRplan(cols),
 		col: newCplan(rows),
 	}
-	n := max(rowBlock*p.row.clen(), colBlock*rows)
+	p.colBlock = colBlockFor(rows)
+	n := max(rowBlock*p.row.clen(), p.colBlock*rows)
 	p.a = make([]complex128, n)
 	p.b = make([]complex128, n)
 	return p
@@ -83,17 +91,20 @@ func (p *Plan2D) Inverse(dst []float64, spec []complex128) []float64 {
 	scale := 1 / float64(p.rows)
 	for r0 := 0; r0 < p.rows; r0 += rowBlock {
 		nb := min(rowBlock, p.rows-r0)
+		if p.rowsNeeded != nil && !anyTrue(p.rowsNeeded[r0:r0+nb]) {
+			continue
+		}
 		p.row.inverseRows(dst[r0*p.cols:(r0+nb)*p.cols], spec[r0*p.half:(r0+nb)*p.half], nb, scale, p.a, p.b)
 	}
 	return dst
 }
 
 // columns transforms every column of the rows×half array s in place,
-// colBlock columns at a time (inverse: unnormalised, by swapping re/im).
+// p.colBlock columns at a time (inverse: unnormalised, by swapping re/im).
 func (p *Plan2D) columns(s []complex128, inverse bool) {
 	h := p.half
-	for c0 := 0; c0 < h; c0 += colBlock {
-		v := min(colBlock, h-c0)
+	for c0 := 0; c0 < h; c0 += p.colBlock {
+		v := min(p.colBlock, h-c0)
 		a := p.a[:p.rows*v]
 		for r := range p.rows {
 			src := s[r*h+c0 : r*h+c0+v]
@@ -119,6 +130,15 @@ func (p *Plan2D) columns(s []complex128, inverse bool) {
 			}
 		}
 	}
+}
+
+func anyTrue(b []bool) bool {
+	for _, v := range b {
+		if v {
+			return true
+		}
+	}
+	return false
 }
 
 func allZero(x []float64) bool {

@@ -49,7 +49,9 @@ internal/synth for its convention).
 
 Bullets: --firearms barrels × --shots bullets × --lands lands, one file per land, base at
 row 0, lands scanned from a random starting land unless --no-shuffle.
-CSV columns: file,bullet_id,land,source_id,barrel_id (source_id = same land of the same barrel).`,
+CSV columns: file,bullet_id,land,source_id,barrel_id (source_id = same land of the same barrel),
+then barrel_land, shift_x_um (scan offset along the land), groove_left_um and groove_right_um
+(x of the true groove cuts) and break_off_um (height of a base break-off, 0 if none).`,
 		Example: `  tracemark synth --out /tmp/cc --firearms 10 --shots 4
   tracemark synth --out /tmp/bl --kind bullet --firearms 5 --shots 3 --spacing 1.5625 --damage`,
 		Args: cobra.NoArgs,
@@ -109,9 +111,12 @@ func runSynth(cmd *cobra.Command, f synthFlags) error {
 			LandWidthUM: f.landWidth, LandHeightUM: f.landHeight,
 		}
 		each = func(fn func(synth.Scan) error) error { return synth.EachBullet(cfg, fn) }
-		header = []string{"file", "bullet_id", "land", "source_id", "barrel_id"}
+		header = []string{"file", "bullet_id", "land", "source_id", "barrel_id",
+			"barrel_land", "shift_x_um", "groove_left_um", "groove_right_um", "break_off_um"}
 		row = func(file string, s synth.Scan) []string {
-			return []string{file, s.Truth.BulletID, strconv.Itoa(s.Truth.Land), s.Truth.LandSourceID, s.Truth.SourceID}
+			tr := s.Truth
+			return []string{file, tr.BulletID, strconv.Itoa(tr.Land), tr.LandSourceID, tr.SourceID,
+				strconv.Itoa(tr.BarrelLand), fmtFloat(tr.ShiftXUM), fmtFloat(tr.GrooveLeftUM), fmtFloat(tr.GrooveRightUM), fmtFloat(tr.BreakOffUM)}
 		}
 		lands := f.lands
 		if lands == 0 {

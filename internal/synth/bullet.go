@@ -117,21 +117,11 @@ func EachBullet(cfg BulletConfig, fn func(Scan) error) error {
 			for i := 0; i < c.Lands; i++ {
 				l := (i + phase) % c.Lands
 				r := newRand(c.Seed, tagBulletLand, uint64(b), uint64(j), uint64(l))
-				m, breakOff := lands[l].engrave(r, c)
-				s := Scan{
-					Name:    fmt.Sprintf("%s-land-%d", bulletID, i+1),
-					Kind:    KindBulletLand,
-					Surface: m,
-					Truth: Truth{
-						SourceID:     barrelID,
-						ShotID:       bulletID,
-						BulletID:     bulletID,
-						Land:         i + 1,
-						BarrelLand:   l + 1,
-						LandSourceID: fmt.Sprintf("%s-land-%d", barrelID, l+1),
-						BreakOffUM:   breakOff,
-					},
-				}
+				m, tr := lands[l].engrave(r, c)
+				tr.SourceID, tr.ShotID, tr.BulletID = barrelID, bulletID, bulletID
+				tr.Land, tr.BarrelLand = i+1, l+1
+				tr.LandSourceID = fmt.Sprintf("%s-land-%d", barrelID, l+1)
+				s := Scan{Name: fmt.Sprintf("%s-land-%d", bulletID, i+1), Kind: KindBulletLand, Surface: m, Truth: tr}
 				if err := fn(s); err != nil {
 					return err
 				}
@@ -206,9 +196,9 @@ func smoothstep(t float64) float64 {
 	return t * t * (3 - 2*t)
 }
 
-// engrave renders the land as one bullet carries it and returns the map and
-// the height of the base break-off (0 if none).
-func (bl *barrelLand) engrave(r *rand.Rand, c BulletConfig) (*surface.Map, float64) {
+// engrave renders the land as one bullet carries it and returns the map
+// with the truth about its geometry (shift, grooves, break-off).
+func (bl *barrelLand) engrave(r *rand.Rand, c BulletConfig) (*surface.Map, Truth) {
 	nx := max(2, int(math.Round(c.LandWidthUM/c.SpacingUM)))
 	ny := max(2, int(math.Round(c.LandHeightUM/c.SpacingUM)))
 	m := surface.New(nx, ny, c.SpacingUM, c.SpacingUM)
@@ -241,7 +231,7 @@ func (bl *barrelLand) engrave(r *rand.Rand, c BulletConfig) (*surface.Map, float
 		for col := 0; col < nx; col++ {
 			u := float64(col)*c.SpacingUM - halfW + offset // position on the land
 			us := u - (y-midY)*shear                       // along the (twisted) striae
-			mark := amp*bl.signature.at(us-offset) + ownRMS*own.at(us)
+			mark := amp*bl.signature.at(us) + ownRMS*own.at(us)
 			// Groove shoulders: outside the land-engraved area the surface
 			// rises steeply to the groove-engraved area.
 			var rise, outside float64
@@ -274,7 +264,13 @@ func (bl *barrelLand) engrave(r *rand.Rand, c BulletConfig) (*surface.Map, float
 	if c.Damage {
 		breakOff = damageLand(r, m)
 	}
-	return m, breakOff
+	tr := Truth{
+		ShiftXUM:      offset,
+		GrooveLeftUM:  edge[0] + halfW - offset,
+		GrooveRightUM: edge[1] + halfW - offset,
+		BreakOffUM:    breakOff,
+	}
+	return m, tr
 }
 
 // damageLand adds, each with some probability, a break-off at the base, tank

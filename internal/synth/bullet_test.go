@@ -121,6 +121,18 @@ func TestBulletsGeometry(t *testing.T) {
 		if mid := nanMedian(res[m.NX/2-edge : m.NX/2+edge]); math.Abs(mid) > 3 {
 			t.Errorf("spacing %g: residual %.1f µm at the centre, want about 0", sp, mid)
 		}
+		// The true groove positions: flat just inside, fully risen 70 µm outside.
+		tr := scans[0].Truth
+		at := func(x float64) float64 {
+			c := int(math.Round(x / sp))
+			return nanMedian(res[max(0, c-2):min(m.NX, c+3)])
+		}
+		if in, out := at(tr.GrooveLeftUM+15), at(tr.GrooveLeftUM-70); math.Abs(in) > 4 || out < 20 {
+			t.Errorf("spacing %g: left groove at %.0f µm: residual %.1f inside, %.1f outside", sp, tr.GrooveLeftUM, in, out)
+		}
+		if in, out := at(tr.GrooveRightUM-15), at(tr.GrooveRightUM+70); math.Abs(in) > 4 || out < 20 {
+			t.Errorf("spacing %g: right groove at %.0f µm: residual %.1f inside, %.1f outside", sp, tr.GrooveRightUM, in, out)
+		}
 	}
 }
 
@@ -161,6 +173,23 @@ func TestBulletsSameLandCorrelates(t *testing.T) {
 	}
 	if auc < 0.95 {
 		t.Errorf("land AUC %.4f, want ≥ 0.95", auc)
+	}
+}
+
+func TestBulletsShiftTruth(t *testing.T) {
+	// Noise-free lands of one barrel land align at the lag the truth predicts.
+	cfg := BulletConfig{Barrels: 1, Bullets: 4, Lands: 1, Seed: 9, SpacingUM: 2, LandHeightUM: 100, NoiseSNR: math.Inf(1)}
+	scans, err := Bullets(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := scans[0]
+	for _, b := range scans[1:] {
+		want := (a.Truth.ShiftXUM - b.Truth.ShiftXUM) / cfg.SpacingUM
+		_, lag := bestLag(signature(a.Surface), signature(b.Surface), 100)
+		if math.Abs(float64(lag)-want) > 1 {
+			t.Errorf("%s vs %s: best lag %d samples, truth says %.1f", a.Name, b.Name, lag, want)
+		}
 	}
 }
 
@@ -318,7 +347,13 @@ func signature(m *surface.Map) []float64 {
 // maxCCF returns the largest correlation of a and b over lags within ±maxLag
 // with at least 3/4 of the shorter length overlapping.
 func maxCCF(a, b []float64, maxLag int) float64 {
-	best := -1.0
+	c, _ := bestLag(a, b, maxLag)
+	return c
+}
+
+// bestLag returns the largest correlation of a[i] with b[i+lag] and its lag.
+func bestLag(a, b []float64, maxLag int) (float64, int) {
+	best, bestAt := -1.0, 0
 	minOverlap := 3 * min(len(a), len(b)) / 4
 	for lag := -maxLag; lag <= maxLag; lag++ {
 		lo := max(0, -lag)
@@ -327,10 +362,10 @@ func maxCCF(a, b []float64, maxLag int) float64 {
 			continue
 		}
 		if c, n := pearson(a[lo:hi], b[lo+lag:hi+lag]); n >= minOverlap/2 && c > best {
-			best = c
+			best, bestAt = c, lag
 		}
 	}
-	return best
+	return best, bestAt
 }
 
 func nanMedian(v []float64) float64 {

@@ -28,12 +28,19 @@ type Truth struct {
 	BulletID string // bullet id; empty for cartridges
 
 	// Bullets only.
-	Land         int     // 1-based land index as scanned (position within the bullet's scan order)
-	BarrelLand   int     // 1-based land of the barrel that engraved it
-	LandSourceID string  // same value ⇔ same land of the same barrel
-	BreakOffUM   float64 // height above the base (y = 0) up to which a break-off removed data; 0 if none
+	Land         int    // 1-based land index as scanned (position within the bullet's scan order)
+	BarrelLand   int    // 1-based land of the barrel that engraved it
+	LandSourceID string // same value ⇔ same land of the same barrel
+	// GrooveLeftUM and GrooveRightUM are the x positions (µm from column 0)
+	// where the land-engraved area meets the left and right groove
+	// shoulders: the true groove cut of algorithms.md §4.3.
+	GrooveLeftUM, GrooveRightUM float64
+	BreakOffUM                  float64 // height above the base (y = 0) up to which a break-off removed data; 0 if none
 
-	// Cartridges only: the pose of the breech-face template (see the package doc).
+	// Cartridges: the pose of the breech-face template (see the package doc).
+	// Bullets: ShiftXUM is the scan window's offset along the land, so a
+	// stria at x in scan a lies at x + a.ShiftXUM − b.ShiftXUM in scan b of
+	// the same barrel land (rows at the same height); the rest are 0.
 	RotationDeg, ShiftXUM, ShiftYUM float64
 }
 

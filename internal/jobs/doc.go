@@ -33,7 +33,8 @@
 // A kind is 1-64 letters, digits, '_' or '-' ("correlate"). The dedupID
 // travels as Nats-Msg-Id "<kind>/<dedupID>" and as header Tracemark-Job-Id;
 // a dead letter carries the original payload and the headers
-// Tracemark-Dead-Error, Tracemark-Dead-Attempts and Tracemark-Dead-Seq.
+// Tracemark-Dead-Error, Tracemark-Dead-Attempts, Tracemark-Dead-Seq and
+// Tracemark-Dead-Enqueued; Queue.DeadJobs lists them.
 //
 // # Delivery semantics
 //

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/goleak"
 )
 
@@ -296,6 +297,23 @@ func TestMaxDeliverDeadLetters(t *testing.T) {
 		t.Error("successful job dead-lettered")
 	}
 	deadMu.Unlock()
+	letters, err := q.DeadJobs(t.Context(), "k", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(letters) != 2 {
+		t.Fatalf("DeadJobs returned %d letters, want 2", len(letters))
+	}
+	for _, d := range letters {
+		want := map[string]struct {
+			attempt int
+			cause   string
+		}{"always-fails": {3, "scan unreadable"}, "permanent": {1, "bad payload"}}[d.ID]
+		if d.Attempt != want.attempt || !strings.Contains(d.Cause, want.cause) || string(d.Payload) != d.ID ||
+			d.Kind != "k" || d.Seq == 0 || d.Enqueued.IsZero() || d.Died.Before(d.Enqueued) {
+			t.Errorf("dead letter %+v (payload %q), want attempt %d and cause %q", d, d.Payload, want.attempt, want.cause)
+		}
+	}
 	waitFor(t, "queue settled", func() bool { return mustStats(t, q, "k").InFlight == 0 })
 	if st := mustStats(t, q, "k"); st.Dead != 2 || st.Pending != 0 || st.InFlight != 0 {
 		t.Errorf("stats %+v, want 2 dead and nothing pending or in flight", st)
@@ -311,6 +329,68 @@ func TestMaxDeliverDeadLetters(t *testing.T) {
 	}
 	if info.State.Msgs != 0 {
 		t.Errorf("job stream still holds %d messages", info.State.Msgs)
+	}
+}
+
+// The job of a worker that dies (takes it and never acks) goes to another
+// worker after AckWait, or to the dead letters if that was its last attempt.
+func TestDeadWorkersJob(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		maxDeliver int
+		wantRun    bool
+	}{
+		{"retried elsewhere", 3, true},
+		{"last attempt dead-lettered", 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t)
+			cfg.AckWait = 500 * time.Millisecond
+			cfg.MaxDeliver = tc.maxDeliver
+			dead := make(chan Job, 1)
+			cfg.OnDead = func(j Job, cause error) {
+				if !strings.Contains(cause.Error(), "did not finish") {
+					t.Errorf("cause %q does not say the attempt did not finish", cause)
+				}
+				dead <- j
+			}
+			q := mustOpen(t, cfg)
+			if err := q.Enqueue(t.Context(), "k", []byte("p"), "lost"); err != nil {
+				t.Fatal(err)
+			}
+			cons, err := q.consumer(t.Context(), "k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			taken := 0
+			for range batch.Messages() {
+				taken++ // and never acked: the worker "died"
+			}
+			if taken != 1 {
+				t.Fatalf("dying worker got %d jobs, want 1", taken)
+			}
+			var got record
+			worker(t, q, "k", 1, func(_ context.Context, j Job) error { got.add(j); return nil })
+			if tc.wantRun {
+				waitFor(t, "redelivery", func() bool { return got.len() == 1 })
+				if j := got.snapshot()[0]; j.Attempt != 2 || j.ID != "lost" {
+					t.Errorf("redelivered %+v, want job lost at attempt 2", j)
+				}
+			} else {
+				j := <-dead
+				if j.ID != "lost" || j.Attempt != 2 {
+					t.Errorf("dead-lettered %+v, want job lost at attempt 2", j)
+				}
+				if got.len() != 0 {
+					t.Error("handler ran a job beyond MaxDeliver")
+				}
+			}
+			waitFor(t, "queue drained", func() bool { st := mustStats(t, q, "k"); return st.InFlight == 0 && st.Pending == 0 })
+		})
 	}
 }
 

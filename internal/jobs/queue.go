@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +31,7 @@ const (
 	headerDeadError    = "Tracemark-Dead-Error"
 	headerDeadAttempts = "Tracemark-Dead-Attempts"
 	headerDeadSeq      = "Tracemark-Dead-Seq"
+	headerDeadEnqueued = "Tracemark-Dead-Enqueued"
 )
 
 // ErrClosed is returned by calls on a Queue after Close.
@@ -158,31 +160,73 @@ func (q *Queue) connectExternal() error {
 }
 
 func (q *Queue) createStreams(ctx context.Context) error {
-	_, err := q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        q.cfg.Stream,
-		Description: "tracemark background jobs; subject " + q.cfg.SubjectPrefix + ".queue.<kind>",
-		Subjects:    []string{q.cfg.SubjectPrefix + ".queue.>"},
-		Retention:   jetstream.WorkQueuePolicy,
-		Storage:     jetstream.FileStorage,
-		Replicas:    q.cfg.Replicas,
-		Duplicates:  q.cfg.DedupWindow,
+	err := untilReady(ctx, func(ctx context.Context) error {
+		_, err := q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:        q.cfg.Stream,
+			Description: "tracemark background jobs; subject " + q.cfg.SubjectPrefix + ".queue.<kind>",
+			Subjects:    []string{q.cfg.SubjectPrefix + ".queue.>"},
+			Retention:   jetstream.WorkQueuePolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    q.cfg.Replicas,
+			Duplicates:  q.cfg.DedupWindow,
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("jobs: create stream %s: %w", q.cfg.Stream, err)
 	}
-	_, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        q.deadStream(),
-		Description: "tracemark jobs that exhausted their attempts; subject " + q.cfg.SubjectPrefix + ".dead.<kind>",
-		Subjects:    []string{q.cfg.SubjectPrefix + ".dead.>"},
-		Retention:   jetstream.LimitsPolicy,
-		Storage:     jetstream.FileStorage,
-		Replicas:    q.cfg.Replicas,
-		Duplicates:  q.cfg.DedupWindow,
+	err = untilReady(ctx, func(ctx context.Context) error {
+		_, err := q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:        q.deadStream(),
+			Description: "tracemark jobs that exhausted their attempts; subject " + q.cfg.SubjectPrefix + ".dead.<kind>",
+			Subjects:    []string{q.cfg.SubjectPrefix + ".dead.>"},
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    q.cfg.Replicas,
+			Duplicates:  q.cfg.DedupWindow,
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("jobs: create dead-letter stream %s: %w", q.deadStream(), err)
 	}
 	return nil
+}
+
+// Retry limits of untilReady.
+const (
+	readyCallTimeout = 2 * time.Second
+	readyMaxWait     = 30 * time.Second
+	readyRetryDelay  = 250 * time.Millisecond
+)
+
+// untilReady runs op, retrying for up to readyMaxWait while a JetStream
+// cluster cannot answer yet (no meta leader after a start or a node loss:
+// the API times out or answers 503).
+func untilReady(ctx context.Context, op func(context.Context) error) error {
+	giveUp := time.Now().Add(readyMaxWait)
+	for {
+		callCtx, cancel := context.WithTimeout(ctx, readyCallTimeout)
+		err := op(callCtx)
+		cancel()
+		if err == nil || !transient(err) || ctx.Err() != nil || time.Now().After(giveUp) {
+			return err
+		}
+		select {
+		case <-time.After(readyRetryDelay):
+		case <-ctx.Done():
+			return err
+		}
+	}
+}
+
+func transient(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Code == 503
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)
 }
 
 // URL returns the client URL worker processes use to reach this queue: the
@@ -292,7 +336,21 @@ func (q *Queue) consumer(ctx context.Context, kind string) (jetstream.Consumer, 
 	if ok {
 		return cons, nil
 	}
-	cons, err := q.js.CreateOrUpdateConsumer(ctx, q.cfg.Stream, jetstream.ConsumerConfig{
+	err := untilReady(ctx, func(ctx context.Context) (err error) {
+		cons, err = q.js.CreateOrUpdateConsumer(ctx, q.cfg.Stream, q.consumerConfig(kind))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: create consumer for %s: %w", kind, err)
+	}
+	q.mu.Lock()
+	q.consumers[kind] = cons
+	q.mu.Unlock()
+	return cons, nil
+}
+
+func (q *Queue) consumerConfig(kind string) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
 		Durable:       consumerName(kind),
 		Description:   "tracemark workers for " + kind + " jobs",
 		FilterSubject: q.queueSubject(kind),
@@ -303,14 +361,7 @@ func (q *Queue) consumer(ctx context.Context, kind string) (jetstream.Consumer, 
 		// last attempt died with its worker is still dead-lettered rather
 		// than left undeliverable in the stream.
 		MaxDeliver: -1,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("jobs: create consumer for %s: %w", kind, err)
 	}
-	q.mu.Lock()
-	q.consumers[kind] = cons
-	q.mu.Unlock()
-	return cons, nil
 }
 
 // Close stops every Work loop of this Queue (each lets in-flight jobs finish
@@ -377,3 +428,53 @@ func (l serverLogger) Fatalf(format string, v ...any)  { l.log.Error(fmt.Sprintf
 func (l serverLogger) Errorf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
 func (l serverLogger) Debugf(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
 func (l serverLogger) Tracef(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
+
+// DeadJob is a dead letter: a job that failed Config.MaxDeliver times, failed
+// permanently, or whose last attempt died with its worker.
+type DeadJob struct {
+	// Job is the job as last delivered: Attempt is the attempts made and
+	// Seq its sequence in the job stream.
+	Job
+	Cause string
+	Died  time.Time
+}
+
+// DeadJobs returns up to limit dead letters of kind, oldest first. They stay
+// stored; to retry one, Enqueue its payload again.
+func (q *Queue) DeadJobs(ctx context.Context, kind string, limit int) ([]DeadJob, error) {
+	if err := checkKind(kind); err != nil {
+		return nil, err
+	}
+	if limit < 1 {
+		return nil, fmt.Errorf("jobs: DeadJobs limit %d must be at least 1", limit)
+	}
+	if q.isClosed() {
+		return nil, ErrClosed
+	}
+	cons, err := q.js.OrderedConsumer(ctx, q.deadStream(), jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{q.deadSubject(kind)},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: read %s dead letters: %w", kind, err)
+	}
+	batch, err := cons.FetchNoWait(limit)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: read %s dead letters: %w", kind, err)
+	}
+	var dead []DeadJob
+	for msg := range batch.Messages() {
+		h := msg.Headers()
+		d := DeadJob{Job: Job{Kind: kind, ID: h.Get(headerJobID), Payload: msg.Data()}, Cause: h.Get(headerDeadError)}
+		d.Attempt, _ = strconv.Atoi(h.Get(headerDeadAttempts))
+		d.Seq, _ = strconv.ParseUint(h.Get(headerDeadSeq), 10, 64)
+		d.Enqueued, _ = time.Parse(time.RFC3339Nano, h.Get(headerDeadEnqueued))
+		if meta, err := msg.Metadata(); err == nil {
+			d.Died = meta.Timestamp
+		}
+		dead = append(dead, d)
+	}
+	if err := batch.Error(); err != nil {
+		return dead, fmt.Errorf("jobs: read %s dead letters: %w", kind, err)
+	}
+	return dead, nil
+}

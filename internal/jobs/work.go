@@ -259,6 +259,7 @@ func (q *Queue) deadLetter(ctx context.Context, msg jetstream.Msg, job Job, caus
 	dm.Header.Set(headerDeadError, headerSafe(cause.Error(), 1000))
 	dm.Header.Set(headerDeadAttempts, strconv.Itoa(job.Attempt))
 	dm.Header.Set(headerDeadSeq, strconv.FormatUint(job.Seq, 10))
+	dm.Header.Set(headerDeadEnqueued, job.Enqueued.Format(time.RFC3339Nano))
 	_, err := q.js.PublishMsg(ctx, dm,
 		jetstream.WithMsgID("dead/"+strconv.FormatUint(job.Seq, 10)),
 		jetstream.WithExpectStream(q.deadStream()))

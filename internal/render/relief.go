@@ -59,9 +59,10 @@ var (
 const (
 	defaultAzimuth   = 315
 	defaultElevation = 45
-	ambient          = 0.3 // share of the colour kept in full shadow
-	autoSlope        = 0.6 // target 95th-percentile slope of AutoExaggeration
-	maxSamples       = 1 << 16
+	ambient          = 0.3     // share of the colour kept in full shadow
+	autoSlope        = 0.6     // target 95th-percentile slope of AutoExaggeration
+	maxSamples       = 1 << 15 // heights or slopes sampled for percentiles
+	lutSize          = 1024    // entries of the colour look-up table
 )
 
 // Relief renders m as a shaded relief image. It never fails: an empty map
@@ -97,6 +98,15 @@ func Relief(m *surface.Map, opt Options) *image.NRGBA {
 	se, ce := math.Sincos(el * math.Pi / 180)
 	lx, ly, lz := sa*ce, ca*ce, se
 
+	var lut []color.NRGBA // viridis at full light
+	if opt.Colour {
+		lut = make([]color.NRGBA, lutSize)
+		for i := range lut {
+			r, g, b := viridis(float64(i) / (lutSize - 1))
+			lut[i] = color.NRGBA{R: byte255(r), G: byte255(g), B: byte255(b), A: 0xff}
+		}
+	}
+
 	img := image.NewNRGBA(image.Rect(0, 0, m.NX, m.NY))
 	for row := 0; row < m.NY; row++ {
 		py := row
@@ -122,9 +132,9 @@ func Relief(m *surface.Map, opt Options) *image.NRGBA {
 				if zmax > zmin {
 					t = (z - zmin) / (zmax - zmin)
 				}
-				r, g, b := viridis(t)
+				base := lut[int(math.Max(0, math.Min(1, t))*(lutSize-1)+0.5)]
 				s := ambient + (1-ambient)*shade
-				c = color.NRGBA{R: byte255(r * s), G: byte255(g * s), B: byte255(b * s), A: 0xff}
+				c = color.NRGBA{R: scale(base.R, s), G: scale(base.G, s), B: scale(base.B, s), A: 0xff}
 			} else {
 				v := byte255(shade)
 				c = color.NRGBA{R: v, G: v, B: v, A: 0xff}
@@ -141,9 +151,19 @@ func Relief(m *surface.Map, opt Options) *image.NRGBA {
 	return img
 }
 
+// byte255 maps [0, 1] to 0–255, clamping (NaN gives 0).
 func byte255(v float64) uint8 {
-	return uint8(math.Round(255 * math.Max(0, math.Min(1, v))))
+	if !(v > 0) {
+		return 0
+	}
+	if v >= 1 {
+		return 255
+	}
+	return uint8(v*255 + 0.5)
 }
+
+// scale multiplies a colour channel by s ∈ [0, 1].
+func scale(v uint8, s float64) uint8 { return uint8(float64(v)*s + 0.5) }
 
 // gradient returns ∂z/∂x and ∂z/∂y (y along increasing rows) at a valid
 // point, by central differences where both neighbours exist, one-sided

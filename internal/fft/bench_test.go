@@ -135,14 +135,21 @@ func BenchmarkCellCorrelation(b *testing.B) {
 				}
 			})
 		})
-		b.Run(bc.name+"/masked", func(b *testing.B) {
-			tt, _ := c.PrepareTemplate(nil, tm, ModeMasked)
-			loop(b, func() {
-				if _, err := c.MaskedNCC(&m, tt, rg, 700); err != nil {
-					b.Fatal(err)
-				}
+		tmFull := randField(rng, 68, 68, 0)
+		rgFull := randField(rng, 204, 204, 0)
+		for _, mc := range []struct {
+			name   string
+			tm, rg []float64
+		}{{"masked", tm, rg}, {"masked-complete-cell", tmFull, rg}, {"masked-complete", tmFull, rgFull}} {
+			b.Run(bc.name+"/"+mc.name, func(b *testing.B) {
+				tt, _ := c.PrepareTemplate(nil, mc.tm, ModeMasked)
+				loop(b, func() {
+					if _, err := c.MaskedNCC(&m, tt, mc.rg, 700); err != nil {
+						b.Fatal(err)
+					}
+				})
 			})
-		})
+		}
 	}
 }
 

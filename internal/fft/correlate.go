@@ -243,6 +243,9 @@ type Template struct {
 	norm  float64         // ModeZeroFilled: norm of the z-scored, zero-filled template
 	spec  [3][]complex128 // conjugated spectra: zero-filled z; or mask, w·z, w·z²
 	valid int             // valid template pixels
+	// ModeMasked without missing pixels: 2D prefix sums of z and z²
+	// ((rows+1)×(cols+1)), for the fast paths of MaskedNCC.
+	pz, pzz []float64
 }
 
 // Mode returns the correlation the template was prepared for.
@@ -265,6 +268,10 @@ type CrossCorrelator struct {
 	rspec                      [3][]complex128
 	prod                       []complex128
 	sums                       [5][]float64 // per-shift sums, masked mode
+	pw, pz, pzz                []float64    // region prefix sums, masked fast paths
+	// Per map column / row: overlap bounds in region and template coordinates.
+	colR0, colR1, colT0, colT1 []int
+	rowR0, rowR1, rowT0, rowT1 []int
 }
 
 // NewCrossCorrelator returns a correlator for g. The FFT size is the smallest
@@ -280,6 +287,7 @@ func NewCrossCorrelator(g Geometry) (*CrossCorrelator, error) {
 	c.fr = GoodSize(fftNeed(g.TemplateRows, g.RegionRows, c.minDY, c.maxDY))
 	c.fc = goodEven(fftNeed(g.TemplateCols, g.RegionCols, c.minDX, c.maxDX))
 	c.plan = NewPlan2D(c.fr, c.fc)
+	c.overlapBounds()
 	// Only the output rows of wanted shifts are inverse transformed; the
 	// others (in blocks of whole row blocks) keep stale values.
 	c.plan.rowsNeeded = make([]bool, c.fr)
@@ -361,6 +369,12 @@ func (c *CrossCorrelator) PrepareTemplate(dst *Template, t []float64, mode Mode)
 		dst.norm = math.Sqrt(c.fillZ(t, c.g.TemplateRows, c.g.TemplateCols, mean, sd))
 	} else {
 		c.fillMasked(t, c.g.TemplateRows, c.g.TemplateCols, mean, sd)
+	}
+	dst.pz, dst.pzz = dst.pz[:0], dst.pzz[:0]
+	if mode == ModeMasked && n == len(t) {
+		tr, tc := c.g.TemplateRows, c.g.TemplateCols
+		dst.pz = prefixSums(resizeF(dst.pz, (tr+1)*(tc+1)), c.work[1], c.fc, tr, tc)
+		dst.pzz = prefixSums(resizeF(dst.pzz, (tr+1)*(tc+1)), c.work[2], c.fc, tr, tc)
 	}
 	for k := range nspec {
 		c.plan.Forward(dst.spec[k], c.work[k])
@@ -522,55 +536,6 @@ func fillNaN(s []float64) {
 	for i := range s {
 		s[i] = nan
 	}
-}
-
-// MaskedNCC computes the masked normalised cross-correlation of the template
-// against region (row-major RegionRows×RegionCols, NaN = missing) into dst
-// (nil allocates): at every shift of the correlator's range, the Pearson
-// correlation over exactly the pixel pairs where both are valid — the same
-// value as Geometry.PairwiseCorrelation, to rounding (about 1e-12). Shifts
-// with fewer than max(minOverlap, 2) valid pairs, or where either side is
-// constant over the pairs, are NaN. dst.Pairs receives the pair counts.
-// region is not modified. Cost: three forward and six inverse transforms.
-func (c *CrossCorrelator) MaskedNCC(dst *Map, tmpl *Template, region []float64, minOverlap int) (*Map, error) {
-	if err := c.checkCall(tmpl, region, ModeMasked); err != nil {
-		return nil, err
-	}
-	if dst == nil {
-		dst = new(Map)
-	}
-	rows, cols := c.maxDY-c.minDY+1, c.maxDX-c.minDX+1
-	dst.reset(rows, cols, c.minDX, c.minDY, true)
-	mean, sd, n := meanSD(region)
-	if n < 2 || !(sd > 0) {
-		fillNaN(dst.V)
-		clear(dst.Pairs)
-		return dst, nil
-	}
-	c.fillMasked(region, c.g.RegionRows, c.g.RegionCols, mean, sd)
-	for k := range 3 {
-		c.rspec[k] = resizeC(c.rspec[k], c.plan.SpectrumLen())
-		c.plan.Forward(c.rspec[k], c.work[k])
-	}
-	for k := range c.sums {
-		c.sums[k] = resizeF(c.sums[k], rows*cols)
-	}
-	tw, ta, tb := tmpl.spec[0], tmpl.spec[1], tmpl.spec[2]
-	rw, ra, rb := c.rspec[0], c.rspec[1], c.rspec[2]
-	cnt, st, stt, sr, srr := c.sums[0], c.sums[1], c.sums[2], c.sums[3], c.sums[4]
-	c.correlateInto(cnt, tw, rw, 1)
-	c.correlateInto(st, ta, rw, 1)
-	c.correlateInto(stt, tb, rw, 1)
-	c.correlateInto(sr, tw, ra, 1)
-	c.correlateInto(srr, tw, rb, 1)
-	c.correlateInto(dst.V, ta, ra, 1) // Σ t·r
-	minN := max(minOverlap, 2)
-	for i, str := range dst.V {
-		np := math.Round(cnt[i])
-		dst.Pairs[i] = int32(np)
-		dst.V[i] = pearsonFromSums(np, st[i], stt[i], sr[i], srr[i], str, minN)
-	}
-	return dst, nil
 }
 
 // pearsonFromSums returns the Pearson correlation of n pairs from their sums

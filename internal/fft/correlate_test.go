@@ -63,7 +63,11 @@ func refPairs(g Geometry, t, r []float64, oy, ox int) (a, b []float64) {
 
 // refZeroFilled is the cmcR CCF at offset (oy, ox) computed directly.
 func refZeroFilled(g Geometry, t, r []float64, oy, ox int) float64 {
-	zt, zr := zscoreFill(t), zscoreFill(r)
+	return refZeroFilledZ(g, zscoreFill(t), zscoreFill(r), oy, ox)
+}
+
+// refZeroFilledZ is refZeroFilled on inputs already z-scored and zero filled.
+func refZeroFilledZ(g Geometry, zt, zr []float64, oy, ox int) float64 {
 	var s, nt, nr float64
 	for _, v := range zt {
 		nt += v * v
@@ -116,13 +120,18 @@ func TestCorrelatorMatchesDirect(t *testing.T) {
 		g    Geometry
 		nan  float64
 		min  int
+		tnan float64 // template NaN fraction, -1: same as nan
 	}{
-		{"square", Geometry{TemplateRows: 6, TemplateCols: 6, RegionRows: 18, RegionCols: 18}, 0.2, 5},
-		{"odd", Geometry{TemplateRows: 5, TemplateCols: 7, RegionRows: 13, RegionCols: 11}, 0.3, 3},
-		{"no NaN", Geometry{TemplateRows: 8, TemplateCols: 4, RegionRows: 9, RegionCols: 20}, 0, 2},
-		{"window", Geometry{TemplateRows: 9, TemplateCols: 10, RegionRows: 27, RegionCols: 30, MaxShiftX: 4, MaxShiftY: 7}, 0.25, 10},
-		{"region smaller", Geometry{TemplateRows: 12, TemplateCols: 12, RegionRows: 7, RegionCols: 9}, 0.1, 4},
-		{"mostly missing", Geometry{TemplateRows: 10, TemplateCols: 10, RegionRows: 30, RegionCols: 30}, 0.7, 3},
+		{"square", Geometry{TemplateRows: 6, TemplateCols: 6, RegionRows: 18, RegionCols: 18}, 0.2, 5, -1},
+		{"odd", Geometry{TemplateRows: 5, TemplateCols: 7, RegionRows: 13, RegionCols: 11}, 0.3, 3, -1},
+		{"no NaN", Geometry{TemplateRows: 8, TemplateCols: 4, RegionRows: 9, RegionCols: 20}, 0, 2, -1},
+		{"complete template", Geometry{TemplateRows: 7, TemplateCols: 6, RegionRows: 20, RegionCols: 17}, 0.3, 4, 0},
+		{"complete region", Geometry{TemplateRows: 7, TemplateCols: 6, RegionRows: 20, RegionCols: 17}, 0, 4, 0.3},
+		{"complete, window", Geometry{TemplateRows: 9, TemplateCols: 10, RegionRows: 27, RegionCols: 30, MaxShiftX: 6, MaxShiftY: 3}, 0, 10, -1},
+		{"window", Geometry{TemplateRows: 9, TemplateCols: 10, RegionRows: 27, RegionCols: 30, MaxShiftX: 4, MaxShiftY: 7}, 0.25, 10, -1},
+		{"region smaller", Geometry{TemplateRows: 12, TemplateCols: 12, RegionRows: 7, RegionCols: 9}, 0.1, 4, -1},
+		{"region smaller, complete", Geometry{TemplateRows: 12, TemplateCols: 12, RegionRows: 7, RegionCols: 9}, 0, 4, -1},
+		{"mostly missing", Geometry{TemplateRows: 10, TemplateCols: 10, RegionRows: 30, RegionCols: 30}, 0.7, 3, -1},
 	}
 	rng := rand.New(rand.NewPCG(7, 11))
 	for _, tc := range cases {
@@ -132,7 +141,11 @@ func TestCorrelatorMatchesDirect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tm := randField(rng, g.TemplateRows, g.TemplateCols, tc.nan)
+			tnan := tc.tnan
+			if tnan < 0 {
+				tnan = tc.nan
+			}
+			tm := randField(rng, g.TemplateRows, g.TemplateCols, tnan)
 			rg := randField(rng, g.RegionRows, g.RegionCols, tc.nan)
 			mt, err := c.PrepareTemplate(nil, tm, ModeMasked)
 			if err != nil {
@@ -393,6 +406,7 @@ func TestCorrelatorCartridgeSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	checked := 0
+	ztf, zrf := zscoreFill(tm), zscoreFill(rg)
 	for range 400 {
 		dx, dy := rng.IntN(m.Cols)+m.MinDX, rng.IntN(m.Rows)+m.MinDY
 		want, n := g.PairwiseCorrelation(tm, rg, dx, dy)
@@ -407,7 +421,7 @@ func TestCorrelatorCartridgeSize(t *testing.T) {
 			checked++
 		}
 		oy, ox := g.Origin(dx, dy)
-		if w := refZeroFilled(g, tm, rg, oy, ox); math.Abs(z.At(dx, dy)-w) > 1e-9 {
+		if w := refZeroFilledZ(g, ztf, zrf, oy, ox); math.Abs(z.At(dx, dy)-w) > 1e-9 {
 			t.Fatalf("zero-filled at (%d,%d): got %v, want %v", dx, dy, z.At(dx, dy), w)
 		}
 	}

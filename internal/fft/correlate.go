@@ -149,8 +149,15 @@ func (g Geometry) checkLens(t, r []float64) {
 	}
 }
 
+// clampCorr limits rounding excursions beyond ±1 (c is never NaN here).
 func clampCorr(c float64) float64 {
-	return max(-1, min(1, c))
+	if c > 1 {
+		return 1
+	}
+	if c < -1 {
+		return -1
+	}
+	return c
 }
 
 // Map holds a correlation value for every shift of a range.
@@ -435,19 +442,22 @@ func conjugate(s []complex128) {
 // non-NaN values and their count, in one pass: sums are taken relative to
 // the first valid value, which keeps the one-pass variance accurate.
 func meanSD(x []float64) (mean, sd float64, n int) {
-	var x0, s1, s2 float64
-	first := true
-	for _, v := range x {
-		if v != v { // NaN
-			continue
+	first := 0
+	for first < len(x) && math.IsNaN(x[first]) {
+		first++
+	}
+	if first == len(x) {
+		return 0, 0, 0
+	}
+	x0 := x[first]
+	var s1, s2 float64
+	for _, v := range x[first:] {
+		if v == v { // not NaN
+			d := v - x0
+			s1 += d
+			s2 += d * d
+			n++
 		}
-		if first {
-			x0, first = v, false
-		}
-		d := v - x0
-		s1 += d
-		s2 += d * d
-		n++
 	}
 	if n < 2 {
 		return 0, 0, n
@@ -546,10 +556,11 @@ func pearsonFromSums(n, st, stt, sr, srr, str float64, minN int) float64 {
 	if n < float64(minN) {
 		return math.NaN()
 	}
-	vt := stt - st*st/n
-	vr := srr - sr*sr/n
+	inv := 1 / n
+	vt := stt - st*st*inv
+	vr := srr - sr*sr*inv
 	if vt <= 1e-10*n || vr <= 1e-10*n {
 		return math.NaN()
 	}
-	return clampCorr((str - st*sr/n) / math.Sqrt(vt*vr))
+	return clampCorr((str - st*sr*inv) / math.Sqrt(vt*vr))
 }

@@ -7,9 +7,18 @@
 // once for a size and reused: it owns its scratch buffers. Real inputs are
 // row-major; the half spectrum of a real rows×cols input has rows×(cols/2+1)
 // complex coefficients, row-major. Forward is unnormalised; Inverse divides
-// by the number of points, so Inverse(Forward(x)) == x, and uses its input
-// spectrum as scratch (it is overwritten). GoodSize gives the next
-// 2·3·5-smooth size, the sizes the transforms are fastest for.
+// by the number of points, so Inverse(Forward(x)) == x. Plan2D.Inverse uses
+// its input spectrum as scratch (it is overwritten); Plan1D.Inverse does not.
+// GoodSize gives the next 2·3·5-smooth size, the sizes the transforms are
+// fastest for; other sizes work (prime factors above 5 by an O(p²) pass).
+//
+// The transforms are pure Go: mixed-radix (4, 2, 3, 5) Stockham kernels that
+// work on several interleaved rows or columns at once (8 rows; a block of
+// columns sized for the L2 cache), a real transform of even length as a
+// complex one of half the length, and rows that are entirely zero skipped.
+// On the project machine they are 2–5× faster than gonum's dsp/fourier used
+// the same way (rows by FFT, columns by CmplxFFT), which the tests keep as an
+// independent reference and the benchmarks as the baseline.
 //
 // # Correlation
 //
@@ -24,7 +33,19 @@
 //     number of valid pairs.
 //
 // Template spectra are cached in a Template (PrepareTemplate), so a cell
-// reused over many rotation angles is transformed once.
+// reused over many rotation angles is transformed once. Per call, with the
+// template cached:
+//
+//   - ZeroFilledCCF: one forward and one inverse transform;
+//   - MaskedNCC: three forward and six inverse transforms; two and three when
+//     the template has no missing pixel (the region-side sums are then box
+//     sums, taken from 2D prefix sums); one and one when the region has none
+//     either.
+//
+// The transform size is the smallest 2·3·5-smooth size that holds every
+// wanted shift without wrap-around: bounding the shifts (Geometry.MaxShiftX,
+// MaxShiftY) shrinks it, e.g. 288² for all shifts of a 68² cell over a 204²
+// region, 240² for |shift| ≤ 102, 216² for |shift| ≤ 67.
 //
 // Aligner does the same for 1D signals (bullet signatures) over all lags,
 // choosing the FFT or a direct sum, whichever is cheaper.

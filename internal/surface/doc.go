@@ -41,8 +41,9 @@
 //   - Form removal: FitPlane (least squares), FitPlaneQuantile (median or any
 //     quantile, cmcR's robust de-trending), SubtractPlane, RemovePlane.
 //   - Filtering: GaussianLowPass, GaussianHighPass, GaussianBandPass (ISO
-//     16610-61 by normalised convolution) and Filter for options, including
-//     the cmcR-compatible kernel.
+//     16610-61 by normalised convolution) and Filter for options: the
+//     cmcR-compatible kernel, a minimum valid weight, and the second-order
+//     Gaussian regression filter (Order 2) for edge fidelity.
 //   - Masks: Mask (valid region and other regions), Map.ValidMask,
 //     Map.ApplyMask, Map.Erode (disk, µm, exact distance transform),
 //     Mask.Erode, Mask.Dilate, Mask.Label (4- or 8-connected components with

@@ -53,6 +53,18 @@ type Filter struct {
 	// 0.3 to drop points whose local mean rests mostly on extrapolation near
 	// holes and borders. 0, the default, keeps every valid point.
 	MinWeight float64
+	// Order (KernelISO only) is the degree of the local polynomial of the
+	// Gaussian regression filter: 0, the default, is the normalised
+	// convolution above (a local weighted mean); 2 fits a local quadratic
+	// in x and y by weighted least squares at every point (ISO 16610-71
+	// style second-order Gaussian regression, as in Chen 2017), which follows
+	// form and curvature up to the edges of holes and of the map instead of
+	// flattening them. Its weighting uses α₂ ≈ 0.7309 instead of α so that it
+	// still transmits 50 % at the cut-off, truncated at ±4σ; it costs about
+	// fifteen times the zeroth order (21 moment images instead of 2). Where the valid points around a point do not determine a
+	// quadratic (an isolated point, a one-pixel line), that point falls back
+	// to the zeroth order.
+	Order int
 }
 
 // GaussianLowPass returns the ISO 16610-61 Gaussian low-pass of m at cut-off
@@ -82,7 +94,24 @@ func (f Filter) LowPass(m *Map, lambda float64) (*Map, error) {
 		out := cmcrConvolve(m, z, lambda)
 		return cmcrRestore(m, out, nanAt), nil
 	}
-	return isoLowPass(m, lambda, lambda, f.MinWeight), nil
+	return f.isoLowPass(m, lambda), nil
+}
+
+// isoLowPass dispatches the ISO low-pass on Order.
+func (f Filter) isoLowPass(m *Map, lambda float64) *Map {
+	if f.Order == 2 {
+		return regressionLowPass(m, lambda, f.MinWeight)
+	}
+	return isoLowPass(m, lambda, lambda, f.MinWeight)
+}
+
+// isoHighPass returns m − f.isoLowPass(m) with m's NaN (and MinWeight NaN).
+func (f Filter) isoHighPass(m *Map, lambda float64) *Map {
+	out := f.isoLowPass(m, lambda)
+	for i, v := range out.Z {
+		out.Z[i] = m.Z[i] - v
+	}
+	return out
 }
 
 // HighPass returns m minus its Gaussian low-pass at cut-off lambda µm. With
@@ -100,7 +129,7 @@ func (f Filter) HighPass(m *Map, lambda float64) (*Map, error) {
 		}
 		return cmcrRestore(m, lp, nanAt), nil
 	}
-	return isoHighPass(m, lambda, f.MinWeight), nil
+	return f.isoHighPass(m, lambda), nil
 }
 
 // BandPass returns the Gaussian band-pass of m between lambdaS (short
@@ -127,7 +156,7 @@ func (f Filter) BandPass(m *Map, lambdaS, lambdaC float64) (*Map, error) {
 		}
 		return cmcrRestore(m, cmcrConvolve(m, lp, lambdaS), nanAt), nil
 	}
-	return isoLowPass(isoHighPass(m, lambdaC, f.MinWeight), lambdaS, lambdaS, f.MinWeight), nil
+	return f.isoLowPass(f.isoHighPass(m, lambdaC), lambdaS), nil
 }
 
 func (f Filter) check(lambda float64) error {
@@ -136,6 +165,12 @@ func (f Filter) check(lambda float64) error {
 	}
 	if f.Kernel != KernelISO && f.Kernel != KernelCMCR {
 		return fmt.Errorf("surface: unknown Gaussian kernel %v", f.Kernel)
+	}
+	if f.Order != 0 && f.Order != 2 {
+		return fmt.Errorf("surface: Gaussian regression order %d, want 0 or 2", f.Order)
+	}
+	if f.Order != 0 && f.Kernel != KernelISO {
+		return fmt.Errorf("surface: Gaussian regression order %d needs the ISO kernel, not %v", f.Order, f.Kernel)
 	}
 	if !(f.MinWeight >= 0 && f.MinWeight <= 1) {
 		return fmt.Errorf("surface: Gaussian MinWeight %g, want 0…1", f.MinWeight)
@@ -188,15 +223,6 @@ func halfKernel(r int, weight func(int) float64) []float64 {
 		k[i] /= sum
 	}
 	return k
-}
-
-// isoHighPass returns m − isoLowPass(m) with m's NaN (and MinWeight NaN).
-func isoHighPass(m *Map, lambda, minWeight float64) *Map {
-	out := isoLowPass(m, lambda, lambda, minWeight)
-	for i, v := range out.Z {
-		out.Z[i] = m.Z[i] - v
-	}
-	return out
 }
 
 // isoLowPass is the normalised-convolution ISO low-pass with cut-off lx along

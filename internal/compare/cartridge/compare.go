@@ -26,8 +26,11 @@ type Registration struct {
 type Direction struct {
 	Reference    string       `json:"reference"`
 	Target       string       `json:"target"`
-	Cells        int          `json:"cells"` // reference cells that took part
-	Registration Registration `json:"registration"`
+	Cells        int          `json:"cells"`        // reference cells that took part
+	Registration Registration `json:"registration"` // whole-scan (coarse) registration
+	// Consensus is the registration the congruent cells agree on (see
+	// Consensus); Corr is the mean correlation of those cells.
+	Consensus Registration `json:"consensus"`
 	// Results holds every (cell, rotation) result, for display and for
 	// re-running the decision rules with other thresholds.
 	Results []CellResult `json:"results"`
@@ -58,7 +61,7 @@ type Comparer struct {
 	cfg   Config
 	calib *Calibration
 	corrs map[fft.Geometry]*fft.CrossCorrelator
-	rot   *surface.Map
+	rot   map[[2]int]*surface.Map // rotation buffers by target shape
 	reg   []float64
 	ccf   fft.Map
 	tmpl  fft.Template
@@ -76,7 +79,7 @@ func NewComparer(cfg Config, calib *Calibration) (*Comparer, error) {
 			return nil, err
 		}
 	}
-	return &Comparer{cfg: cfg, calib: calib, corrs: map[fft.Geometry]*fft.CrossCorrelator{}}, nil
+	return &Comparer{cfg: cfg, calib: calib, corrs: map[fft.Geometry]*fft.CrossCorrelator{}, rot: map[[2]int]*surface.Map{}}, nil
 }
 
 // Config returns the comparer's configuration.
@@ -120,6 +123,12 @@ func (c *Comparer) Compare(a, b *Prepared) (*Result, error) {
 		return nil, err
 	}
 	res.Decision = Decide(res.Forward.Results, res.Backward.Results, th)
+	for _, d := range []*Direction{&res.Forward, &res.Backward} {
+		d.Consensus = d.Registration
+		if t, x, y, ok := Consensus(d.Results, th); ok {
+			d.Consensus = Registration{Theta: t, DX: x, DY: y, DXUM: x * res.SpacingUM, DYUM: y * res.SpacingUM, Corr: math.NaN()}
+		}
+	}
 	res.Features = features(res)
 	res.Score, res.Log10LR = c.calib.Score(res.Features)
 	res.Elapsed = float64(time.Since(start).Microseconds()) / 1000
@@ -130,16 +139,18 @@ func (c *Comparer) Compare(a, b *Prepared) (*Result, error) {
 func (c *Comparer) direction(ref, tgt *Prepared) (Direction, error) {
 	d := Direction{Reference: ref.Name, Target: tgt.Name, Cells: ref.UsableCells()}
 	thetas := c.cfg.thetas()
-	global, reg, err := c.globalRegistration(ref, tgt)
+	reg, err := c.globalRegistration(ref, tgt)
 	if err != nil {
 		return d, err
 	}
 	d.Registration = reg
-	g := fft.Geometry{TemplateRows: ref.cellH, TemplateCols: ref.cellW}
+	// Regions are RegionMultiplier × the cell side; shifts that would put
+	// the cell's centre outside its region are not searched (a match that
+	// far away lies in the neighbouring region's range).
+	g := fft.Geometry{TemplateRows: ref.cellH, TemplateCols: ref.cellW,
+		RegionRows: c.cfg.RegionMultiplier * ref.cellH, RegionCols: c.cfg.RegionMultiplier * ref.cellW}
+	g.MaxShiftX, g.MaxShiftY = g.RegionCols/2, g.RegionRows/2
 	if c.cfg.Mode == ModeFast {
-		shift := int(math.Round(c.cfg.FastMaxShiftUM / ref.Map.DX))
-		g.RegionRows, g.RegionCols = ref.cellH+2*shift, ref.cellW+2*shift
-		g.MaxShiftX, g.MaxShiftY = shift, shift
 		var near []float64
 		for _, t := range thetas {
 			if math.Abs(t-d.Registration.Theta) <= c.cfg.FastSpanDeg+1e-9 {
@@ -147,8 +158,6 @@ func (c *Comparer) direction(ref, tgt *Prepared) (Direction, error) {
 			}
 		}
 		thetas = near
-	} else {
-		g.RegionRows, g.RegionCols = c.cfg.RegionMultiplier*ref.cellH, c.cfg.RegionMultiplier*ref.cellW
 	}
 	cc, err := c.correlator(g)
 	if err != nil {
@@ -157,22 +166,31 @@ func (c *Comparer) direction(ref, tgt *Prepared) (Direction, error) {
 	tmpls := ref.cellTemplates(cc)
 	maxMissing := c.cfg.MaxMissing
 	for _, theta := range thetas {
-		c.rot = rotateNearest(c.rot, tgt.Map, theta)
-		var offX, offY int
-		if c.cfg.Mode == ModeFast {
-			r := global[theta]
-			offX, offY = int(math.Round(r.DX)), int(math.Round(r.DY))
-		}
+		shape := [2]int{tgt.Map.NX, tgt.Map.NY}
+		rot := rotateNearest(c.rot[shape], tgt.Map, theta)
+		c.rot[shape] = rot
+		preAlign := c.cfg.Mode == ModeFast || c.cfg.PreAlign
+		// With pre-alignment, the cell at p is looked for where the best
+		// whole-scan registration (θ*, d*) puts it in the target rotated by
+		// θ: x = R(θ−θ*)(p + d* − c) + c, c the target's rotation centre.
+		sn, cs := sinCosDeg(theta - reg.Theta)
+		tcx, tcy := float64(tgt.Map.NX/2), float64(tgt.Map.NY/2)
 		for i := range ref.cells {
 			ce := &ref.cells[i]
 			if tmpls[i] == nil {
 				continue
 			}
 			cx, cy := ref.centre(ce)
+			var offX, offY int
+			if preAlign {
+				ux, uy := float64(cx)+reg.DX-tcx, float64(cy)+reg.DY-tcy
+				offX = int(math.Round(cs*ux - sn*uy + tcx - float64(cx)))
+				offY = int(math.Round(sn*ux + cs*uy + tcy - float64(cy)))
+			}
 			rx0 := cx + offX - g.RegionCols/2
 			ry0 := cy + offY - g.RegionRows/2
 			var valid int
-			c.reg, valid = window(c.rot, rx0, ry0, g.RegionCols, g.RegionRows, c.reg)
+			c.reg, valid = window(rot, rx0, ry0, g.RegionCols, g.RegionRows, c.reg)
 			if 1-float64(valid)/float64(len(c.reg)) > maxMissing {
 				continue
 			}
@@ -200,9 +218,9 @@ func (c *Comparer) direction(ref, tgt *Prepared) (Direction, error) {
 
 // globalRegistration aligns the coarse copies of the whole scans at every
 // grid rotation (zero-filled CCF for the shift, pairwise-complete
-// correlation there) and returns, per rotation, the alignment in full
-// resolution pixels, and the best one.
-func (c *Comparer) globalRegistration(ref, tgt *Prepared) (map[float64]Registration, Registration, error) {
+// correlation there) and returns the best alignment, in full-resolution
+// pixels.
+func (c *Comparer) globalRegistration(ref, tgt *Prepared) (Registration, error) {
 	a := ref.coarse
 	f := float64(c.cfg.CoarseFactor)
 	limit := max(a.NX, a.NY) / 4
@@ -210,12 +228,11 @@ func (c *Comparer) globalRegistration(ref, tgt *Prepared) (map[float64]Registrat
 		MaxShiftX: limit, MaxShiftY: limit}
 	cc, err := c.correlator(g)
 	if err != nil {
-		return nil, Registration{}, err
+		return Registration{}, err
 	}
 	best := Registration{Corr: math.Inf(-1), Theta: math.NaN()}
-	out := map[float64]Registration{}
 	if _, err := cc.PrepareTemplate(&c.tmpl, a.Z, fft.ModeZeroFilled); err != nil {
-		return nil, Registration{}, fmt.Errorf("%w: %s has no height variation", ErrUnsuitable, ref.Name)
+		return Registration{}, fmt.Errorf("%w: %s has no height variation", ErrUnsuitable, ref.Name)
 	}
 	// Rotation about the coarse centre C differs from rotation about the
 	// full-resolution centre c by (R − I)(C − c).
@@ -225,7 +242,7 @@ func (c *Comparer) globalRegistration(ref, tgt *Prepared) (map[float64]Registrat
 		rb := tgt.rotatedCoarse(theta)
 		m, err := cc.ZeroFilledCCF(&c.ccf, &c.tmpl, rb.Z)
 		if err != nil {
-			return nil, Registration{}, err
+			return Registration{}, err
 		}
 		dx, dy, _, ok := m.ArgMax()
 		if !ok {
@@ -237,15 +254,14 @@ func (c *Comparer) globalRegistration(ref, tgt *Prepared) (map[float64]Registrat
 		px := f*float64(ox) + (co-1)*cfx - s*cfy
 		py := f*float64(oy) + s*cfx + (co-1)*cfy
 		r := Registration{Theta: theta, DX: px, DY: py, DXUM: px * ref.Map.DX, DYUM: py * ref.Map.DY, Corr: corr}
-		out[theta] = r
 		if corr > best.Corr {
 			best = r
 		}
 	}
 	if math.IsNaN(best.Theta) {
-		return nil, Registration{}, fmt.Errorf("%w: %s and %s do not overlap at any rotation", ErrUnsuitable, ref.Name, tgt.Name)
+		return Registration{}, fmt.Errorf("%w: %s and %s do not overlap at any rotation", ErrUnsuitable, ref.Name, tgt.Name)
 	}
-	return out, best, nil
+	return best, nil
 }
 
 // Calibration returns the score model the comparer uses.

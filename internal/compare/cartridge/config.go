@@ -17,9 +17,10 @@ const (
 	// ModeFast first registers the two whole scans at a coarse resolution
 	// over the full rotation grid (the ACES step 1, Zemmels 2023), then
 	// searches the cells only at the rotations within FastSpanDeg of the
-	// coarse optimum, each inside a window of ±FastMaxShiftUM around the
-	// position the coarse registration predicts. Both directions are
-	// registered independently.
+	// coarse optimum θ*, each cell's region centred on the position the
+	// coarse registration at that rotation predicts. Both directions are
+	// registered independently, so a pair of different sources does not get
+	// opposite rotations for free.
 	ModeFast Mode = "fast"
 )
 
@@ -55,10 +56,17 @@ type Config struct {
 	ThetaDeg   float64 // Tθ
 	CorrThresh float64 // TCCF
 	Tau        int     // High-CMC τ
+	// PreAlign centres each cell's target region on where the whole-scan
+	// registration at that rotation puts the cell, instead of on the
+	// cell's own position (cmcR). Without it a large translation between
+	// the scans pulls the per-rotation median translation away from the
+	// truth whenever fewer than half the cells match. Fast mode always
+	// pre-aligns.
+	PreAlign bool
+	// CoarseFactor is the decimation of the whole-scan registration.
+	CoarseFactor int
 	// Fast mode.
-	CoarseFactor   int     // decimation of the whole-scan registration
-	FastSpanDeg    float64 // cells searched at θ* ± this span
-	FastMaxShiftUM float64 // and within this distance of the predicted position
+	FastSpanDeg float64 // fast mode: cells searched at θ* ± this span
 }
 
 // DefaultConfig returns the literature settings in fast mode.
@@ -75,19 +83,21 @@ func DefaultConfig() Config {
 		ThetaDeg:         6,
 		CorrThresh:       0.5,
 		Tau:              1,
+		PreAlign:         true,
 		CoarseFactor:     4,
-		FastSpanDeg:      6,
-		FastMaxShiftUM:   250,
+		FastSpanDeg:      3,
 	}
 }
 
 // CmcRConfig returns the settings of the cmcR Fadul study script
 // (../shared/reference/cmcr/parameters.csv): like DefaultConfig in
-// exhaustive mode, with cells and regions dropped above 90 % missing.
+// exhaustive mode, with cells and regions dropped above 90 % missing and
+// regions centred on the cells (no pre-alignment).
 func CmcRConfig() Config {
 	c := DefaultConfig()
 	c.Mode = ModeExhaustive
 	c.MaxMissing = 0.90
+	c.PreAlign = false
 	return c
 }
 
@@ -110,8 +120,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("cartridge: bad thresholds Txy=%g µm Tθ=%g TCCF=%g τ=%d", c.TransUM, c.ThetaDeg, c.CorrThresh, c.Tau)
 	case c.CoarseFactor < 1 || c.CoarseFactor > 16:
 		return fmt.Errorf("cartridge: coarse factor %d, want 1..16", c.CoarseFactor)
-	case c.Mode == ModeFast && (!(c.FastSpanDeg >= 0) || !(c.FastMaxShiftUM > 0)):
-		return fmt.Errorf("cartridge: bad fast-mode settings: span %g°, max shift %g µm", c.FastSpanDeg, c.FastMaxShiftUM)
+	case c.Mode == ModeFast && !(c.FastSpanDeg >= 0):
+		return fmt.Errorf("cartridge: fast-mode rotation span %g° must be ≥ 0", c.FastSpanDeg)
 	}
 	return nil
 }

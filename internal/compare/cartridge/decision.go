@@ -249,7 +249,7 @@ func Decide(fwd, bwd []CellResult, th Thresholds) Decision {
 			pool = append(pool, c)
 		}
 	}
-	d.HighCMCs = bestPerCell(pool)
+	d.HighCMCs = onePerCell(bestPerCell(pool))
 	d.HighCMC = len(d.HighCMCs)
 	d.HighCombined = true
 	return d
@@ -280,6 +280,57 @@ func bestPerCell(rows []CellResult) []CellResult {
 		return out[i].Theta < out[j].Theta
 	})
 	return out
+}
+
+// onePerCell keeps the first row of each cell of a bestPerCell result, so a
+// cell tied across the two directions (self-comparison) counts once.
+func onePerCell(rows []CellResult) []CellResult {
+	var out []CellResult
+	for i, r := range rows {
+		if i == 0 || r.cellKey() != rows[i-1].cellKey() {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Consensus returns the registration the congruent cells agree on: when
+// the direction passed the High-CMC rule, its modal rotation and the median
+// translation of the rotation's CMC candidates; otherwise the original-rule
+// consensus of the CMCs (or of all votes when there is none). ok is false
+// when there are no results.
+func Consensus(rows []CellResult, th Thresholds) (theta, dx, dy float64, ok bool) {
+	if h := HighCMC(rows, th); h.Passed {
+		if m, okm := modalTheta(h.CMCs, th); okm {
+			var at []CellResult
+			for _, r := range rows {
+				if r.Theta == m && !math.IsNaN(r.Corr) {
+					at = append(at, r)
+				}
+			}
+			mx := median(at, func(c CellResult) float64 { return c.DX })
+			my := median(at, func(c CellResult) float64 { return c.DY })
+			var cand []CellResult
+			for _, r := range at {
+				if math.Abs(r.DX-mx) <= th.TransPx && math.Abs(r.DY-my) <= th.TransPx && r.Corr >= th.Corr {
+					cand = append(cand, r)
+				}
+			}
+			if len(cand) > 0 {
+				return m, median(cand, func(c CellResult) float64 { return c.DX }),
+					median(cand, func(c CellResult) float64 { return c.DY }), true
+			}
+		}
+	}
+	o := OriginalCMC(rows, th)
+	if o.Count > 0 {
+		return medianTheta(o.CMCs), median(o.CMCs, func(c CellResult) float64 { return c.DX }),
+			median(o.CMCs, func(c CellResult) float64 { return c.DY }), true
+	}
+	if math.IsNaN(o.MedianTheta) {
+		return 0, 0, 0, false
+	}
+	return o.MedianTheta, o.MedianDX, o.MedianDY, true
 }
 
 func medianTheta(cs []CellResult) float64 {

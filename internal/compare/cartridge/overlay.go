@@ -10,13 +10,9 @@ import (
 )
 
 // Aligned returns b resampled (nearest point) onto a's grid with the
-// forward registration of r: the consensus of the original-rule votes when
-// there are CMCs, else the whole-scan registration.
+// forward consensus registration of r.
 func (r *Result) Aligned(b *Prepared, a *Prepared) (*surface.Map, Registration) {
-	reg := r.Forward.Registration
-	if f := r.Decision.Forward; f.Count > 0 {
-		reg.Theta, reg.DX, reg.DY = f.MedianTheta, f.MedianDX, f.MedianDY
-	}
+	reg := r.Forward.Consensus
 	rot := rotateNearest(nil, b.Map, reg.Theta)
 	out := surface.New(a.Map.NX, a.Map.NY, a.Map.DX, a.Map.DY)
 	ox, oy := int(math.Round(reg.DX)), int(math.Round(reg.DY))

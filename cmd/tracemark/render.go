@@ -27,10 +27,10 @@ func newRenderCmd() *cobra.Command {
 		Long: `Draw a scan as a shaded relief: the surface lit by a distant light from the
 given azimuth (degrees clockwise from the top of the image) and elevation, optionally
 tinted by height with the viridis colour map (1–99 % of the heights). Missing points
-are transparent. Row 0 of the scan is drawn at the top unless --y-up is given
-(use --y-up for bullet lands, whose base is row 0).`,
+are transparent. Row 0 of the scan is drawn at the top, as x3ptools shows it (bullet
+lands in CSAFE's orientation then have their base at the bottom); --y-up flips that.`,
 		Example: `  tracemark render "Fadul 1-1.x3p" -o fadul.png --colour
-  tracemark render land.x3p -o land.png --y-up --azimuth 270 --elevation 30`,
+  tracemark render land.x3p -o land.png --azimuth 270 --elevation 30 --max-width 800`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
@@ -84,7 +84,7 @@ are transparent. Row 0 of the scan is drawn at the top unless --y-up is given
 	fl.Float64Var(&opt.Exaggeration, "exaggeration", 0, "vertical exaggeration (0 = automatic, 1 = true slopes)")
 	fl.IntVar(&opt.MaxWidth, "max-width", 0, "shrink to at most this many pixels wide (0 = full size)")
 	fl.BoolVar(&opt.NoScaleBar, "no-scale-bar", false, "omit the µm scale bar")
-	fl.BoolVar(&opt.YUp, "y-up", false, "draw row 0 at the bottom (bullet lands: base at the bottom)")
+	fl.BoolVar(&opt.YUp, "y-up", false, "draw row 0 at the bottom (y pointing up)")
 	fl.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
 		if name == "color" { // accept the American spelling
 			name = "colour"

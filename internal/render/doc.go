@@ -9,10 +9,10 @@
 // # Orientation
 //
 // Pixel column i shows map column i. By default pixel row j shows map row j,
-// so row 0 is at the top, as image viewers show a matrix and as the surface
-// package describes rotations. Options.YUp draws row 0 at the bottom instead
-// (y pointing up, the bullet convention of algorithms.md §4.1: base at the
-// bottom). The light azimuth is measured clockwise from the top of the
+// so row 0 is at the top, as image viewers and x3ptools show a scan and as
+// the surface package describes rotations; bullet lands in CSAFE's
+// orientation then have their base at the bottom. Options.YUp draws row 0
+// at the bottom instead (y pointing up). The light azimuth is measured clockwise from the top of the
 // image: 315° lights from the upper left.
 //
 // # Missing points

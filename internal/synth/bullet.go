@@ -227,7 +227,7 @@ func (bl *barrelLand) engrave(r *rand.Rand, c BulletConfig) (*surface.Map, Truth
 	halfW := float64(nx-1) * c.SpacingUM / 2
 	midY := float64(ny-1) * c.SpacingUM / 2
 	for row := 0; row < ny; row++ {
-		y := float64(row) * c.SpacingUM
+		y := float64(ny-1-row) * c.SpacingUM // height above the base (the last row)
 		for col := 0; col < nx; col++ {
 			u := float64(col)*c.SpacingUM - halfW + offset // position on the land
 			us := u - (y-midY)*shear                       // along the (twisted) striae
@@ -281,11 +281,13 @@ func damageLand(r *rand.Rand, m *surface.Map) float64 {
 	w, h := float64(m.NX)*dx, float64(m.NY)*dx
 	breakOff := 0.0
 	if r.Float64() < 0.5 {
-		// An irregular edge covering part of the width from one side.
+		// An irregular edge over most of the width from one side, highest
+		// at that side.
 		top := uniform(r, 0.08, 0.25) * h
-		cover := uniform(r, 0.3, 1) * w
+		cover := uniform(r, 0.6, 1) * w
 		fromLeft := r.IntN(2) == 0
 		phase, waves := uniform(r, 0, 2*math.Pi), uniform(r, 1, 3)
+		lost := make([]int, m.NY) // break-off points per row, counted from the base
 		for col := 0; col < m.NX; col++ {
 			x := float64(col) * dx
 			if !fromLeft {
@@ -294,11 +296,16 @@ func damageLand(r *rand.Rand, m *surface.Map) float64 {
 			if x > cover {
 				continue
 			}
-			edge := top * (0.6 + 0.4*math.Sin(phase+2*math.Pi*waves*x/w)) * (1 - 0.5*x/cover)
-			breakOff = math.Max(breakOff, edge)
-			for row := 0; row < m.NY && float64(row)*dx < edge; row++ {
-				m.Z[row*m.NX+col] = math.NaN()
+			edge := top * (0.75 + 0.25*math.Sin(phase+2*math.Pi*waves*x/w)) * (1 - 0.4*x/cover)
+			for k := 0; k < m.NY && float64(k)*dx < edge; k++ {
+				m.Z[(m.NY-1-k)*m.NX+col] = math.NaN() // k rows above the base
+				lost[k]++
 			}
+		}
+		// Report the height below which the break-off took at least half of
+		// every row: a cross-cut must lie above it.
+		for k := 0; k < m.NY && 2*lost[k] >= m.NX; k++ {
+			breakOff = float64(k+1) * dx
 		}
 	}
 	if r.Float64() < 0.4 {

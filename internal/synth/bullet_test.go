@@ -225,21 +225,25 @@ func TestBulletsDamage(t *testing.T) {
 			continue
 		}
 		broken++
-		// Some column is missing from the base up to nearly the break-off
-		// height, and no point above it is lost to the break-off.
-		rows := int(h/m.DY) - 1
-		found := false
-		for col := 0; col < m.NX && !found; col++ {
-			found = true
-			for row := 0; row < rows; row++ {
-				if !math.IsNaN(m.At(col, row)) {
-					found = false
-					break
+		// Every row below the break-off height is at least half missing,
+		// and the row just above it is not (a cross-cut can start there).
+		missing := func(k int) float64 { // share of row k above the base that is NaN
+			n := 0
+			for col := 0; col < m.NX; col++ {
+				if math.IsNaN(m.At(col, m.NY-1-k)) {
+					n++
 				}
 			}
+			return float64(n) / float64(m.NX)
 		}
-		if !found {
-			t.Errorf("%s: break-off %.0f µm but no column is missing up to it", s.Name, h)
+		rows := int(math.Round(h / m.DY))
+		for k := 0; k < rows; k++ {
+			if f := missing(k); f < 0.5 {
+				t.Errorf("%s: row %d above the base is %.0f%% missing, below the break-off at %.0f µm", s.Name, k, 100*f, h)
+			}
+		}
+		if f := missing(rows); f >= 0.5 {
+			t.Errorf("%s: the first row above the break-off at %.0f µm is %.0f%% missing", s.Name, h, 100*f)
 		}
 	}
 	if broken == 0 || broken == len(scans) {

@@ -15,9 +15,13 @@
 // Every length is in micrometres (µm), heights included. NaN marks a missing
 // point. Column c lies at x = c·DX and row r at y = r·DY (X0 = Y0 = 0).
 //
-// Bullet lands follow algorithms.md §4.1: row 0 (y = 0) is the bullet base and
-// the land-engraved area runs left to right from groove to groove, with a
-// groove shoulder near each end.
+// Bullet lands follow algorithms.md §4.1 as CSAFE's scans (Hamby 44) and
+// x3ptools have it: the striae run along the rows' direction of travel (y),
+// the land-engraved area runs left to right from groove to groove with a
+// groove shoulder near each end, and the bullet base is at the bottom of the
+// image x3ptools draws, which is the LAST stored row (x3p_to_df puts the
+// first stored row at the top). Heights "above the base" (BreakOffUM) are
+// measured from the last row upwards.
 //
 // Cartridge pose: let p be a point of a scan relative to the scan centre
 // ((NX−1)/2·DX, (NY−1)/2·DY). The scan shows the firearm's breech-face

@@ -36,7 +36,7 @@ type plan2D interface {
 	Inverse(dst []float64, spec []complex128) []float64
 }
 
-var benchSizes = []int{216, 240, 256, 270, 288, 300, 320, 512, 576, 1024}
+var benchSizes = []int{240, 256, 270, 288, 512, 576, 1024}
 
 func benchPlans(n int) map[string]plan2D {
 	return map[string]plan2D{"own": NewPlan2D(n, n), "gonum": newGonumPlan2D(n, n)}

@@ -103,8 +103,11 @@ func (p *Plan2D) Inverse(dst []float64, spec []complex128) []float64 {
 // p.colBlock columns at a time (inverse: unnormalised, by swapping re/im).
 func (p *Plan2D) columns(s []complex128, inverse bool) {
 	h := p.half
-	for c0 := 0; c0 < h; c0 += p.colBlock {
-		v := min(p.colBlock, h-c0)
+	// Equal blocks: a short last block would run at a poor vector width.
+	nb := (h + p.colBlock - 1) / p.colBlock
+	bw := (h + nb - 1) / nb
+	for c0 := 0; c0 < h; c0 += bw {
+		v := min(bw, h-c0)
 		a := p.a[:p.rows*v]
 		for r := range p.rows {
 			src := s[r*h+c0 : r*h+c0+v]

@@ -24,7 +24,8 @@ const (
 	// at ±ceil(2.6σ) points and normalised to sum 1. It is not NaN-aware: the
 	// valid heights are mean-centred, NaN is set to 0 and the map is
 	// convolved with zero padding, so values near holes and the border are
-	// pulled towards 0; the NaN positions are restored at the end.
+	// pulled towards 0; the NaN positions are restored at the end. The mean
+	// is not added back, so LowPass returns the low-pass of the centred map.
 	KernelCMCR
 )
 

@@ -64,3 +64,20 @@ func TestBenchHamby44(t *testing.T) {
 		t.Errorf("phase accuracy %v, land top-1 %v, land AUC %v; want 1, 1, ≥ 0.95", rep.PhaseAcc, rep.LandTop1, rep.LandAUC)
 	}
 }
+
+func FuzzReadTruthCSV(f *testing.F) {
+	f.Add("file,bullet_id,land,source_id,barrel_id\na.x3p,b1,1,s1,r1\n")
+	f.Add("land,file\n1,a\n")
+	f.Add("file,bullet_id,land,source_id,barrel_id\n\"a,b\",c,99,,\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		rows, err := ReadTruthCSV(strings.NewReader(in))
+		if err != nil {
+			return
+		}
+		for _, r := range rows {
+			if r.File == "" || r.BulletID == "" || r.Land < 1 || r.Land > 64 {
+				t.Fatalf("accepted an invalid row %+v", r)
+			}
+		}
+	})
+}

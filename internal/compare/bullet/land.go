@@ -66,7 +66,7 @@ func ProcessLand(m *surface.Map, p Params) (*Land, error) {
 	switch {
 	case math.IsNaN(ratio):
 		return nil, &UnsuitableError{Reason: "too few measured points to tell the striation direction"}
-	case ratio < 1/minAnisotropy:
+	case ratio < 1.0/minAnisotropy:
 		m = rotate90(m)
 		land.Rotated = true
 		land.Notes = append(land.Notes, "striae ran along x; scan turned 90°")

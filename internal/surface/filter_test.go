@@ -204,3 +204,30 @@ func benchBandPass(b *testing.B, size int, d float64, f Filter) {
 		}
 	}
 }
+
+func TestCMCRHalfPoint(t *testing.T) {
+	// cmcR's σ = λ/(2π) puts the 50 % point at λ/√(2 ln 2) ≈ 0.85·λ (the
+	// nominal "500 µm" high-pass is ≈425 µm); truncation at 2.6σ shifts it
+	// slightly.
+	const lambda, d = 500.0, 3.125
+	half := lambda / math.Sqrt(2*math.Ln2)
+	k := 2 * math.Pi / half
+	// Zero padding damps everything within the kernel radius of the
+	// border, in y as well: measure on rows and columns beyond it.
+	r := len(cmcrKernel(lambda, d)) - 1
+	nx, ny := int(8*lambda/d)+1, 2*r+5
+	m := fill(nx, ny, d, func(x, y float64) float64 { return math.Sin(k * x) })
+	lp, err := Filter{Kernel: KernelCMCR}.LowPass(m, lambda)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mid, err := lp.Crop(0, r, nx, ny-2*r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := amplitude(mid, k, r, nx-r)
+	t.Logf("cmcR transmission at %.1f µm: %.4f", half, got)
+	if math.Abs(got-0.5) > 0.02 {
+		t.Errorf("cmcR low-pass at λ/√(2 ln 2) transmits %.4f, want 0.50 ± 0.02", got)
+	}
+}

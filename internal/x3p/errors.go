@@ -68,7 +68,9 @@ const (
 	WarnDataMD5Missing   = "md5-data-missing"   // Record3 carries no data checksum
 	WarnLayers           = "layers"             // SizeZ > 1: only layer 1 was read
 	WarnAbsoluteAxis     = "absolute-lateral-axis"
-	WarnMaskSize         = "mask-size" // mask.png dimensions differ from the matrix
-	WarnRotation         = "rotation"  // a non-identity Rotation was ignored
-	WarnZScaled          = "z-scaled"  // float Z with an offset or increment ≠ 1 (applied)
+	WarnMaskSize         = "mask-size"         // mask.png dimensions differ from the matrix
+	WarnRotation         = "rotation"          // a non-identity Rotation was ignored
+	WarnNonFinite        = "non-finite-height" // infinite heights read as missing
+	WarnMemberSkipped    = "member-skipped"    // an unknown member too large to keep
+	WarnZScaled          = "z-scaled"          // float Z with an offset or increment ≠ 1 (applied)
 )

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -83,6 +84,38 @@ func checkReadWrite(t *testing.T, b []byte) {
 		t.Fatalf("re-read of a written file: %v", err)
 	}
 	compareData(t, f, g)
+	compareMetadata(t, f, g)
+}
+
+// compareMetadata checks what Write promises to carry over.
+func compareMetadata(t *testing.T, f, g *File) {
+	t.Helper()
+	if !reflect.DeepEqual(f.Header.Record2, g.Header.Record2) {
+		t.Errorf("Record2 %+v, want %+v", g.Header.Record2, f.Header.Record2)
+	}
+	if !reflect.DeepEqual(f.Header.Extensions, g.Header.Extensions) {
+		t.Errorf("extensions %q, want %q", g.Header.Extensions, f.Header.Extensions)
+	}
+	if !reflect.DeepEqual(f.Header.VendorSpecificID, g.Header.VendorSpecificID) {
+		t.Errorf("VendorSpecificID %q, want %q", g.Header.VendorSpecificID, f.Header.VendorSpecificID)
+	}
+	if !reflect.DeepEqual(f.Mask, g.Mask) {
+		t.Errorf("mask %+v, want %+v", g.Mask, f.Mask)
+	}
+	// Members named like the members Write creates are replaced by them.
+	var want []Member
+	for _, m := range f.Members {
+		switch m.Name {
+		case dataName, mainName, checksumName:
+		default:
+			if f.Mask == nil || f.Mask.PNG == nil || m.Name != maskLink(f.Mask) {
+				want = append(want, m)
+			}
+		}
+	}
+	if len(want) != len(g.Members) || (len(want) > 0 && !reflect.DeepEqual(want, g.Members)) {
+		t.Errorf("members %v, want %v", g.Members, want)
+	}
 }
 
 // members returns main.xml and data.bin of an archive (nil when absent).

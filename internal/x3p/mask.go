@@ -62,7 +62,7 @@ func (a *archive) readMask(f *File, block *node, opt Options) error {
 			m.Annotations = append(m.Annotations, Annotation{Color: strings.TrimSpace(c.attr("color")), Label: c.value()})
 		}
 	}
-	if zf := a.findMaskPNG(m.HasBlock); zf != nil {
+	if zf, rel := a.findMaskPNG(m.HasBlock); zf != nil {
 		// A mask is at most one RGBA pixel per point; allow the PNG overhead.
 		limit := min(opt.MaxUncompressed, int64(4*max(f.Header.SizeX, 1)*max(f.Header.SizeY, 1))+1<<20)
 		b, err := a.readAll(zf, limit)
@@ -73,7 +73,10 @@ func (a *archive) readMask(f *File, block *node, opt Options) error {
 		if err != nil {
 			return &FormatError{Part: zf.Name, Msg: "unreadable PNG mask", Err: err}
 		}
-		if int64(cfg.Width)*int64(cfg.Height) > 4*opt.MaxPoints {
+		// Decoding allocates up to 8 bytes per pixel: bound the raster by
+		// the matrix it annotates (a mismatch only warns, below).
+		n, _ := f.Header.pointCount()
+		if px := int64(cfg.Width) * int64(cfg.Height); px > max(2*n, 1<<22) || px > opt.MaxPoints {
 			return unsupported(zf.Name, "mask of %d×%d pixels exceeds the point limit", cfg.Width, cfg.Height)
 		}
 		if _, err := png.Decode(bytes.NewReader(b)); err != nil {
@@ -83,7 +86,7 @@ func (a *archive) readMask(f *File, block *node, opt Options) error {
 			f.warn(WarnMaskSize, "mask %s is %d×%d pixels, the matrix is %d×%d", zf.Name, cfg.Width, cfg.Height, f.Header.SizeX, f.Header.SizeY)
 		}
 		m.PNG = b
-		m.Link = strings.TrimPrefix(zf.Name, a.dirPrefix())
+		m.Link = rel
 	}
 	if m.HasBlock || m.PNG != nil {
 		f.Mask = &m
@@ -91,36 +94,27 @@ func (a *archive) readMask(f *File, block *node, opt Options) error {
 	return nil
 }
 
-func (a *archive) dirPrefix() string {
-	if a.dir == "" {
-		return ""
-	}
-	return a.dir + "/"
-}
-
 // findMaskPNG returns mask.png, or with a <Mask> block any other PNG (FiX3P
 // names vary), or nil.
-func (a *archive) findMaskPNG(anyPNG bool) *zip.File {
-	prefix := a.dirPrefix()
+func (a *archive) findMaskPNG(anyPNG bool) (*zip.File, string) {
 	var found *zip.File
-	for _, zf := range a.zr.File {
-		if a.used[zf] || isJunk(zf.Name) || !strings.HasPrefix(zf.Name, prefix) {
+	var foundRel string
+	for _, e := range a.entries {
+		rel, inside := a.rel(e)
+		if a.used[e.zf] || !inside || !strings.EqualFold(path.Ext(e.name), ".png") {
 			continue
 		}
-		if !strings.EqualFold(path.Ext(zf.Name), ".png") {
-			continue
-		}
-		if strings.EqualFold(path.Base(zf.Name), "mask.png") {
-			return zf
+		if strings.EqualFold(path.Base(e.name), "mask.png") {
+			return e.zf, rel
 		}
 		if found == nil {
-			found = zf
+			found, foundRel = e.zf, rel
 		}
 	}
 	if !anyPNG {
-		return nil
+		return nil, ""
 	}
-	return found
+	return found, foundRel
 }
 
 func (n *node) childrenNamed(local string) []*node {

@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -27,8 +28,8 @@ type Options struct {
 	// decompression (data.bin, valid.bin, mask.png, kept extra members).
 	// Default 4 GiB.
 	MaxUncompressed int64
-	// MaxXMLBytes is the largest main.xml accepted. Default 256 MiB (inline
-	// DataList files can be large).
+	// MaxXMLBytes is the largest main.xml accepted. Default 64 MiB (enough
+	// for an inline DataList of about two million points).
 	MaxXMLBytes int64
 }
 
@@ -36,12 +37,17 @@ type Options struct {
 const (
 	DefaultMaxPoints       = 200_000_000
 	DefaultMaxUncompressed = 4 << 30
-	DefaultMaxXMLBytes     = 256 << 20
+	DefaultMaxXMLBytes     = 64 << 20
 
 	maxXMLDepth = 64
+	// maxXMLElems bounds the structural elements of main.xml (a standard
+	// header has about 60; inline Datum values are counted separately).
+	maxXMLElems = 100_000
 	// maxDeflateRatio is above the largest ratio deflate can reach (1032:1);
 	// a member claiming more is lying about its size.
 	maxDeflateRatio = 1100
+	// maxKeptBytes bounds the unknown members kept for round trip.
+	maxKeptBytes = 64 << 20
 )
 
 func (o Options) withDefaults() Options {
@@ -157,7 +163,7 @@ func Read(r io.ReaderAt, size int64, opt Options) (*File, error) {
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return nil, &FormatError{Part: "zip", Msg: "not a readable zip archive (truncated, or not an X3P)", Err: err}
 	}
-	a, err := newArchive(zr, size, opt)
+	a, err := newArchive(zr, size)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +171,7 @@ func Read(r io.ReaderAt, size int64, opt Options) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	root, err := parseXML(mainXML, maxXMLDepth, int(min(opt.MaxPoints+10_000, math.MaxInt32)))
+	root, err := parseXML(mainXML, xmlLimits{maxDepth: maxXMLDepth, maxElems: maxXMLElems, maxDatums: int(min(opt.MaxPoints, math.MaxInt32))})
 	if err != nil {
 		return nil, &FormatError{Part: "main.xml", Msg: "malformed XML", Err: err}
 	}
@@ -189,7 +195,7 @@ func Read(r io.ReaderAt, size int64, opt Options) (*File, error) {
 		return nil, err
 	}
 	a.checkMainMD5(f, mainXML)
-	if err := a.keepMembers(f, opt); err != nil {
+	if err := a.keepMembers(f); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -212,14 +218,20 @@ func checkHeader(f *File, opt Options) error {
 	if n > opt.MaxPoints {
 		return unsupported("Record3", "%d points declared, more than the limit of %d", n, opt.MaxPoints)
 	}
-	if h.IsMatrix() {
-		for _, ax := range []struct {
-			name string
-			a    Axis
-		}{{"CX", h.X}, {"CY", h.Y}} {
-			if ax.a.AxisType == AxisIncremental && !(ax.a.Increment > 0) {
-				return formatErr("Record1/Axes/"+ax.name+"/Increment", "%g: must be positive", ax.a.Increment)
-			}
+	for _, ax := range []struct {
+		name string
+		a    Axis
+	}{{"CX", h.X}, {"CY", h.Y}, {"CZ", h.Z}} {
+		part := "Record1/Axes/" + ax.name
+		if h.IsMatrix() && ax.a.AxisType == AxisIncremental && !(ax.a.Increment > 0) {
+			return formatErr(part+"/Increment", "%g: must be positive", ax.a.Increment)
+		}
+		// Lengths are converted to µm; refuse values that overflow.
+		if math.IsInf(ax.a.Increment*1e6, 0) {
+			return formatErr(part+"/Increment", "%g m is out of range", ax.a.Increment)
+		}
+		if math.IsInf(ax.a.Offset*1e6, 0) {
+			return formatErr(part+"/Offset", "%g m is out of range", ax.a.Offset)
 		}
 	}
 	if (h.Z.DataType == TypeFloat32 || h.Z.DataType == TypeFloat64) && (h.Z.Increment != 1 || h.Z.Offset != 0) {
@@ -279,10 +291,18 @@ func (a Axis) toMicrons(raw float64) float64 {
 
 // decoder turns per-point records into the File.
 type decoder struct {
-	f      *File
-	axes   []Axis
-	stride int   // point records per layer stored in Surface/Points
-	n      int64 // points decoded so far
+	f         *File
+	axes      []Axis
+	stride    int   // point records per layer stored in Surface/Points
+	n         int64 // points decoded so far
+	nonFinite int   // infinite heights turned into missing points
+}
+
+// finish reports what put had to tolerate.
+func (d *decoder) finish() {
+	if d.nonFinite > 0 {
+		d.f.warn(WarnNonFinite, "%d infinite heights read as missing points", d.nonFinite)
+	}
 }
 
 func newDecoder(f *File) (*decoder, error) {
@@ -329,6 +349,12 @@ func (d *decoder) put(raw []float64, valid bool) {
 	z := math.NaN()
 	if rz := raw[len(raw)-1]; valid {
 		z = d.axes[len(d.axes)-1].toMicrons(rz)
+		if math.IsInf(z, 0) {
+			// An infinite height cannot be measured; treat it as missing
+			// so that no downstream computation sees it.
+			z = math.NaN()
+			d.nonFinite++
+		}
 	} else if math.IsNaN(rz) {
 		// Keep the stored NaN's payload (R writes NA as a NaN with payload
 		// 1954) so that a round trip is bit-identical.
@@ -366,7 +392,8 @@ type archive struct {
 	size    int64
 	main    *zip.File
 	dir     string               // folder of main.xml inside the zip ("" at the root)
-	members map[string]*zip.File // by full name
+	members map[string]*zip.File // by normalised full name
+	entries []entry              // usable members in archive order
 	used    map[*zip.File]bool   // members consumed by the reader
 }
 
@@ -380,31 +407,49 @@ func isJunk(name string) bool {
 	return base == ".DS_Store" || strings.HasPrefix(base, "._") || base == "Thumbs.db"
 }
 
-func newArchive(zr *zip.Reader, size int64, opt Options) (*archive, error) {
+// entry is a usable zip member with its normalised name.
+type entry struct {
+	zf   *zip.File
+	name string // forward slashes, cleaned
+}
+
+func newArchive(zr *zip.Reader, size int64) (*archive, error) {
 	a := &archive{zr: zr, size: size, members: map[string]*zip.File{}, used: map[*zip.File]bool{}}
-	var mains []*zip.File
+	var mains []entry
 	for _, zf := range zr.File {
-		name := zf.Name
-		if strings.HasSuffix(name, "/") || isJunk(name) {
-			continue
+		// Some Windows archivers write backslashes as separators.
+		name := strings.ReplaceAll(zf.Name, `\`, "/")
+		if strings.HasSuffix(name, "/") || isJunk(name) || checkLocalName(name) != nil {
+			continue // directories, OS junk, and names that could escape a folder
 		}
+		name = path.Clean(name)
 		if _, dup := a.members[name]; dup {
-			return nil, formatErr(name, "duplicate zip member")
+			return nil, formatErr(zf.Name, "duplicate zip member")
 		}
 		a.members[name] = zf
+		a.entries = append(a.entries, entry{zf, name})
 		if strings.EqualFold(path.Base(name), "main.xml") {
-			mains = append(mains, zf)
+			mains = append(mains, entry{zf, name})
 		}
 	}
 	if len(mains) == 0 {
-		return nil, formatErr("main.xml", "no main.xml in the archive")
+		// x3ptools reads whichever *.xml the archive holds; accept a
+		// differently named XML only when it is the only one.
+		for _, e := range a.entries {
+			if strings.EqualFold(path.Ext(e.name), ".xml") {
+				mains = append(mains, e)
+			}
+		}
+		if len(mains) != 1 {
+			return nil, formatErr("main.xml", "no main.xml in the archive")
+		}
 	}
 	// Writers put main.xml at the root (x3ptools) or in one folder (CSAFE
 	// zips of a folder); take the shallowest and refuse ambiguity.
 	best := mains[0]
 	ambiguous := false
 	for _, m := range mains[1:] {
-		switch dm, db := strings.Count(m.Name, "/"), strings.Count(best.Name, "/"); {
+		switch dm, db := strings.Count(m.name, "/"), strings.Count(best.name, "/"); {
 		case dm < db:
 			best, ambiguous = m, false
 		case dm == db:
@@ -414,15 +459,22 @@ func newArchive(zr *zip.Reader, size int64, opt Options) (*archive, error) {
 	if ambiguous {
 		return nil, formatErr("main.xml", "several main.xml at the same depth")
 	}
-	if err := checkLocalName(best.Name); err != nil {
-		return nil, formatErr(best.Name, "%v", err)
-	}
-	a.main = best
-	a.used[best] = true
-	if d := path.Dir(best.Name); d != "." {
+	a.main = best.zf
+	a.used[best.zf] = true
+	if d := path.Dir(best.name); d != "." {
 		a.dir = d
 	}
 	return a, nil
+}
+
+// rel returns the name of e relative to the folder of main.xml, and false
+// when e lies outside that folder.
+func (a *archive) rel(e entry) (string, bool) {
+	if a.dir == "" {
+		return e.name, true
+	}
+	r, ok := strings.CutPrefix(e.name, a.dir+"/")
+	return r, ok
 }
 
 // checkLocalName rejects absolute names, drive letters and ".." components
@@ -459,9 +511,9 @@ func (a *archive) lookup(link, part string) (*zip.File, error) {
 	if zf, ok := a.members[name]; ok {
 		return zf, nil
 	}
-	for n, zf := range a.members {
-		if strings.EqualFold(n, name) {
-			return zf, nil
+	for _, e := range a.entries {
+		if strings.EqualFold(e.name, name) {
+			return e.zf, nil
 		}
 	}
 	return nil, formatErr(part, "links to %q, which is not in the archive", link)
@@ -597,6 +649,7 @@ func (a *archive) readBinary(f *File, opt Options) error {
 			d.put(raw, ok)
 		}
 	}
+	d.finish()
 	// The zip reader verifies the CRC only at EOF: read to the end.
 	if extra, err := io.Copy(io.Discard, rc); err != nil {
 		return &FormatError{Part: zf.Name, Msg: "corrupt", Err: err}
@@ -666,6 +719,8 @@ func compareMD5(f *File, declared, computed, what, code string) Status {
 	return StatusOK
 }
 
+var md5Pattern = regexp.MustCompile(`\b[0-9a-fA-F]{32}\b`)
+
 // checkMainMD5 compares md5checksum.hex (md5sum format: hex, optionally
 // followed by " *main.xml") with the MD5 of main.xml.
 func (a *archive) checkMainMD5(f *File, mainXML []byte) {
@@ -686,12 +741,13 @@ func (a *archive) checkMainMD5(f *File, mainXML []byte) {
 		f.warn(WarnMainMD5Missing, "checksum file %s unreadable: %v", zf.Name, err)
 		return
 	}
-	fields := strings.Fields(string(b))
-	if len(fields) == 0 {
-		f.warn(WarnMainMD5Missing, "checksum file %s is empty", zf.Name)
+	// md5sum writes "<hex> *main.xml"; BSD md5 writes "MD5 (main.xml) = <hex>".
+	declared := md5Pattern.FindString(string(b))
+	if declared == "" {
+		f.warn(WarnMainMD5Missing, "checksum file %s holds no MD5 sum", zf.Name)
 		return
 	}
-	f.Checksums.Main = compareMD5(f, fields[0], f.Checksums.MainMD5, a.main.Name, WarnMainMD5Mismatch)
+	f.Checksums.Main = compareMD5(f, declared, f.Checksums.MainMD5, a.main.Name, WarnMainMD5Mismatch)
 }
 
 // readDataList decodes an inline DataList: one Datum per point holding the
@@ -700,8 +756,8 @@ func (a *archive) checkMainMD5(f *File, mainXML []byte) {
 func readDataList(f *File, dl *node) error {
 	h := &f.Header
 	n, _ := h.pointCount()
-	if int64(len(dl.children)) != n {
-		return formatErr("Record3/DataList", "holds %d Datum elements, the header declares %d points", len(dl.children), n)
+	if int64(len(dl.datums)) != n || len(dl.children) != 0 {
+		return formatErr("Record3/DataList", "holds %d Datum elements (and %d other elements), the header declares %d points", len(dl.datums), len(dl.children), n)
 	}
 	d, err := newDecoder(f)
 	if err != nil {
@@ -709,11 +765,7 @@ func readDataList(f *File, dl *node) error {
 	}
 	axes := h.absoluteAxes()
 	raw := make([]float64, len(axes))
-	for i, c := range dl.children {
-		if c.name.Local != "Datum" {
-			return formatErr("Record3/DataList", "unexpected element <%s>", c.name.Local)
-		}
-		s := c.value()
+	for i, s := range dl.datums {
 		if s == "" {
 			d.put(raw, false)
 			continue
@@ -731,30 +783,29 @@ func readDataList(f *File, dl *node) error {
 		}
 		d.put(raw, !math.IsNaN(raw[len(raw)-1]))
 	}
+	d.finish()
 	f.Checksums.Data = StatusAbsent // inline data are covered by the main.xml checksum
 	return nil
 }
 
 // keepMembers keeps the unread, non-junk members for round trip.
-func (a *archive) keepMembers(f *File, opt Options) error {
-	for _, zf := range a.zr.File {
-		if a.used[zf] || strings.HasSuffix(zf.Name, "/") || isJunk(zf.Name) {
+func (a *archive) keepMembers(f *File) error {
+	var kept int64
+	for _, e := range a.entries {
+		zf := e.zf
+		rel, inside := a.rel(e)
+		if a.used[zf] || !inside {
+			continue // read already, or outside the X3P folder
+		}
+		if zf.UncompressedSize64 > uint64(maxKeptBytes-kept) {
+			f.warn(WarnMemberSkipped, "member %s (%d bytes) not kept: kept members are limited to %d bytes", zf.Name, zf.UncompressedSize64, maxKeptBytes)
 			continue
 		}
-		rel := zf.Name
-		if a.dir != "" {
-			if !strings.HasPrefix(rel, a.dir+"/") {
-				continue // outside the X3P folder: not part of this file
-			}
-			rel = strings.TrimPrefix(rel, a.dir+"/")
-		}
-		if checkLocalName(rel) != nil {
-			continue // never carry an unsafe name into a written file
-		}
-		b, err := a.readAll(zf, opt.MaxUncompressed)
+		b, err := a.readAll(zf, maxKeptBytes)
 		if err != nil {
 			return err
 		}
+		kept += int64(len(b))
 		f.Members = append(f.Members, Member{Name: rel, Data: b})
 	}
 	return nil

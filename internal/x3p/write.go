@@ -84,6 +84,13 @@ func Write(w io.Writer, f *File) error {
 	if err != nil {
 		return err
 	}
+	if r := f.Header.Rotation; r != nil {
+		for _, v := range r {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("x3p: rotation %v is not finite", *r)
+			}
+		}
+	}
 	for _, e := range f.Header.Extensions {
 		if err := checkFragment(e.XML); err != nil {
 			return fmt.Errorf("x3p: extension under %q: %w", e.Parent, err)
@@ -94,7 +101,10 @@ func Write(w io.Writer, f *File) error {
 		return err
 	}
 	dataMD5 := hex.EncodeToString(sum.Sum(nil))
-	mainXML := buildMainXML(f, g, dataMD5)
+	mainXML, err := buildMainXML(f, g, dataMD5)
+	if err != nil {
+		return err
+	}
 	mainSum := md5.Sum(mainXML)
 
 	zw := zip.NewWriter(w)
@@ -288,9 +298,10 @@ func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 // xmlWriter builds main.xml with two-space indentation.
 type xmlWriter struct {
-	b     strings.Builder
-	depth int
-	ext   map[string][]string // extension XML by parent path
+	b      strings.Builder
+	depth  int
+	ext    map[string][]string // extension XML by parent path
+	placed map[string]bool     // parents written so far
 }
 
 func (x *xmlWriter) indent() { x.b.WriteString("\n" + strings.Repeat("  ", x.depth)) }
@@ -303,6 +314,7 @@ func (x *xmlWriter) open(name string) {
 
 // close writes the extensions kept for parent, then the end tag.
 func (x *xmlWriter) close(name, parent string) {
+	x.placed[parent] = true
 	for _, e := range x.ext[parent] {
 		x.indent()
 		x.b.WriteString(e)
@@ -321,9 +333,11 @@ func (x *xmlWriter) leaf(name, value string) {
 	x.b.WriteString("<" + name + ">" + escapeText(value) + "</" + name + ">")
 }
 
-func buildMainXML(f *File, g *geometry, dataMD5 string) []byte {
+// buildMainXML returns main.xml, or an error when an extension's parent
+// element is not written (its content would be lost silently).
+func buildMainXML(f *File, g *geometry, dataMD5 string) ([]byte, error) {
 	h := &f.Header
-	x := &xmlWriter{ext: map[string][]string{}}
+	x := &xmlWriter{ext: map[string][]string{}, placed: map[string]bool{}}
 	for _, e := range h.Extensions {
 		x.ext[e.Parent] = append(x.ext[e.Parent], e.XML)
 	}
@@ -414,7 +428,7 @@ func buildMainXML(f *File, g *geometry, dataMD5 string) []byte {
 	x.leaf("PointDataLink", dataName)
 	x.leaf("MD5ChecksumPointData", dataMD5)
 	x.close("DataLink", "Record3/DataLink")
-	if m := f.Mask; m != nil {
+	if m := f.Mask; m != nil && m.HasBlock {
 		x.open("Mask")
 		bg := m.Background
 		if bg == "" {
@@ -451,18 +465,17 @@ func buildMainXML(f *File, g *geometry, dataMD5 string) []byte {
 	}
 	x.close("p:ISO5436_2", "")
 	x.b.WriteString("\n")
-	return []byte(x.b.String())
+	for _, e := range h.Extensions {
+		if !x.placed[e.Parent] {
+			return nil, fmt.Errorf("x3p: extension %.40q belongs under %q, which this file does not contain", e.XML, e.Parent)
+		}
+	}
+	return []byte(x.b.String()), nil
 }
 
 // checkFragment verifies that s is one well-formed XML element, so that an
 // extension cannot break or inject structure into main.xml.
 func checkFragment(s string) error {
-	n, err := parseXML([]byte(s), maxXMLDepth, 1<<20)
-	if err != nil {
-		return err
-	}
-	if n == nil {
-		return errors.New("empty fragment")
-	}
-	return nil
+	_, err := parseXML([]byte(s), xmlLimits{maxDepth: maxXMLDepth, maxElems: maxXMLElems, fragment: true})
+	return err
 }

@@ -16,7 +16,8 @@ type node struct {
 	name     xml.Name
 	attrs    []xml.Attr
 	children []*node
-	text     string // concatenated character data, untrimmed
+	text     string   // concatenated character data, untrimmed
+	datums   []string // Datum values (trimmed) when this is a DataList
 }
 
 // child returns the first child with the given local name, or nil.
@@ -57,13 +58,20 @@ func (n *node) attr(local string) string {
 	return ""
 }
 
-// parseXML parses data into a tree, refusing documents nested deeper than
-// maxDepth or holding more than maxElems elements.
-func parseXML(data []byte, maxDepth, maxElems int) (*node, error) {
+// xmlLimits bounds the tree built by parseXML.
+type xmlLimits struct {
+	maxDepth  int
+	maxElems  int  // elements other than DataList/Datum
+	maxDatums int  // Datum elements of an inline DataList
+	fragment  bool // a single element to embed: no directives, comments or PIs
+}
+
+// parseXML parses data into a tree. The Datum children of a DataList are
+// kept compactly as strings (datums) rather than as nodes, because an inline
+// DataList holds one element per point.
+func parseXML(data []byte, lim xmlLimits) (*node, error) {
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = true
-	// Accept the encodings declared by real files; any non-UTF-8 declaration
-	// is read as UTF-8-compatible only if it is ASCII-compatible.
 	d.CharsetReader = func(charset string, input io.Reader) (io.Reader, error) {
 		switch strings.ToLower(charset) {
 		case "utf-8", "utf8", "us-ascii", "ascii":
@@ -73,7 +81,10 @@ func parseXML(data []byte, maxDepth, maxElems int) (*node, error) {
 	}
 	var root *node
 	var stack []*node
+	var texts [][]byte // character data of each open element
 	elems := 0
+	inDatum := false
+	var datum []byte
 	for {
 		tok, err := d.Token()
 		if errors.Is(err, io.EOF) {
@@ -84,12 +95,23 @@ func parseXML(data []byte, maxDepth, maxElems int) (*node, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			elems++
-			if elems > maxElems {
-				return nil, fmt.Errorf("more than %d XML elements", maxElems)
+			if inDatum {
+				return nil, errors.New("element inside <Datum>")
 			}
-			if len(stack) >= maxDepth {
-				return nil, fmt.Errorf("XML nested deeper than %d levels", maxDepth)
+			if len(stack) > 0 && stack[len(stack)-1].name.Local == "DataList" && t.Name.Local == "Datum" {
+				p := stack[len(stack)-1]
+				if len(p.datums) >= lim.maxDatums {
+					return nil, fmt.Errorf("more than %d Datum elements", lim.maxDatums)
+				}
+				inDatum, datum = true, datum[:0]
+				continue
+			}
+			elems++
+			if elems > lim.maxElems {
+				return nil, fmt.Errorf("more than %d XML elements", lim.maxElems)
+			}
+			if len(stack) >= lim.maxDepth {
+				return nil, fmt.Errorf("XML nested deeper than %d levels", lim.maxDepth)
 			}
 			n := &node{name: t.Name, attrs: append([]xml.Attr(nil), t.Attr...)}
 			if len(stack) == 0 {
@@ -102,11 +124,30 @@ func parseXML(data []byte, maxDepth, maxElems int) (*node, error) {
 				p.children = append(p.children, n)
 			}
 			stack = append(stack, n)
+			texts = append(texts, nil)
 		case xml.EndElement:
-			stack = stack[:len(stack)-1]
+			if inDatum {
+				p := stack[len(stack)-1]
+				p.datums = append(p.datums, strings.TrimSpace(string(datum)))
+				inDatum = false
+				continue
+			}
+			stack[len(stack)-1].text = string(texts[len(texts)-1])
+			stack, texts = stack[:len(stack)-1], texts[:len(texts)-1]
 		case xml.CharData:
-			if len(stack) > 0 {
-				stack[len(stack)-1].text += string(t)
+			switch {
+			case inDatum:
+				datum = append(datum, t...)
+			case len(stack) > 0:
+				texts[len(texts)-1] = append(texts[len(texts)-1], t...)
+			case lim.fragment && len(bytes.TrimSpace(t)) > 0:
+				// Documents may start with a byte-order mark, which the
+				// decoder reports as text; fragments must be one element.
+				return nil, errors.New("text outside the element")
+			}
+		case xml.Comment, xml.ProcInst, xml.Directive:
+			if lim.fragment {
+				return nil, fmt.Errorf("%T not allowed in an embedded element", t)
 			}
 		}
 	}

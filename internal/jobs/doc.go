@@ -63,6 +63,11 @@
 //     window it is a new job. The window is held in the server's memory, so
 //     keep it short; rely on idempotent handlers for anything longer.
 //   - There is no ordering guarantee between jobs.
+//   - Job.Attempt is counted by the server's consumer state, which is saved
+//     asynchronously: after a crash of the server itself, jobs that were in
+//     flight come back as attempt 1 (they do come back).
+//   - At most 1000 jobs of a kind are in flight at once across all workers
+//     (the JetStream consumer's default MaxAckPending).
 //
 // # Shutdown
 //

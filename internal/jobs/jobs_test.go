@@ -580,6 +580,38 @@ func TestReopenKeepsPendingJobs(t *testing.T) {
 	}
 }
 
+func TestReopenWithNewSettingsUpdatesStreams(t *testing.T) {
+	cfg := testConfig(t)
+	q, err := Open(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Stats(t.Context(), "k"); err != nil { // creates the consumer
+		t.Fatal(err)
+	}
+	q.Close()
+	cfg.DedupWindow, cfg.AckWait = 7*time.Minute, 3*time.Second
+	q = mustOpen(t, cfg)
+	s, err := q.js.Stream(t.Context(), q.cfg.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := s.CachedInfo().Config.Duplicates; d != cfg.DedupWindow {
+		t.Errorf("stream dedup window %v, want %v", d, cfg.DedupWindow)
+	}
+	cons, err := q.consumer(t.Context(), "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := cons.Info(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := info.Config.AckWait; w != cfg.AckWait {
+		t.Errorf("consumer ack wait %v, want %v", w, cfg.AckWait)
+	}
+}
+
 func TestCallsAfterClose(t *testing.T) {
 	q, err := Open(t.Context(), testConfig(t))
 	if err != nil {

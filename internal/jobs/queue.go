@@ -161,7 +161,7 @@ func (q *Queue) connectExternal() error {
 
 func (q *Queue) createStreams(ctx context.Context) error {
 	err := untilReady(ctx, func(ctx context.Context) error {
-		_, err := q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		return q.ensureStream(ctx, jetstream.StreamConfig{
 			Name:        q.cfg.Stream,
 			Description: "tracemark background jobs; subject " + q.cfg.SubjectPrefix + ".queue.<kind>",
 			Subjects:    []string{q.cfg.SubjectPrefix + ".queue.>"},
@@ -170,13 +170,12 @@ func (q *Queue) createStreams(ctx context.Context) error {
 			Replicas:    q.cfg.Replicas,
 			Duplicates:  q.cfg.DedupWindow,
 		})
-		return err
 	})
 	if err != nil {
 		return fmt.Errorf("jobs: create stream %s: %w", q.cfg.Stream, err)
 	}
 	err = untilReady(ctx, func(ctx context.Context) error {
-		_, err := q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		return q.ensureStream(ctx, jetstream.StreamConfig{
 			Name:        q.deadStream(),
 			Description: "tracemark jobs that exhausted their attempts; subject " + q.cfg.SubjectPrefix + ".dead.<kind>",
 			Subjects:    []string{q.cfg.SubjectPrefix + ".dead.>"},
@@ -185,12 +184,25 @@ func (q *Queue) createStreams(ctx context.Context) error {
 			Replicas:    q.cfg.Replicas,
 			Duplicates:  q.cfg.DedupWindow,
 		})
-		return err
 	})
 	if err != nil {
 		return fmt.Errorf("jobs: create dead-letter stream %s: %w", q.deadStream(), err)
 	}
 	return nil
+}
+
+// ensureStream creates the stream, or updates it if it exists with another
+// configuration. Creating an existing stream with the same configuration is
+// a no-op on the server, unlike an update, which also races with consumer
+// creation inside nats-server v2.15.2 (seen with -race when worker processes
+// connect at the same time).
+func (q *Queue) ensureStream(ctx context.Context, cfg jetstream.StreamConfig) error {
+	_, err := q.js.CreateStream(ctx, cfg)
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		q.log.Info("updating stream configuration", "stream", cfg.Name)
+		_, err = q.js.UpdateStream(ctx, cfg)
+	}
+	return err
 }
 
 // Retry limits of untilReady.
@@ -337,7 +349,12 @@ func (q *Queue) consumer(ctx context.Context, kind string) (jetstream.Consumer, 
 		return cons, nil
 	}
 	err := untilReady(ctx, func(ctx context.Context) (err error) {
-		cons, err = q.js.CreateOrUpdateConsumer(ctx, q.cfg.Stream, q.consumerConfig(kind))
+		// As with streams, create (a no-op if unchanged) before updating.
+		cons, err = q.js.CreateConsumer(ctx, q.cfg.Stream, q.consumerConfig(kind))
+		if errors.Is(err, jetstream.ErrConsumerExists) {
+			q.log.Info("updating consumer configuration", "consumer", consumerName(kind))
+			cons, err = q.js.UpdateConsumer(ctx, q.cfg.Stream, q.consumerConfig(kind))
+		}
 		return err
 	})
 	if err != nil {

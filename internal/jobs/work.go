@@ -41,7 +41,13 @@ type Handler func(ctx context.Context, job Job) error
 
 // Permanent marks a handler error as not worth retrying (for example an
 // undecodable payload): the job is dead-lettered on this attempt.
-func Permanent(err error) error { return permanentError{err} }
+// Permanent(nil) is nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanentError{err}
+}
 
 type permanentError struct{ err error }
 

@@ -281,6 +281,12 @@ type CrossCorrelator struct {
 	rowR0, rowR1, rowT0, rowT1 []int
 }
 
+// maxCorrelationPoints bounds the transform size of a CrossCorrelator
+// (4096² points: about 130 MB per real buffer, of which it keeps three, plus
+// spectra), so that a huge geometry is an error rather than an out-of-memory
+// crash.
+const maxCorrelationPoints = 1 << 24
+
 // NewCrossCorrelator returns a correlator for g. The FFT size is the smallest
 // 2·3·5-smooth size (even along columns) for which the circular correlation
 // holds every wanted shift without wrap-around.
@@ -293,6 +299,10 @@ func NewCrossCorrelator(g Geometry) (*CrossCorrelator, error) {
 	c.minDY, c.maxDY = shiftRange(g.TemplateRows, g.RegionRows, g.MaxShiftY)
 	c.fr = GoodSize(fftNeed(g.TemplateRows, g.RegionRows, c.minDY, c.maxDY))
 	c.fc = goodEven(fftNeed(g.TemplateCols, g.RegionCols, c.minDX, c.maxDX))
+	if c.fr*c.fc > maxCorrelationPoints {
+		return nil, fmt.Errorf("fft: correlating a %d×%d template over a %d×%d region needs a %d×%d transform, above the limit of %d points: bound the shifts (MaxShiftX/Y) or decimate",
+			g.TemplateRows, g.TemplateCols, g.RegionRows, g.RegionCols, c.fr, c.fc, maxCorrelationPoints)
+	}
 	c.plan = NewPlan2D(c.fr, c.fc)
 	c.overlapBounds()
 	// Only the output rows of wanted shifts are inverse transformed; the

@@ -293,6 +293,12 @@ func TestCorrelatorDegenerateInputs(t *testing.T) {
 	if _, err := NewCrossCorrelator(Geometry{TemplateRows: 0, TemplateCols: 3, RegionRows: 3, RegionCols: 3}); err == nil {
 		t.Error("zero size accepted")
 	}
+	if _, err := NewCrossCorrelator(Geometry{TemplateRows: 3000, TemplateCols: 3000, RegionRows: 3000, RegionCols: 3000}); err == nil {
+		t.Error("a 6000² transform was accepted")
+	}
+	if _, err := NewCrossCorrelator(Geometry{TemplateRows: 3, TemplateCols: 3, RegionRows: 3, RegionCols: 3, MaxShiftX: -1}); err == nil {
+		t.Error("negative shift bound accepted")
+	}
 	rng := rand.New(rand.NewPCG(1, 1))
 	tm := randField(rng, 4, 4, 0)
 	mt, _ := c.PrepareTemplate(nil, tm, ModeMasked)

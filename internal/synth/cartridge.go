@@ -111,18 +111,19 @@ func EachCartridge(cfg CartridgeConfig, fn func(Scan) error) error {
 		return err
 	}
 	n := templateSize(c)
+	tplSpec := newSpectrum(n, n, c.SpacingUM, breechShortUM, breechLongUM, breechBeta)
 	var shared []float64
 	if c.ConsecutiveWeight > 0 {
-		shared = bandField(newRand(c.Seed, tagShared), n, n, c.SpacingUM, breechShortUM, breechLongUM, breechBeta)
+		shared = tplSpec.field(newRand(c.Seed, tagShared))
 	}
 	class := newClassMarks(newRand(c.Seed, tagShared, 1))
-	noisePlan := fftPlanFor(c.SizePX)
+	noiseSpec := noiseSpectrum(c)
 	for g := 0; g < c.Firearms; g++ {
 		firearmID := fmt.Sprintf("firearm-%03d", g+1)
-		tpl := firearmTemplate(newRand(c.Seed, tagFirearm, uint64(g)), c, n, shared, class)
+		tpl := firearmTemplate(newRand(c.Seed, tagFirearm, uint64(g)), c, tplSpec, shared, class)
 		for s := 0; s < c.Shots; s++ {
 			shotID := fmt.Sprintf("%s-shot-%02d", firearmID, s+1)
-			m, tr := fire(newRand(c.Seed, tagShot, uint64(g), uint64(s)), c, tpl, noisePlan)
+			m, tr := fire(newRand(c.Seed, tagShot, uint64(g), uint64(s)), c, tpl, noiseSpec)
 			tr.SourceID, tr.ShotID = firearmID, shotID
 			if err := fn(Scan{Name: shotID, Kind: KindCartridge, Surface: m, Truth: tr}); err != nil {
 				return err
@@ -161,10 +162,11 @@ func (cm classMarks) at(x, y, phase float64) float64 {
 	return math.Sin(2*math.Pi*(across+cm.curvature*along*along)/cm.wavelength + phase)
 }
 
-// firearmTemplate returns the firearm's breech-face field on an n×n grid
-// centred on the template origin, in µm.
-func firearmTemplate(r *rand.Rand, c CartridgeConfig, n int, shared []float64, class classMarks) *grid {
-	v := bandField(r, n, n, c.SpacingUM, breechShortUM, breechLongUM, breechBeta)
+// firearmTemplate returns the firearm's breech-face field on the spectrum's
+// square grid centred on the template origin, in µm.
+func firearmTemplate(r *rand.Rand, c CartridgeConfig, spec *spectrum, shared []float64, class classMarks) *grid {
+	n := spec.rows
+	v := spec.field(r)
 	if shared != nil {
 		wi, ws := math.Sqrt(1-c.ConsecutiveWeight), math.Sqrt(c.ConsecutiveWeight)
 		for i := range v {
@@ -196,7 +198,7 @@ func coarseField(r *rand.Rand, lengthUM, scale float64) *grid {
 }
 
 // fire renders one firing of the firearm whose template is tpl.
-func fire(r *rand.Rand, c CartridgeConfig, tpl *grid, noisePlan *fft.Plan2D) (*surface.Map, Truth) {
+func fire(r *rand.Rand, c CartridgeConfig, tpl *grid, noiseSpec *spectrum) (*surface.Map, Truth) {
 	n := c.SizePX
 	dx := c.SpacingUM
 	side := float64(n) * dx
@@ -219,7 +221,7 @@ func fire(r *rand.Rand, c CartridgeConfig, tpl *grid, noisePlan *fft.Plan2D) (*s
 	if !math.IsInf(c.NoiseSNR, 1) {
 		noiseRMS = breechRMSUM / c.NoiseSNR
 	}
-	noise := bandFieldPlan(r, noisePlan, dx, breechShortUM, breechLongUM, breechBeta)
+	noise := noiseSpec.field(r)
 
 	// Primer and firing-pin hole, relative to the scan centre.
 	mid := float64(n-1) / 2 * dx
@@ -285,12 +287,6 @@ func fire(r *rand.Rand, c CartridgeConfig, tpl *grid, noisePlan *fft.Plan2D) (*s
 	return m, tr
 }
 
-// bandFieldPlan is bandField on the plan's size, reusing the plan.
-func bandFieldPlan(r *rand.Rand, p *fft.Plan2D, dx, loUM, hiUM, beta float64) []float64 {
-	rows, cols := p.Size()
-	return bandFieldWith(r, p, rows, cols, dx, loUM, hiUM, beta)
-}
-
 // dropouts removes a few small clusters and isolated points (NaN).
 func dropouts(r *rand.Rand, m *surface.Map) {
 	for range r.IntN(6) {
@@ -330,5 +326,7 @@ func levelMean(m *surface.Map) {
 	}
 }
 
-// fftPlanFor returns an n×n plan.
-func fftPlanFor(n int) *fft.Plan2D { return fft.NewPlan2D(n, n) }
+// noiseSpectrum is the spectrum of a firing's own band-limited noise.
+func noiseSpectrum(c CartridgeConfig) *spectrum {
+	return newSpectrum(c.SizePX, c.SizePX, c.SpacingUM, breechShortUM, breechLongUM, breechBeta)
+}

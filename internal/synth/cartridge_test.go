@@ -258,10 +258,11 @@ func BenchmarkCartridge400(b *testing.B) {
 func BenchmarkCartridgeShot400(b *testing.B) {
 	// Per-firing cost once the firearm template exists.
 	cfg, _ := CartridgeConfig{Firearms: 1, Shots: 1}.withDefaults()
-	tpl := firearmTemplate(newRand(1, tagFirearm, 0), cfg, templateSize(cfg), nil, classMarks{})
-	p := fftPlanFor(cfg.SizePX)
+	n := templateSize(cfg)
+	tpl := firearmTemplate(newRand(1, tagFirearm, 0), cfg, newSpectrum(n, n, cfg.SpacingUM, breechShortUM, breechLongUM, breechBeta), nil, classMarks{})
+	spec := noiseSpectrum(cfg)
 	for i := 0; b.Loop(); i++ {
-		fire(newRand(1, tagShot, 0, uint64(i)), cfg, tpl, p)
+		fire(newRand(1, tagShot, 0, uint64(i)), cfg, tpl, spec)
 	}
 }
 

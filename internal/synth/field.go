@@ -32,13 +32,22 @@ func bandGain(f, loUM, hiUM float64) float64 {
 // power spectrum falls as f^−beta, band-limited between the wavelengths loUM
 // and hiUM by Gaussian filters, normalised to zero mean and unit RMS.
 func bandField(r *rand.Rand, rows, cols int, dx, loUM, hiUM, beta float64) []float64 {
-	return bandFieldWith(r, fft.NewPlan2D(rows, cols), rows, cols, dx, loUM, hiUM, beta)
+	return newSpectrum(rows, cols, dx, loUM, hiUM, beta).field(r)
 }
 
-// bandFieldWith is bandField with a plan of size rows×cols.
-func bandFieldWith(r *rand.Rand, p *fft.Plan2D, rows, cols int, dx, loUM, hiUM, beta float64) []float64 {
+// spectrum is the amplitude spectrum of the fields bandField makes, computed
+// once for a grid and reused for many fields. Not safe for concurrent use.
+type spectrum struct {
+	plan       *fft.Plan2D
+	rows, cols int
+	amp        []float64 // per half-spectrum coefficient; 0 at DC
+	buf        []complex128
+}
+
+func newSpectrum(rows, cols int, dx, loUM, hiUM, beta float64) *spectrum {
 	half := cols/2 + 1
-	spec := make([]complex128, rows*half)
+	s := &spectrum{plan: fft.NewPlan2D(rows, cols), rows: rows, cols: cols,
+		amp: make([]float64, rows*half), buf: make([]complex128, rows*half)}
 	for i := 0; i < rows; i++ {
 		fi := i
 		if fi > rows/2 {
@@ -47,13 +56,24 @@ func bandFieldWith(r *rand.Rand, p *fft.Plan2D, rows, cols int, dx, loUM, hiUM, 
 		fy := float64(fi) / (float64(rows) * dx)
 		for k := 0; k < half; k++ {
 			fx := float64(k) / (float64(cols) * dx)
-			f := math.Hypot(fx, fy)
-			if f == 0 {
-				continue
+			if f := math.Hypot(fx, fy); f > 0 {
+				s.amp[i*half+k] = math.Pow(f, -beta/2) * bandGain(f, loUM, hiUM)
 			}
-			a := math.Pow(f, -beta/2) * bandGain(f, loUM, hiUM)
-			spec[i*half+k] = complex(a*r.NormFloat64(), a*r.NormFloat64())
 		}
+	}
+	return s
+}
+
+// field draws one field (zero mean, unit RMS) from r.
+func (s *spectrum) field(r *rand.Rand) []float64 {
+	rows, half := s.rows, s.cols/2+1
+	spec := s.buf
+	for i, a := range s.amp {
+		if i == 0 {
+			spec[0] = 0 // no mean
+			continue
+		}
+		spec[i] = complex(a*r.NormFloat64(), a*r.NormFloat64())
 	}
 	// The columns k = 0 and k = cols/2 (even cols) must be Hermitian along
 	// the rows for the inverse transform to be real.
@@ -68,10 +88,10 @@ func bandFieldWith(r *rand.Rand, p *fft.Plan2D, rows, cols int, dx, loUM, hiUM, 
 		spec[k] = complex(real(spec[k]), 0)
 	}
 	hermitian(0)
-	if cols%2 == 0 {
-		hermitian(cols / 2)
+	if s.cols%2 == 0 {
+		hermitian(s.cols / 2)
 	}
-	out := p.Inverse(nil, spec)
+	out := s.plan.Inverse(nil, spec)
 	normalise(out)
 	return out
 }

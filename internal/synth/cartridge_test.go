@@ -274,3 +274,22 @@ func BenchmarkBulletLand(b *testing.B) {
 		}
 	}
 }
+
+func TestCartridgesNoiseLowersCorrelation(t *testing.T) {
+	// Same-source correlation after undoing the pose falls as the SNR falls.
+	prev := 2.0
+	for _, snr := range []float64{math.Inf(1), 2, 0.5} {
+		cfg := CartridgeConfig{Firearms: 2, Shots: 2, Seed: 6, SizePX: 128, NoiseSNR: snr}
+		scans, err := Cartridges(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := (poseCorrelation(scans[0].Surface, scans[1].Surface, scans[0].Truth, scans[1].Truth) +
+			poseCorrelation(scans[2].Surface, scans[3].Surface, scans[2].Truth, scans[3].Truth)) / 2
+		t.Logf("SNR %g: KM correlation %.3f", snr, r)
+		if r >= prev {
+			t.Errorf("SNR %g: correlation %.3f not below %.3f of the higher SNR", snr, r, prev)
+		}
+		prev = r
+	}
+}

@@ -60,8 +60,10 @@
 //     dead-lettered on its next delivery, without running.
 //   - Dedup: a repeated (kind, dedupID) within Config.DedupWindow (2 minutes
 //     by default) is dropped even if the first job already ran; after the
-//     window it is a new job. The window is held in the server's memory, so
-//     keep it short; rely on idempotent handlers for anything longer.
+//     window it is a new job. The server keeps the ID of every job enqueued
+//     in the window in memory (about 150 bytes each; jobs without a dedupID
+//     get a random one so that Enqueue can retry safely), so keep the window
+//     short and rely on idempotent handlers for anything longer.
 //   - There is no ordering guarantee between jobs.
 //   - Job.Attempt is counted by the server's consumer state, which is saved
 //     asynchronously: after a crash of the server itself, jobs that were in

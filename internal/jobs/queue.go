@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -259,7 +260,8 @@ func ReadURL(dataDir string) (string, error) {
 
 // Enqueue stores a job of the given kind. It returns once JetStream has
 // persisted it (or recognised it as a duplicate); from then on the job
-// survives a crash of this process and of the server.
+// survives a crash of this process and of the server. While a cluster
+// elects a leader, Enqueue retries for up to 30 s (bounded by ctx).
 //
 // A non-empty dedupID makes the job idempotent within Config.DedupWindow: a
 // second Enqueue of the same kind and dedupID in that window is accepted and
@@ -281,12 +283,18 @@ func (q *Queue) Enqueue(ctx context.Context, kind string, payload []byte, dedupI
 	}
 	msg := nats.NewMsg(q.queueSubject(kind))
 	msg.Data = payload
-	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(q.cfg.Stream)}
+	msgID := kind + "/" + dedupID
 	if dedupID != "" {
 		msg.Header.Set(headerJobID, dedupID)
-		opts = append(opts, jetstream.WithMsgID(kind+"/"+dedupID))
+	} else {
+		// A private ID still makes the retries below idempotent.
+		msgID = kind + "/~" + rand.Text()
 	}
-	ack, err := q.js.PublishMsg(ctx, msg, opts...)
+	var ack *jetstream.PubAck
+	err := untilReady(ctx, func(ctx context.Context) (err error) {
+		ack, err = q.js.PublishMsg(ctx, msg, jetstream.WithMsgID(msgID), jetstream.WithExpectStream(q.cfg.Stream))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("jobs: enqueue %s job %q: %w", kind, dedupID, err)
 	}

@@ -14,6 +14,8 @@ import (
 	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
+
+	"github.com/tracemark/tracemark/internal/surface"
 )
 
 // goRegular is the parsed Go Regular font (it has µ); parsed once on first use.
@@ -197,4 +199,25 @@ func WritePNG(w io.Writer, img image.Image) error {
 		return fmt.Errorf("render: encoding PNG: %w", err)
 	}
 	return nil
+}
+
+// Pair renders two surfaces for side-by-side comparison on a common footing:
+// one vertical exaggeration (from a unless opt fixes it) and, with
+// opt.Colour, one height range (the pooled percentiles unless opt fixes
+// it). boxesA and boxesB are drawn on a and b (in their own grids; opt.Boxes
+// is ignored); the images are placed gap pixels apart.
+func Pair(a, b *surface.Map, opt Options, boxesA, boxesB []Box, gap int) *image.NRGBA {
+	if opt.Exaggeration <= 0 {
+		opt.Exaggeration = AutoExaggeration(a)
+	}
+	if opt.Colour && !(opt.ZMax > opt.ZMin) {
+		lo, hi := opt.LowPct, opt.HighPct
+		if lo == 0 && hi == 0 {
+			lo, hi = 1, 99
+		}
+		opt.ZMin, opt.ZMax = RobustRange(lo, hi, a, b)
+	}
+	oa, ob := opt, opt
+	oa.Boxes, ob.Boxes = boxesA, boxesB
+	return SideBySide(gap, Relief(a, oa), Relief(b, ob))
 }

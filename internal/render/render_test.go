@@ -233,6 +233,26 @@ func TestCompose(t *testing.T) {
 	}
 }
 
+func TestPair(t *testing.T) {
+	// Two flat maps at different heights: with a shared colour range the
+	// higher one is brighter; rendered alone each would sit mid-range.
+	a, b := plane(20, 20, 1, 0, 0), plane(30, 20, 1, 0, 0)
+	for i := range b.Z {
+		b.Z[i] = 10
+	}
+	a.Z[0], b.Z[0] = -5, 15 // give each map a spread of its own
+	p := Pair(a, b, Options{Colour: true, NoScaleBar: true}, []Box{{X0: 2, Y0: 2, X1: 8, Y1: 8, Color: Red}}, nil, 5)
+	if p.Rect.Dx() != 20+5+30 || p.Rect.Dy() != 20 {
+		t.Fatalf("size %v", p.Rect.Size())
+	}
+	if lo, hi := p.NRGBAAt(10, 15), p.NRGBAAt(40, 15); hi.G <= lo.G {
+		t.Errorf("shared range: b (10 µm) %v not brighter than a (0 µm) %v", hi, lo)
+	}
+	if p.NRGBAAt(2, 2) != Red || p.NRGBAAt(25+2, 2) == Red {
+		t.Error("box not on a only")
+	}
+}
+
 func TestEmptyAndAllMissing(t *testing.T) {
 	if img := Relief(&surface.Map{DX: 1, DY: 1}, Options{}); img.Rect.Dx() != 0 {
 		t.Errorf("empty map: %v", img.Rect)

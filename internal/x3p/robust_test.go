@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/png"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -47,6 +48,22 @@ func TestReadQuirks(t *testing.T) {
 			}
 			if len(f.Header.VendorSpecificID) != 1 {
 				t.Errorf("VendorSpecificID %q", f.Header.VendorSpecificID)
+			}
+		}},
+		{"unknown elements in nested records", func(s *spec) {
+			s.xmlEdit = func(x string) string {
+				x = strings.Replace(x, "<Offset>0</Offset></CX>", "<Offset>0</Offset><Units>m</Units></CX>", 1)
+				x = strings.Replace(x, "<Version>1.0</Version>", "<Version>1.0</Version><Firmware>7</Firmware>", 1)
+				return strings.Replace(x, "<SizeZ>1</SizeZ>", "<SizeZ>1</SizeZ><Layers/>", 1)
+			}
+		}, func(t *testing.T, f *File) {
+			want := []Extension{
+				{Parent: "Record1/Axes/CX", XML: "<Units>m</Units>"},
+				{Parent: "Record2/Instrument", XML: "<Firmware>7</Firmware>"},
+				{Parent: "Record3/MatrixDimension", XML: "<Layers/>"},
+			}
+			if !reflect.DeepEqual(f.Header.Extensions, want) {
+				t.Errorf("extensions %q, want %q", f.Header.Extensions, want)
 			}
 		}},
 		{"empty offset", func(s *spec) { s.zOff = "" }, nil},
@@ -174,9 +191,7 @@ func TestReadQuirks(t *testing.T) {
 				t.Fatalf("re-read: %v", err)
 			}
 			compareData(t, f, g)
-			if len(g.Header.Extensions) != len(f.Header.Extensions) || len(g.Members) != len(f.Members) || (f.Mask == nil) != (g.Mask == nil) {
-				t.Errorf("round trip lost extensions, members or mask")
-			}
+			compareMetadata(t, f, g)
 		})
 	}
 }

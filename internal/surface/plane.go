@@ -158,45 +158,49 @@ func (p *planePoints) plane(q [3]float64) Plane {
 
 // solve returns the least-squares coefficients.
 func (p *planePoints) solve() ([3]float64, error) {
-	return p.weightedSolve(func(float64) float64 { return 1 }, [3]float64{})
+	return p.weightedSolve([3]float64{}, 0, 0)
 }
 
 // solveQuantileStep returns the next IRLS iterate of the tau-quantile fit
 // from coefficients q: weights τ/|r| above the plane, (1−τ)/|r| below, |r|
 // floored at floor.
 func (p *planePoints) solveQuantileStep(q [3]float64, tau, floor float64) ([3]float64, error) {
-	return p.weightedSolve(func(r float64) float64 {
-		if r >= 0 {
-			return tau / max(r, floor)
-		}
-		return (1 - tau) / max(-r, floor)
-	}, q)
+	return p.weightedSolve(q, tau, floor)
 }
 
-// weightedSolve returns the least-squares coefficients with weight
-// weight(r) at each point, r its residual from the plane q, in one pass.
-func (p *planePoints) weightedSolve(weight func(r float64) float64, q [3]float64) ([3]float64, error) {
+// weightedSolve returns the least-squares coefficients in one pass, with
+// unit weights when tau is 0 and otherwise the quantile IRLS weights for
+// residuals from the plane q (see solveQuantileStep). Scalar accumulators
+// keep the loop in registers.
+func (p *planePoints) weightedSolve(q [3]float64, tau, floor float64) ([3]float64, error) {
 	if len(p.z) < 3 {
 		return [3]float64{}, ErrTooFewPoints
 	}
-	var s [3][3]float64
-	var t [3]float64
+	var s00, s01, s02, s11, s12, s22, t0, t1, t2 float64
 	us, vs := p.u[:len(p.z)], p.v[:len(p.z)]
+	q0, q1, q2 := q[0], q[1], q[2]
 	for i, z := range p.z {
 		u, v := us[i], vs[i]
-		wi := weight(z - q[0] - q[1]*u - q[2]*v)
-		s[0][0] += wi
-		s[0][1] += wi * u
-		s[0][2] += wi * v
-		s[1][1] += wi * u * u
-		s[1][2] += wi * u * v
-		s[2][2] += wi * v * v
-		t[0] += wi * z
-		t[1] += wi * u * z
-		t[2] += wi * v * z
+		wi := 1.0
+		if tau != 0 {
+			if r := z - q0 - q1*u - q2*v; r >= 0 {
+				wi = tau / max(r, floor)
+			} else {
+				wi = (1 - tau) / max(-r, floor)
+			}
+		}
+		wu, wv := wi*u, wi*v
+		s00 += wi
+		s01 += wu
+		s02 += wv
+		s11 += wu * u
+		s12 += wu * v
+		s22 += wv * v
+		t0 += wi * z
+		t1 += wu * z
+		t2 += wv * z
 	}
-	s[1][0], s[2][0], s[2][1] = s[0][1], s[0][2], s[1][2]
-	return solve3(s, t)
+	return solve3([3][3]float64{{s00, s01, s02}, {s01, s11, s12}, {s02, s12, s22}}, [3]float64{t0, t1, t2})
 }
 
 // solve3 solves the symmetric 3×3 system s·q = t by Cramer's rule, failing

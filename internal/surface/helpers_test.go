@@ -33,8 +33,8 @@ func punchHoles(m *Map, frac float64, cx, cy, rad float64, seed uint64) {
 }
 
 // annulus returns a size×size map at spacing d µm of band-limited random
-// heights valid only inside an annulus (outer radius 0.48·size, inner
-// 0.19·size), about 60 % NaN, like a breech-face scan.
+// heights plus a tilt, valid only inside an annulus (outer radius
+// 0.40·size, inner 0.19·size): about 61 % NaN, like a breech-face scan.
 func annulus(size int, d float64, seed uint64) *Map {
 	rng := rand.New(rand.NewPCG(seed, 2))
 	type wave struct{ kx, ky, ph, a float64 }
@@ -49,7 +49,7 @@ func annulus(size int, d float64, seed uint64) *Map {
 	for r := 0; r < size; r++ {
 		for c := 0; c < size; c++ {
 			rr := math.Hypot(float64(c)-c0, float64(r)-c0) / float64(size)
-			if rr > 0.48 || rr < 0.19 {
+			if rr > 0.40 || rr < 0.19 {
 				continue
 			}
 			x, y := float64(c)*d, float64(r)*d

@@ -6,7 +6,7 @@ import "math"
 // returns the sample indices of the first and last points kept.
 //
 // The default follows grooveFinder's rollapply method on the measured part
-// of the profile: fill missing points by extension, smooth twice with a
+// of the profile: fill missing points by interpolation, smooth twice with a
 // rolling mean, then from each edge take the first local maximum (the
 // shoulder top) and the first local minimum after it (where the
 // land-engraved area begins), and move it GrooveAdjustUM inwards. A side
@@ -86,20 +86,31 @@ func rollingMean(v []float64, w int) []float64 {
 	return out
 }
 
-// fillByExtension replaces NaN by the nearest valid value to the left (the
-// first valid value at the start). nil when every value is NaN.
+// fillByExtension fills NaN as zoo::na.fill(x, "extend") does: linear
+// interpolation across interior gaps, the nearest valid value at the ends.
+// nil when every value is NaN.
 func fillByExtension(v []float64) []float64 {
-	first, _ := validRange(v)
+	first, last := validRange(v)
 	if first < 0 {
 		return nil
 	}
-	out := make([]float64, len(v))
-	last := v[first]
-	for i, x := range v {
-		if !math.IsNaN(x) {
-			last = x
+	out := append([]float64(nil), v...)
+	for i := 0; i < first; i++ {
+		out[i] = v[first]
+	}
+	for i := last + 1; i < len(v); i++ {
+		out[i] = v[last]
+	}
+	prev := first
+	for i := first + 1; i <= last; i++ {
+		if math.IsNaN(v[i]) {
+			continue
 		}
-		out[i] = last
+		for k := prev + 1; k < i; k++ {
+			f := float64(k-prev) / float64(i-prev)
+			out[k] = v[prev] + f*(v[i]-v[prev])
+		}
+		prev = i
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,6 +15,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/term"
 
 	"github.com/tracemark/tracemark/internal/synth"
 	"github.com/tracemark/tracemark/internal/x3p"
@@ -146,7 +148,7 @@ func runSynth(cmd *cobra.Command, f synthFlags) error {
 		progressbar.OptionShowCount(),
 		progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
-		progressbar.OptionSetVisibility(total >= 20),
+		progressbar.OptionSetVisibility(total >= 20 && isTerminal(cmd.ErrOrStderr())),
 	)
 	// Generation is sequential (deterministic order); X3P encoding runs on
 	// the other cores.
@@ -208,3 +210,9 @@ func synthFile(s synth.Scan, seed uint64) *x3p.File {
 }
 
 func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
+
+// isTerminal reports whether w is a terminal (progress bars only make sense there).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

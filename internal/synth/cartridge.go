@@ -83,8 +83,8 @@ func (c CartridgeConfig) withDefaults() (CartridgeConfig, error) {
 		return c, fmt.Errorf("synth: cartridges: need at least 1 firearm and 1 shot per firearm, got %d and %d", c.Firearms, c.Shots)
 	case !(c.SpacingUM >= 0.5 && c.SpacingUM <= 50):
 		return c, fmt.Errorf("synth: cartridges: spacing must be 0.5–50 µm, got %g", c.SpacingUM)
-	case c.SizePX < 32 || c.SizePX > 4096:
-		return c, fmt.Errorf("synth: cartridges: size must be 32–4096 points, got %d", c.SizePX)
+	case c.SizePX < 32 || c.SizePX > 2048:
+		return c, fmt.Errorf("synth: cartridges: size must be 32–2048 points, got %d", c.SizePX)
 	case !(c.NoiseSNR > 0):
 		return c, fmt.Errorf("synth: cartridges: NoiseSNR must be positive (or +Inf), got %g", c.NoiseSNR)
 	case !(c.RotationRangeDeg > 0 && c.RotationRangeDeg <= 180):

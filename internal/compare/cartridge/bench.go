@@ -99,7 +99,11 @@ func ReadTruth(path string) ([]truthRow, error) {
 		return nil, fmt.Errorf("cartridge: truth: %w", err)
 	}
 	defer f.Close()
-	r := csv.NewReader(bufio.NewReader(f))
+	return parseTruth(bufio.NewReader(f), path)
+}
+
+func parseTruth(in io.Reader, path string) ([]truthRow, error) {
+	r := csv.NewReader(in)
 	r.FieldsPerRecord = -1
 	head, err := r.Read()
 	if err != nil {

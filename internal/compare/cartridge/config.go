@@ -39,34 +39,36 @@ func ParseMode(s string) (Mode, error) {
 // 8×8 cells, regions 3× the cell side, θ −30°…30° by 3°, Txy 125 µm (20 px at
 // 6.25 µm, Song 2014), Tθ 6°, TCCF 0.5 (cmcR, Song 2018), High-CMC τ = 1.
 type Config struct {
-	Mode Mode
+	Mode Mode `json:"mode"`
 	// GridCells splits the reference into GridCells×GridCells cells. When
 	// CellSizeUM > 0 it is used instead: square cells of that side.
-	GridCells  int
-	CellSizeUM float64
+	GridCells  int     `json:"grid_cells"`
+	CellSizeUM float64 `json:"cell_size_um"`
 	// RegionMultiplier is the side of the target region over the cell side.
-	RegionMultiplier int
+	RegionMultiplier int `json:"region_multiplier"`
 	// Rotation grid, degrees.
-	ThetaMin, ThetaMax, ThetaStep float64
+	ThetaMin  float64 `json:"theta_min"`
+	ThetaMax  float64 `json:"theta_max"`
+	ThetaStep float64 `json:"theta_step"`
 	// MaxMissing drops cells and regions with a larger share of missing
 	// points (cmcR default 0.85; Chen 2017 requires ≥ 15 % valid).
-	MaxMissing float64
+	MaxMissing float64 `json:"max_missing"`
 	// Decision thresholds.
-	TransUM    float64 // Tx = Ty, µm
-	ThetaDeg   float64 // Tθ
-	CorrThresh float64 // TCCF
-	Tau        int     // High-CMC τ
+	TransUM    float64 `json:"trans_um"`    // Tx = Ty, µm
+	ThetaDeg   float64 `json:"theta_deg"`   // Tθ
+	CorrThresh float64 `json:"corr_thresh"` // TCCF
+	Tau        int     `json:"tau"`         // High-CMC τ
 	// PreAlign centres each cell's target region on where the whole-scan
 	// registration at that rotation puts the cell, instead of on the
 	// cell's own position (cmcR). Without it a large translation between
 	// the scans pulls the per-rotation median translation away from the
 	// truth whenever fewer than half the cells match. Fast mode always
 	// pre-aligns.
-	PreAlign bool
+	PreAlign bool `json:"pre_align"`
 	// CoarseFactor is the decimation of the whole-scan registration.
-	CoarseFactor int
-	// Fast mode.
-	FastSpanDeg float64 // fast mode: cells searched at θ* ± this span
+	CoarseFactor int `json:"coarse_factor"`
+	// FastSpanDeg: in fast mode the cells are searched at θ* ± this span.
+	FastSpanDeg float64 `json:"fast_span_deg"`
 }
 
 // DefaultConfig returns the literature settings in fast mode.

@@ -23,10 +23,10 @@ func (c CellResult) cellKey() int { return c.Row<<16 | c.Col }
 
 // Thresholds are the congruence thresholds of the CMC decision rules.
 type Thresholds struct {
-	TransPx  float64 // Tx = Ty, px (converted from µm by the caller)
-	ThetaDeg float64 // Tθ, degrees
-	Corr     float64 // TCCF
-	Tau      int     // High-CMC τ
+	TransPx  float64 `json:"trans_px"`  // Tx = Ty, px (converted from µm by the caller)
+	ThetaDeg float64 `json:"theta_deg"` // Tθ, degrees
+	Corr     float64 `json:"corr"`      // TCCF
+	Tau      int     `json:"tau"`       // High-CMC τ
 }
 
 // OriginalResult is the original-rule (Song 2013) decision of one direction.

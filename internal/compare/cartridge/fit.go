@@ -10,8 +10,36 @@ import (
 // feature vectors by iteratively reweighted least squares with an L2 penalty
 // (ridge, strength lambda on standardised features; the intercept is not
 // penalised), which keeps the weights finite when the classes separate.
-// It returns a Calibration whose weights apply to the raw features.
+// Every feature measures agreement, so a negative weight can only come from
+// collinearity or noise in the training data and would make the score
+// rank worse with more agreement: the fit is constrained to non-negative
+// weights (active set: the most negative feature is fixed at 0 and the rest
+// refitted, until none is negative). It returns a Calibration whose weights
+// apply to the raw features.
 func FitCalibration(feats []Features, same []bool, lambda float64, version, data string) (*Calibration, error) {
+	active := make([]bool, len(featureNames))
+	for i := range active {
+		active[i] = true
+	}
+	for {
+		c, err := fitLogistic(feats, same, lambda, active, version, data)
+		if err != nil {
+			return nil, err
+		}
+		worst := -1
+		for j, w := range c.Weights {
+			if active[j] && w < 0 && (worst < 0 || w < c.Weights[worst]) {
+				worst = j
+			}
+		}
+		if worst < 0 {
+			return c, nil
+		}
+		active[worst] = false
+	}
+}
+
+func fitLogistic(feats []Features, same []bool, lambda float64, active []bool, version, data string) (*Calibration, error) {
 	n := len(feats)
 	if n != len(same) || n == 0 {
 		return nil, fmt.Errorf("cartridge: fit: %d feature rows and %d labels", n, len(same))
@@ -52,7 +80,9 @@ func FitCalibration(feats []Features, same []bool, lambda float64, version, data
 		z[i] = make([]float64, k+1)
 		z[i][0] = 1
 		for j, v := range r {
-			z[i][j+1] = (v - mean[j]) / sd[j]
+			if active[j] {
+				z[i][j+1] = (v - mean[j]) / sd[j]
+			}
 		}
 	}
 	beta := make([]float64, k+1)

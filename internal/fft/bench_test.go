@@ -39,8 +39,20 @@ type plan2D interface {
 var benchSizes = []int{240, 256, 270, 288, 512, 576, 1024}
 
 func benchPlans(n int) map[string]plan2D {
-	return map[string]plan2D{"own": NewPlan2D(n, n), "gonum": newGonumPlan2D(n, n)}
+	return map[string]plan2D{"own": NewPlan2D(n, n), "own-go": pureGo(NewPlan2D(n, n)), "gonum": newGonumPlan2D(n, n)}
 }
+
+// pureGo switches p to the Go butterflies (no assembly).
+func pureGo(p *Plan2D) *Plan2D {
+	for _, c := range []*cplan{p.row.c, p.col} {
+		for k := range c.passes {
+			c.passes[k].asm = false
+		}
+	}
+	return p
+}
+
+var benchImpls = []string{"own", "own-go", "gonum"}
 
 func randReal(n int) []float64 {
 	rng := rand.New(rand.NewPCG(1, uint64(n)))
@@ -54,7 +66,7 @@ func randReal(n int) []float64 {
 // BenchmarkForward2D: one real-input forward transform of n×n.
 func BenchmarkForward2D(b *testing.B) {
 	for _, n := range benchSizes {
-		for _, impl := range []string{"own", "gonum"} {
+		for _, impl := range benchImpls {
 			b.Run(fmt.Sprintf("%d/%s", n, impl), func(b *testing.B) {
 				p := benchPlans(n)[impl]
 				x := randReal(n * n)
@@ -70,7 +82,7 @@ func BenchmarkForward2D(b *testing.B) {
 // BenchmarkInverse2D: one inverse transform of n×n.
 func BenchmarkInverse2D(b *testing.B) {
 	for _, n := range benchSizes {
-		for _, impl := range []string{"own", "gonum"} {
+		for _, impl := range benchImpls {
 			b.Run(fmt.Sprintf("%d/%s", n, impl), func(b *testing.B) {
 				p := benchPlans(n)[impl]
 				x := randReal(n * n)
@@ -89,7 +101,7 @@ func BenchmarkInverse2D(b *testing.B) {
 // forward transforms, conjugate multiply, one inverse).
 func BenchmarkCorrelation2D(b *testing.B) {
 	for _, n := range benchSizes {
-		for _, impl := range []string{"own", "gonum"} {
+		for _, impl := range benchImpls {
 			b.Run(fmt.Sprintf("%d/%s", n, impl), func(b *testing.B) {
 				p := benchPlans(n)[impl]
 				x, y := randReal(n*n), randReal(n*n + 1)[1:]

@@ -21,7 +21,11 @@ type cplan struct {
 type cpass struct {
 	radix, ido, l1 int
 	tw             []complex128 // (radix-1)*ido twiddles, tw[(j-1)*ido+i] = w^(i·j)
-	roots          []complex128 // generic passes: ω^m, m < radix
+	// twSSE holds the twiddles for the assembly butterflies: per i, for
+	// j = 1..radix-1, (re, re, -im, im) of w^(i·j).
+	twSSE []float64
+	asm   bool         // use the assembly butterfly (radix 2 to 5, V ≥ asmMinV)
+	roots []complex128 // generic passes: ω^m, m < radix
 }
 
 func newCplan(n int) *cplan {
@@ -54,6 +58,17 @@ func newCplan(n int) *cplan {
 			for j := 1; j < ip; j++ {
 				for i := range ido {
 					ps.tw[(j-1)*ido+i] = expi(-2 * math.Pi * float64(i*j) / float64(ido*ip))
+				}
+			}
+		}
+		ps.asm = haveAsm && ip <= 5
+		if ps.asm && ido > 1 {
+			per := 4 * (ip - 1)
+			ps.twSSE = make([]float64, per*ido)
+			for i := range ido {
+				for j := 1; j < ip; j++ {
+					w := ps.tw[(j-1)*ido+i]
+					copy(ps.twSSE[per*i+4*(j-1):], []float64{real(w), real(w), -imag(w), imag(w)})
 				}
 			}
 		}
@@ -119,6 +134,10 @@ func pass2(ps *cpass, V int, in, out []complex128) {
 			a0 = a0[:len(o0)]
 			a1 = a1[:len(o0)]
 			o1 = o1[:len(o0)]
+			if ps.asm && V >= asmMinV {
+				radix2SSE2(&o0[0], &o1[0], &a0[0], &a1[0], V, ps.twAsm(i))
+				continue
+			}
 			if i == 0 {
 				for v := range o0 {
 					x, y := a0[v], a1[v]
@@ -163,6 +182,10 @@ func pass4(ps *cpass, V int, in, out []complex128) {
 			o1 = o1[:len(o0)]
 			o2 = o2[:len(o0)]
 			o3 = o3[:len(o0)]
+			if ps.asm && V >= asmMinV {
+				radix4SSE2(&o0[0], &o1[0], &o2[0], &o3[0], &a0[0], &a1[0], &a2[0], &a3[0], V, ps.twAsm(i))
+				continue
+			}
 			if i == 0 {
 				for v := range o0 {
 					t0 := a0[v] + a2[v]
@@ -218,6 +241,10 @@ func pass3(ps *cpass, V int, in, out []complex128) {
 			a2 = a2[:len(o0)]
 			o1 = o1[:len(o0)]
 			o2 = o2[:len(o0)]
+			if ps.asm && V >= asmMinV {
+				radix3SSE2(&o0[0], &o1[0], &o2[0], &a0[0], &a1[0], &a2[0], V, ps.twAsm(i))
+				continue
+			}
 			w1, w2 := complex(1, 0), complex(1, 0)
 			if i > 0 {
 				w1, w2 = ps.tw[i], ps.tw[ido+i]
@@ -262,6 +289,10 @@ func pass5(ps *cpass, V int, in, out []complex128) {
 			o2 = o2[:len(o0)]
 			o3 = o3[:len(o0)]
 			o4 = o4[:len(o0)]
+			if ps.asm && V >= asmMinV {
+				radix5SSE2(&o0[0], &o1[0], &o2[0], &o3[0], &o4[0], &a0[0], &a1[0], &a2[0], &a3[0], &a4[0], V, ps.twAsm(i))
+				continue
+			}
 			w1, w2, w3, w4 := complex(1, 0), complex(1, 0), complex(1, 0), complex(1, 0)
 			if i > 0 {
 				w1, w2, w3, w4 = ps.tw[i], ps.tw[ido+i], ps.tw[2*ido+i], ps.tw[3*ido+i]
@@ -319,3 +350,15 @@ func (p *cplan) passGeneric(ps *cpass, V int, in, out []complex128) {
 }
 
 func swapReIm(z complex128) complex128 { return complex(imag(z), real(z)) }
+
+// asmMinV is the vector width from which a call to an assembly butterfly
+// beats the Go loop.
+const asmMinV = 2
+
+// twAsm returns the assembly twiddles of element i, nil for i = 0 (all 1).
+func (ps *cpass) twAsm(i int) *float64 {
+	if i == 0 {
+		return nil
+	}
+	return &ps.twSSE[4*(ps.radix-1)*i]
+}

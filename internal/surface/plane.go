@@ -36,10 +36,13 @@ func (m *Map) FitPlane() (Plane, error) {
 // reweighted least squares started from the least-squares plane: weights
 // τ/|r| above the plane and (1−τ)/|r| below, with |r| floored at 1e-6 of the
 // mean absolute least-squares residual, until the fitted heights change by
-// less than 1e-9 of that residual (at most 200 iterations). The result
-// agrees with an exact linear-programming solution to well within the height
-// noise; it is not bit-identical to quantreg's Frisch–Newton solver. NaN
-// points are ignored. tau must lie in (0, 1).
+// less than 1e-9 of that residual or 200 iterations have run (IRLS
+// converges linearly; on 545×545 synthetic scans the plane after 200
+// iterations is within 1e-4 of the mean absolute residual, sub-nanometre,
+// of the fully converged one). It is not bit-identical to quantreg's exact
+// Frisch–Newton solver (cmcR); both minimise the same objective, but no
+// comparison with quantreg output has been made. NaN points are ignored.
+// tau must lie in (0, 1).
 func (m *Map) FitPlaneQuantile(tau float64) (Plane, error) {
 	if !(tau > 0 && tau < 1) {
 		return Plane{}, fmt.Errorf("surface: plane quantile %g, want 0 < tau < 1", tau)

@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 package fft
 
 // haveAsm reports whether the SSE2 butterflies of kernel_amd64.s exist.

@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 #include "textflag.h"
 
 // Radix-2, 3, 4 and 5 butterflies of the Stockham passes (kernel.go) on n

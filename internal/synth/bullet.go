@@ -224,7 +224,7 @@ func (bl *barrelLand) engrave(r *rand.Rand, c BulletConfig) (*surface.Map, Truth
 	}
 	grooveRMS := 1.5 * signatureRMSUM // groove-engraved area: unrelated marks
 
-	halfW := float64(nx-1) * c.SpacingUM / 2
+	halfW := c.LandWidthUM / 2 // land centre, fixed in µm whatever the grid
 	midY := float64(ny-1) * c.SpacingUM / 2
 	for row := 0; row < ny; row++ {
 		y := float64(ny-1-row) * c.SpacingUM // height above the base (the last row)
@@ -287,7 +287,6 @@ func damageLand(r *rand.Rand, m *surface.Map) float64 {
 		cover := uniform(r, 0.6, 1) * w
 		fromLeft := r.IntN(2) == 0
 		phase, waves := uniform(r, 0, 2*math.Pi), uniform(r, 1, 3)
-		lost := make([]int, m.NY) // break-off points per row, counted from the base
 		for col := 0; col < m.NX; col++ {
 			x := float64(col) * dx
 			if !fromLeft {
@@ -299,12 +298,21 @@ func damageLand(r *rand.Rand, m *surface.Map) float64 {
 			edge := top * (0.75 + 0.25*math.Sin(phase+2*math.Pi*waves*x/w)) * (1 - 0.4*x/cover)
 			for k := 0; k < m.NY && float64(k)*dx < edge; k++ {
 				m.Z[(m.NY-1-k)*m.NX+col] = math.NaN() // k rows above the base
-				lost[k]++
 			}
 		}
-		// Report the height below which the break-off took at least half of
-		// every row: a cross-cut must lie above it.
-		for k := 0; k < m.NY && 2*lost[k] >= m.NX; k++ {
+		// Report the height below which at least half of every row is now
+		// missing (the break-off plus earlier dropouts): a cross-cut must lie
+		// above it.
+		for k := 0; k < m.NY; k++ {
+			missing := 0
+			for _, z := range m.Z[(m.NY-1-k)*m.NX : (m.NY-k)*m.NX] {
+				if math.IsNaN(z) {
+					missing++
+				}
+			}
+			if 2*missing < m.NX {
+				break
+			}
 			breakOff = float64(k+1) * dx
 		}
 	}

@@ -8,7 +8,9 @@
 // configuration's Seed and the identity of what is drawn (firearm, shot,
 // barrel, bullet, land). The same configuration therefore gives bit-identical
 // output, and firearm 3 of a run with 5 firearms equals firearm 3 of a run
-// with 10. There is no global random state.
+// with 10. Bullet marks are modelled in µm, independently of the grid: one
+// seed at two spacings (without Damage) scans the same bullets at two
+// resolutions. There is no global random state.
 //
 // # Units and orientation
 //

@@ -35,7 +35,7 @@ type Truth struct {
 	// where the land-engraved area meets the left and right groove
 	// shoulders: the true groove cut of algorithms.md §4.3.
 	GrooveLeftUM, GrooveRightUM float64
-	BreakOffUM                  float64 // height above the base (the last row) below which a break-off removed at least half of every row; 0 if none
+	BreakOffUM                  float64 // height above the base (the last row) below which a break-off left every row at least half missing; 0 if none
 
 	// Cartridges: the pose of the breech-face template (see the package doc).
 	// Bullets: ShiftXUM is the scan window's offset along the land, so a

@@ -39,7 +39,8 @@
 //     Interpolate and Resample (anti-aliased), Rotate and RotateAbout
 //     (bilinear or nearest; exact for multiples of 90°).
 //   - Form removal: FitPlane (least squares), FitPlaneQuantile (median or any
-//     quantile, cmcR's robust de-trending), SubtractPlane, RemovePlane.
+//     quantile, cmcR's robust de-trending, solved exactly by a Frisch–Newton
+//     interior-point method), SubtractPlane, RemovePlane.
 //   - Filtering: GaussianLowPass, GaussianHighPass, GaussianBandPass (ISO
 //     16610-61 by normalised convolution) and Filter for options: the
 //     cmcR-compatible kernel, a minimum valid weight, and the second-order

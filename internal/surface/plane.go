@@ -32,17 +32,12 @@ func (m *Map) FitPlane() (Plane, error) {
 // FitPlaneQuantile returns the plane of the tau-quantile regression of the
 // valid heights on x and y (tau = 0.5: the least-absolute-deviations, or
 // median, plane, the robust de-trending of cmcR's preProcess_removeTrend).
-// It minimises Σ ρτ(z − plane) with ρτ(r) = r·(τ − [r<0]) by iteratively
-// reweighted least squares started from the least-squares plane: weights
-// τ/|r| above the plane and (1−τ)/|r| below, with |r| floored at 1e-6 of the
-// mean absolute least-squares residual, until the fitted heights change by
-// less than 1e-9 of that residual or 200 iterations have run (IRLS
-// converges linearly; on 545×545 synthetic scans the plane after 200
-// iterations is within 1e-4 of the mean absolute residual, sub-nanometre,
-// of the fully converged one). It is not bit-identical to quantreg's exact
-// Frisch–Newton solver (cmcR); both minimise the same objective, but no
-// comparison with quantreg output has been made. NaN points are ignored.
-// tau must lie in (0, 1).
+// It minimises Σ ρτ(z − plane) with ρτ(r) = r·(τ − [r<0]) exactly, to a
+// relative duality gap of 1e-12, with a Frisch–Newton interior-point method
+// (the algorithm of quantreg's "fn" method, which cmcR calls) started from
+// the least-squares plane. Should that fail to converge it falls back to
+// iteratively reweighted least squares (see quantileIRLS). NaN points are
+// ignored. tau must lie in (0, 1).
 func (m *Map) FitPlaneQuantile(tau float64) (Plane, error) {
 	if !(tau > 0 && tau < 1) {
 		return Plane{}, fmt.Errorf("surface: plane quantile %g, want 0 < tau < 1", tau)
@@ -60,20 +55,39 @@ func (m *Map) FitPlaneQuantile(tau float64) (Plane, error) {
 	if scale == 0 {
 		return pts.plane(q), nil // every point is on the plane
 	}
+	if exact, ok := pts.quantileIPM(tau, q, scale); ok {
+		return pts.plane(exact), nil
+	}
+	q, err = pts.quantileIRLS(tau, q, scale)
+	if err != nil {
+		return Plane{}, err
+	}
+	return pts.plane(q), nil
+}
+
+// quantileIRLS approximates the tau-quantile regression by iteratively
+// reweighted least squares from start (scale: its mean absolute residual):
+// weights τ/|r| above the plane and (1−τ)/|r| below, |r| floored at 1e-6 of
+// scale, until the fitted heights change by less than 1e-9 of scale or 200
+// iterations have run. IRLS converges linearly; on 545×545 synthetic scans
+// the plane after 200 iterations is within 1e-4 of scale (sub-nanometre) of
+// the exact one.
+func (p *planePoints) quantileIRLS(tau float64, start [3]float64, scale float64) ([3]float64, error) {
+	q := start
 	floor, tol := 1e-6*scale, 1e-9*scale
 	for iter := 0; iter < 200; iter++ {
-		next, err := pts.solveQuantileStep(q, tau, floor)
+		next, err := p.solveQuantileStep(q, tau, floor)
 		if err != nil {
-			return Plane{}, err
+			return q, err
 		}
 		// Largest change of the fitted height over the points' extent.
-		change := math.Abs(next[0]-q[0]) + math.Abs(next[1]-q[1])*pts.ux + math.Abs(next[2]-q[2])*pts.uy
+		change := math.Abs(next[0]-q[0]) + math.Abs(next[1]-q[1])*p.ux + math.Abs(next[2]-q[2])*p.uy
 		q = next
 		if change < tol {
 			break
 		}
 	}
-	return pts.plane(q), nil
+	return q, nil
 }
 
 // SubtractPlane returns m minus the plane p (NaN stays NaN); m is not changed.

@@ -104,3 +104,63 @@ func BenchmarkPlaneRobust545(b *testing.B) {
 		}
 	}
 }
+
+// TestQuantileIPMIsOptimal checks the interior-point solution against the
+// IRLS approximation and against perturbed planes: its check-loss objective
+// is the lowest.
+func TestQuantileIPMIsOptimal(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	m := fill(80, 70, 2, func(x, y float64) float64 {
+		z := 0.3*x - 0.1*y + rng.NormFloat64()
+		if rng.Float64() < 0.1 {
+			z += 30 * rng.Float64() // one-sided outliers
+		}
+		return z
+	})
+	punchHoles(m, 0.3, 40, 35, 12, 3)
+	pts := m.planePoints()
+	start, err := pts.solve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	scale := 0.0
+	for i := range pts.z {
+		scale += math.Abs(pts.residual(start, i))
+	}
+	scale /= float64(len(pts.z))
+	for _, tau := range []float64{0.5, 0.25, 0.8} {
+		loss := func(q [3]float64) float64 {
+			s := 0.0
+			for i := range pts.z {
+				if r := pts.residual(q, i); r >= 0 {
+					s += tau * r
+				} else {
+					s -= (1 - tau) * r
+				}
+			}
+			return s
+		}
+		ipm, ok := pts.quantileIPM(tau, start, scale)
+		if !ok {
+			t.Fatalf("τ %g: interior point did not converge", tau)
+		}
+		irls, err := pts.quantileIRLS(tau, start, scale)
+		if err != nil {
+			t.Fatal(err)
+		}
+		best := loss(ipm)
+		if l := loss(irls); l < best*(1-1e-10) {
+			t.Errorf("τ %g: IRLS loss %.12g below interior point %.12g", tau, l, best)
+		}
+		if l := loss(irls); l > best*(1+1e-6) {
+			t.Errorf("τ %g: IRLS loss %.12g far above the optimum %.12g", tau, l, best)
+		}
+		for k := 0; k < 30; k++ {
+			q := ipm
+			q[k%3] += 1e-4 * rng.NormFloat64()
+			if l := loss(q); l < best*(1-1e-12) {
+				t.Fatalf("τ %g: perturbed plane has lower loss %.15g < %.15g", tau, l, best)
+			}
+		}
+	}
+}

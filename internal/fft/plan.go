@@ -9,8 +9,8 @@ import (
 // columns at a time, as many as keep its two buffers within colBytes (L2
 // cache), between 4 and 32.
 const (
-	rowBlock = 8
-	colBytes = 128 << 10
+	rowBlock = 16
+	colBytes = 256 << 10
 )
 
 func colBlockFor(rows int) int {

@@ -112,9 +112,9 @@ func printBenchBullets(cmd *cobra.Command, r *bullet.BenchReport) {
 	fmt.Fprintf(w, "land pairs %d (%d same land): AUC %s  EER %s  top-1 %s (%d lands with a mate)  min same %s  max different %s\n",
 		r.LandPairs, r.LandSame, f(r.LandAUC), f(r.LandEER), f(r.LandTop1), r.LandQueries, f(r.LandMinSame), f(r.LandMaxDiff))
 	fmt.Fprintf(w, "bullet pairs %d (%d same barrel): AUC %s (SAM of CCF: %s)  min same %s  max different %s  phase accuracy %s (%d pairs)\n",
-		r.BulletPairs, r.BulletSame, f(r.BulletAUC), f(r.BulletAUCCCF), f(r.BulletMinSam), f(r.BulletMaxDif), f(r.PhaseAcc), r.PhasePairs)
+		r.BulletPairs, r.BulletSame, f(r.BulletAUC), f(r.BulletAUCCCF), f(r.BulletMinSame), f(r.BulletMaxDiff), f(r.PhaseAccuracy), r.PhasePairs)
 	fmt.Fprintf(w, "speed: median %.1f ms per land preprocessing, %.3f ms per land pair, %.2f ms per bullet pair; total %.1f s\n",
-		r.MedianPrepMS, r.MedianLandMS, r.MedianBullMS, r.TotalSeconds)
+		r.MedianPreprocessMS, r.MedianLandMS, r.MedianBulletMS, r.TotalSeconds)
 	fmt.Fprintf(w, "machine: %s, %d CPUs, GOMAXPROCS %d, %d workers, %s\n", r.Machine.CPU, r.Machine.NumCPU, r.Machine.GOMAXPROCS, r.Machine.Workers, r.Machine.GoVersion)
 	for _, u := range r.UnsuitableLands {
 		fmt.Fprintln(w, "unsuitable:", u)

@@ -103,29 +103,29 @@ type BenchReport struct {
 	UnsuitableLands []string `json:"unsuitable_lands,omitempty"`
 	RejectedFiles   []string `json:"rejected_files,omitempty"`
 
-	LandPairs    int     `json:"land_pairs"` // cross-bullet pairs with known truth
-	LandSame     int     `json:"land_pairs_same"`
-	LandAUC      Value   `json:"land_auc"`
-	LandEER      Value   `json:"land_eer"`
-	LandEERAt    Value   `json:"land_eer_threshold"`
-	LandTop1     Value   `json:"land_top1"`
-	LandQueries  int     `json:"land_top1_queries"`
-	LandMinSame  Value   `json:"land_min_same"`
-	LandMaxDiff  Value   `json:"land_max_diff"`
-	BulletPairs  int     `json:"bullet_pairs"`
-	BulletSame   int     `json:"bullet_pairs_same"`
-	BulletAUC    Value   `json:"bullet_auc"`
-	BulletMinSam Value   `json:"bullet_min_same"`
-	BulletMaxDif Value   `json:"bullet_max_diff"`
-	BulletAUCCCF Value   `json:"bullet_auc_ccf"`
-	PhaseAcc     Value   `json:"phase_accuracy"`
-	PhasePairs   int     `json:"phase_pairs"`
-	MedianPrepMS float64 `json:"median_preprocess_land_ms"`
-	MedianLandMS float64 `json:"median_land_pair_ms"`
-	MedianBullMS float64 `json:"median_bullet_pair_ms"`
-	TotalSeconds float64 `json:"total_seconds"`
-	Model        string  `json:"model"`
-	Machine      Machine `json:"machine"`
+	LandPairs          int     `json:"land_pairs"` // cross-bullet pairs with known truth
+	LandSame           int     `json:"land_pairs_same"`
+	LandAUC            Value   `json:"land_auc"`
+	LandEER            Value   `json:"land_eer"`
+	LandEERAt          Value   `json:"land_eer_threshold"`
+	LandTop1           Value   `json:"land_top1"`
+	LandQueries        int     `json:"land_top1_queries"`
+	LandMinSame        Value   `json:"land_min_same"`
+	LandMaxDiff        Value   `json:"land_max_diff"`
+	BulletPairs        int     `json:"bullet_pairs"`
+	BulletSame         int     `json:"bullet_pairs_same"`
+	BulletAUC          Value   `json:"bullet_auc"`
+	BulletMinSame      Value   `json:"bullet_min_same"`
+	BulletMaxDiff      Value   `json:"bullet_max_diff"`
+	BulletAUCCCF       Value   `json:"bullet_auc_ccf"`
+	PhaseAccuracy      Value   `json:"phase_accuracy"`
+	PhasePairs         int     `json:"phase_pairs"`
+	MedianPreprocessMS float64 `json:"median_preprocess_land_ms"`
+	MedianLandMS       float64 `json:"median_land_pair_ms"`
+	MedianBulletMS     float64 `json:"median_bullet_pair_ms"`
+	TotalSeconds       float64 `json:"total_seconds"`
+	Model              string  `json:"model"`
+	Machine            Machine `json:"machine"`
 }
 
 // Machine describes where a benchmark ran.
@@ -187,7 +187,7 @@ func (c *Comparer) Bench(ctx context.Context, rows []TruthRow, o BenchOptions) (
 			rep.RejectedFiles = append(rep.RejectedFiles, strings.TrimPrefix(pr, "rejected: "))
 		}
 	}
-	rep.MedianPrepMS = median(prepMS)
+	rep.MedianPreprocessMS = median(prepMS)
 
 	// Bullets in order of first appearance; lands placed by number.
 	type bulletInfo struct {
@@ -325,13 +325,13 @@ func (c *Comparer) Bench(ctx context.Context, rows []TruthRow, o BenchOptions) (
 	rep.BulletAUC = Value(metrics.AUC(bulletScored))
 	rep.BulletAUCCCF = Value(metrics.AUC(bulletCCF))
 	bs, bd := metrics.Separation(bulletScored)
-	rep.BulletMinSam, rep.BulletMaxDif = Value(bs), Value(bd)
-	rep.PhaseAcc, rep.PhasePairs = Value(math.NaN()), phaseN
+	rep.BulletMinSame, rep.BulletMaxDiff = Value(bs), Value(bd)
+	rep.PhaseAccuracy, rep.PhasePairs = Value(math.NaN()), phaseN
 	if phaseN > 0 {
-		rep.PhaseAcc = Value(float64(phaseOK) / float64(phaseN))
+		rep.PhaseAccuracy = Value(float64(phaseOK) / float64(phaseN))
 	}
 	rep.MedianLandMS = median(allLandMS)
-	rep.MedianBullMS = median(bulletMS)
+	rep.MedianBulletMS = median(bulletMS)
 	rep.TotalSeconds = time.Since(start).Seconds()
 	return rep, nil
 }

@@ -60,8 +60,8 @@ func TestBenchHamby44(t *testing.T) {
 	if rep.LandPairs != 36 || rep.LandSame != 6 || rep.BulletPairs != 1 || rep.PhasePairs != 1 {
 		t.Fatalf("counted %d land pairs (%d same), %d bullet pairs, %d with a phase; want 36 (6), 1, 1", rep.LandPairs, rep.LandSame, rep.BulletPairs, rep.PhasePairs)
 	}
-	if rep.PhaseAcc != 1 || rep.LandTop1 != 1 || rep.LandAUC < 0.95 {
-		t.Errorf("phase accuracy %v, land top-1 %v, land AUC %v; want 1, 1, ≥ 0.95", rep.PhaseAcc, rep.LandTop1, rep.LandAUC)
+	if rep.PhaseAccuracy != 1 || rep.LandTop1 != 1 || rep.LandAUC < 0.95 {
+		t.Errorf("phase accuracy %v, land top-1 %v, land AUC %v; want 1, 1, ≥ 0.95", rep.PhaseAccuracy, rep.LandTop1, rep.LandAUC)
 	}
 }
 

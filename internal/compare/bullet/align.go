@@ -13,9 +13,8 @@ type alignment struct {
 	// lag: a[i] lies opposite b[i-lag].
 	lag int
 	ccf float64
-	// trimmed inputs (leading and trailing NaN removed) and their offsets.
-	a, b       []float64
-	aOff, bOff int
+	// trimmed inputs (leading and trailing NaN removed).
+	a, b []float64
 }
 
 // aligners recycles fft.Aligners, which keep FFT plans between calls but
@@ -36,7 +35,7 @@ func alignSignatures(a, b []float64, minOverlap float64) alignment {
 	if af < 0 || bf < 0 {
 		return r
 	}
-	r.a, r.b, r.aOff, r.bOff = a[af:al+1], b[bf:bl+1], af, bf
+	r.a, r.b = a[af:al+1], b[bf:bl+1]
 	minOv := max(3, int(math.Round(minOverlap*float64(min(len(r.a), len(r.b))))))
 	fa := aligners.Get().(*fft.Aligner)
 	res := fa.Align(r.a, r.b, max(3, minOv/2), minOv)

@@ -89,8 +89,7 @@ type BenchOptions struct {
 	Progress Progress
 }
 
-// Progress receives progress reports; safe for concurrent Add calls is not
-// required: Bench calls it from one goroutine.
+// Progress receives progress reports. Bench calls it from one goroutine.
 type Progress interface {
 	Start(stage string, total int)
 	Add(n int)

@@ -41,8 +41,7 @@ type Land struct {
 	// Profile is the cross-cut (µm) across the whole scan, for display.
 	Profile []float64
 
-	// peaks of the signature, cached for comparisons.
-	valid int
+	valid int // measured points in Signature
 }
 
 // ProcessLand turns a land scan into its signature. m is not modified.

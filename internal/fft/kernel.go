@@ -120,6 +120,10 @@ func (p *cplan) transform(a, b []complex128, V int) []complex128 {
 // by the twiddle w^(i·j), w = e^{-2πi/(ido·radix)}.
 
 func pass2(ps *cpass, V int, in, out []complex128) {
+	if ps.asm && V >= asmMinV {
+		ps.runAsm(V, in, out)
+		return
+	}
 	ido, l1 := ps.ido, ps.l1
 	sj := ido * V      // input stride of j
 	so := ido * l1 * V // output stride of j
@@ -134,10 +138,6 @@ func pass2(ps *cpass, V int, in, out []complex128) {
 			a0 = a0[:len(o0)]
 			a1 = a1[:len(o0)]
 			o1 = o1[:len(o0)]
-			if ps.asm && V >= asmMinV {
-				radix2SSE2(&o0[0], &o1[0], &a0[0], &a1[0], V, ps.twAsm(i))
-				continue
-			}
 			if i == 0 {
 				for v := range o0 {
 					x, y := a0[v], a1[v]
@@ -160,6 +160,10 @@ func pass2(ps *cpass, V int, in, out []complex128) {
 func mulNegI(z complex128) complex128 { return complex(imag(z), -real(z)) }
 
 func pass4(ps *cpass, V int, in, out []complex128) {
+	if ps.asm && V >= asmMinV {
+		ps.runAsm(V, in, out)
+		return
+	}
 	ido, l1 := ps.ido, ps.l1
 	sj := ido * V
 	so := ido * l1 * V
@@ -182,10 +186,6 @@ func pass4(ps *cpass, V int, in, out []complex128) {
 			o1 = o1[:len(o0)]
 			o2 = o2[:len(o0)]
 			o3 = o3[:len(o0)]
-			if ps.asm && V >= asmMinV {
-				radix4SSE2(&o0[0], &o1[0], &o2[0], &o3[0], &a0[0], &a1[0], &a2[0], &a3[0], V, ps.twAsm(i))
-				continue
-			}
 			if i == 0 {
 				for v := range o0 {
 					t0 := a0[v] + a2[v]
@@ -223,6 +223,10 @@ const (
 )
 
 func pass3(ps *cpass, V int, in, out []complex128) {
+	if ps.asm && V >= asmMinV {
+		ps.runAsm(V, in, out)
+		return
+	}
 	ido, l1 := ps.ido, ps.l1
 	sj := ido * V
 	so := ido * l1 * V
@@ -241,10 +245,6 @@ func pass3(ps *cpass, V int, in, out []complex128) {
 			a2 = a2[:len(o0)]
 			o1 = o1[:len(o0)]
 			o2 = o2[:len(o0)]
-			if ps.asm && V >= asmMinV {
-				radix3SSE2(&o0[0], &o1[0], &o2[0], &a0[0], &a1[0], &a2[0], V, ps.twAsm(i))
-				continue
-			}
 			w1, w2 := complex(1, 0), complex(1, 0)
 			if i > 0 {
 				w1, w2 = ps.tw[i], ps.tw[ido+i]
@@ -263,6 +263,10 @@ func pass3(ps *cpass, V int, in, out []complex128) {
 }
 
 func pass5(ps *cpass, V int, in, out []complex128) {
+	if ps.asm && V >= asmMinV {
+		ps.runAsm(V, in, out)
+		return
+	}
 	ido, l1 := ps.ido, ps.l1
 	sj := ido * V
 	so := ido * l1 * V
@@ -289,10 +293,6 @@ func pass5(ps *cpass, V int, in, out []complex128) {
 			o2 = o2[:len(o0)]
 			o3 = o3[:len(o0)]
 			o4 = o4[:len(o0)]
-			if ps.asm && V >= asmMinV {
-				radix5SSE2(&o0[0], &o1[0], &o2[0], &o3[0], &o4[0], &a0[0], &a1[0], &a2[0], &a3[0], &a4[0], V, ps.twAsm(i))
-				continue
-			}
 			w1, w2, w3, w4 := complex(1, 0), complex(1, 0), complex(1, 0), complex(1, 0)
 			if i > 0 {
 				w1, w2, w3, w4 = ps.tw[i], ps.tw[ido+i], ps.tw[2*ido+i], ps.tw[3*ido+i]
@@ -351,14 +351,33 @@ func (p *cplan) passGeneric(ps *cpass, V int, in, out []complex128) {
 
 func swapReIm(z complex128) complex128 { return complex(imag(z), real(z)) }
 
-// asmMinV is the vector width from which a call to an assembly butterfly
-// beats the Go loop.
+// asmMinV is the vector width from which the assembly butterflies are used.
 const asmMinV = 2
 
-// twAsm returns the assembly twiddles of element i, nil for i = 0 (all 1).
-func (ps *cpass) twAsm(i int) *float64 {
-	if i == 0 {
-		return nil
+// runAsm runs the pass with the assembly butterflies: one call per group k
+// (a run over i), or a single run over k when ido = 1.
+func (ps *cpass) runAsm(V int, in, out []complex128) {
+	ido, l1, r := ps.ido, ps.l1, ps.radix
+	sj, so := ido*V, ido*l1*V
+	// Every element the runs touch lies below r·ido·l1·V = n·V (see the
+	// index formulas above); check that once here.
+	_ = in[r*ido*l1*V-1]
+	_ = out[r*ido*l1*V-1]
+	run := radix4Run
+	switch r {
+	case 2:
+		run = radix2Run
+	case 3:
+		run = radix3Run
+	case 5:
+		run = radix5Run
 	}
-	return &ps.twSSE[4*(ps.radix-1)*i]
+	if ido == 1 {
+		run(&out[0], so, &in[0], sj, V, l1, r*V, V, nil, 0)
+		return
+	}
+	per := 4 * (r - 1)
+	for k := range l1 {
+		run(&out[ido*k*V], so, &in[ido*r*k*V], sj, V, ido, V, V, &ps.twSSE[0], per)
+	}
 }

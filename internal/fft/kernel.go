@@ -352,7 +352,7 @@ func (p *cplan) passGeneric(ps *cpass, V int, in, out []complex128) {
 func swapReIm(z complex128) complex128 { return complex(imag(z), real(z)) }
 
 // asmMinV is the vector width from which the assembly butterflies are used.
-const asmMinV = 2
+const asmMinV = 1
 
 // runAsm runs the pass with the assembly butterflies: one call per group k
 // (a run over i), or a single run over k when ido = 1.

@@ -7,7 +7,9 @@ import "math"
 // O(p²) pass). It transforms V interleaved vectors at once: element e of
 // vector v is data[e*V+v]. Working on V neighbouring columns per pass keeps
 // the column transforms of a 2D array cache-friendly, and the inner loop over
-// v amortises the twiddle loads.
+// v amortises the twiddle loads. On amd64 the radix 2–5 butterflies run in
+// assembly (kernel_amd64.s, runAsm); the Go ones below are the reference and
+// the code for other architectures.
 //
 // Only the forward (e^{-2πi…}) transform is implemented; the inverse is
 // swap(forward(swap(x))) where swap exchanges real and imaginary parts, and
@@ -68,7 +70,8 @@ func newCplan(n int) *cplan {
 			for i := range ido {
 				for j := 1; j < ip; j++ {
 					w := ps.tw[(j-1)*ido+i]
-					copy(ps.twSSE[per*i+4*(j-1):], []float64{real(w), real(w), -imag(w), imag(w)})
+					t := ps.twSSE[per*i+4*(j-1) : per*i+4*j]
+					t[0], t[1], t[2], t[3] = real(w), real(w), -imag(w), imag(w)
 				}
 			}
 		}
@@ -82,11 +85,11 @@ func newCplan(n int) *cplan {
 		p.passes = append(p.passes, ps)
 		l1 *= ip
 	}
-	p.gen = make([]complex128, 2*maxGen)
+	p.gen = make([]complex128, maxGen)
 	return p
 }
 
-// expi returns e^{iθ} with exact values at multiples of π/2.
+// expi returns e^{iθ}.
 func expi(theta float64) complex128 {
 	s, c := math.Sincos(theta)
 	return complex(c, s)

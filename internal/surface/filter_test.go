@@ -231,3 +231,31 @@ func TestCMCRHalfPoint(t *testing.T) {
 		t.Errorf("cmcR low-pass at λ/√(2 ln 2) transmits %.4f, want 0.50 ± 0.02", got)
 	}
 }
+
+func TestLowPassFFTMatchesDirect(t *testing.T) {
+	for _, tc := range []struct {
+		m      *Map
+		lx, ly float64
+	}{
+		{annulus(150, 6.25, 4), 250, 250},
+		{annulus(121, 3.125, 5), 80, 0},
+		{randomMap(37, 90, 6, 0.3), 9, 31},
+	} {
+		kx, ky := isoKernel(tc.lx, tc.m.DX), isoKernel(tc.ly, tc.m.DY)
+		for _, minW := range []float64{0, 0.4} {
+			a := isoLowPassDirect(tc.m, kx, ky, minW)
+			b := isoLowPassFFT(tc.m, kx, ky, minW)
+			sameNaN(t, "fft vs direct", a, b)
+			for i := range a.Z {
+				if !math.IsNaN(a.Z[i]) && math.Abs(a.Z[i]-b.Z[i]) > 1e-10*(1+math.Abs(a.Z[i])) {
+					t.Fatalf("λ %g×%g: point %d direct %v, FFT %v", tc.lx, tc.ly, i, a.Z[i], b.Z[i])
+				}
+			}
+		}
+	}
+	// The choice: large kernels on large maps go to the FFT.
+	big := annulus(1090, 3.125, 1)
+	if !fftCheaper(big, 90, 90) || fftCheaper(big, 3, 3) {
+		t.Errorf("fftCheaper: R=90 %v, R=3 %v on 1090²; want true, false", fftCheaper(big, 90, 90), fftCheaper(big, 3, 3))
+	}
+}

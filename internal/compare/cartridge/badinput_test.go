@@ -159,3 +159,31 @@ func TestRotateNearest(t *testing.T) {
 		t.Errorf("%d rotations, want 21", got)
 	}
 }
+
+// TestErodeKeepsSmallDropouts: erosion grows the exterior and large holes
+// by r but leaves an isolated missing point alone.
+func TestErodeKeepsSmallDropouts(t *testing.T) {
+	m := surface.New(40, 40, 1, 1)
+	for i := range m.Z {
+		m.Z[i] = 1
+	}
+	m.Set(30, 30, math.NaN()) // isolated dropout
+	for y := 5; y < 15; y++ { // 10×10 hole
+		for x := 5; x < 15; x++ {
+			m.Set(x, y, math.NaN())
+		}
+	}
+	e := erode(m, 2)
+	if got := e.ValidCount(); got >= m.ValidCount() {
+		t.Fatalf("nothing eroded: %d valid of %d", got, m.ValidCount())
+	}
+	if math.IsNaN(e.At(28, 30)) || math.IsNaN(e.At(31, 31)) {
+		t.Error("eroded around an isolated missing point")
+	}
+	if !math.IsNaN(e.At(16, 10)) || !math.IsNaN(e.At(1, 20)) {
+		t.Error("did not erode around the hole or the frame")
+	}
+	if math.IsNaN(e.At(20, 20)) {
+		t.Error("eroded a point far from any edge")
+	}
+}

@@ -33,15 +33,15 @@ func LoadScan(path string, cfg PreprocessConfig) (*Preprocessed, error) {
 
 // LooksProcessed guesses whether a scan has already been levelled and
 // band-passed (like the Fadul set) rather than being raw instrument output:
-// after removing a robust plane the removed tilt spans less than 2 µm across
-// the scan, and the 1st–99th percentile height range is under 30 µm (a raw
+// after removing the least-squares plane the removed tilt spans less than 2
+// µm across the scan, and the 1st–99th percentile height range is under 30 µm (a raw
 // breech-face scan carries tilt, curvature and a firing-pin impression tens of
 // µm deep). Use an explicit setting whenever the provenance is known.
 func LooksProcessed(m *surface.Map) bool {
 	if m == nil || m.ValidCount() < 16 {
 		return false
 	}
-	lev, pl, err := m.RemovePlane(surface.Median)
+	lev, pl, err := m.RemovePlane(surface.LeastSquares)
 	if err != nil {
 		return false
 	}

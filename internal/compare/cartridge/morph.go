@@ -183,13 +183,22 @@ func depression(m *surface.Map) ([]bool, bool) {
 	return mask, any
 }
 
-// erode sets to NaN every point within r pixels (Euclidean) of a missing
-// point or of the frame.
+// erode sets to NaN every point within r pixels (Euclidean) of the frame
+// or of a missing region of at least π·r² points (the exterior, the
+// firing-pin hole, large dropouts). Isolated missing points and small
+// dropouts are left as they are: eroding around each would punch holes of
+// radius r all over the surface.
 func erode(m *surface.Map, r int) *surface.Map {
 	out := m.Clone()
 	if r <= 0 {
 		return out
 	}
+	missing := make([]bool, len(m.Z))
+	for i, v := range m.Z {
+		missing[i] = math.IsNaN(v)
+	}
+	lab, comps := label(missing, m.NX, m.NY)
+	minArea := int(math.Pi * float64(r*r))
 	type off struct{ dx, dy int }
 	var disk []off
 	for dy := -r; dy <= r; dy++ {
@@ -200,7 +209,11 @@ func erode(m *surface.Map, r int) *surface.Map {
 		}
 	}
 	invalid := func(x, y int) bool {
-		return x < 0 || y < 0 || x >= m.NX || y >= m.NY || math.IsNaN(m.Z[y*m.NX+x])
+		if x < 0 || y < 0 || x >= m.NX || y >= m.NY {
+			return true
+		}
+		l := lab[y*m.NX+x]
+		return l != 0 && (comps[l-1].n >= minArea || comps[l-1].touchesFrame)
 	}
 	nan := math.NaN()
 	for y := -1; y <= m.NY; y++ {
@@ -208,7 +221,7 @@ func erode(m *surface.Map, r int) *surface.Map {
 			if !invalid(x, y) {
 				continue
 			}
-			// Only missing points that border a valid one matter.
+			// Only eroding points that border a kept one matter.
 			if invalid(x-1, y) && invalid(x+1, y) && invalid(x, y-1) && invalid(x, y+1) {
 				continue
 			}

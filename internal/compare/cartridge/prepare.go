@@ -236,21 +236,28 @@ func rotateNearest(dst, m *surface.Map, deg float64) *surface.Map {
 	s, c := sinCosDeg(deg)
 	cx, cy := float64(m.NX/2), float64(m.NY/2)
 	nan := math.NaN()
+	// Source coordinates plus 0.5, so that truncation rounds to nearest;
+	// anything below 0 is outside (checked before truncating).
 	for y := range m.NY {
 		fy := float64(y) - cy
 		// source = R(−θ)(p − c) + c: x' = c·fx + s·fy, y' = −s·fx + c·fy
-		bx := s*fy + cx
-		by := c*fy + cy
+		fx0 := -cx
+		sx := c*fx0 + s*fy + cx + 0.5
+		sy := -s*fx0 + c*fy + cy + 0.5
 		row := dst.Z[y*m.NX : (y+1)*m.NX]
 		for x := range row {
-			fx := float64(x) - cx
-			sx := int(math.Floor(c*fx + bx + 0.5))
-			sy := int(math.Floor(-s*fx + by + 0.5))
-			if sx < 0 || sy < 0 || sx >= m.NX || sy >= m.NY {
+			if sx >= 0 && sy >= 0 {
+				ix, iy := int(sx), int(sy)
+				if ix < m.NX && iy < m.NY {
+					row[x] = m.Z[iy*m.NX+ix]
+				} else {
+					row[x] = nan
+				}
+			} else {
 				row[x] = nan
-				continue
 			}
-			row[x] = m.Z[sy*m.NX+sx]
+			sx += c
+			sy -= s
 		}
 	}
 	return dst

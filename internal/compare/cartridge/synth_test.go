@@ -190,3 +190,59 @@ func TestFitCalibration(t *testing.T) {
 	}
 	fmt.Printf("wrote calibration.json: %s\n", b)
 }
+
+// TestRawEndToEnd: raw synthetic scans (tilt, curvature, a firing-pin
+// impression with a rim, spikes; 3.125 µm) go through the default
+// preprocessing chain and the fast comparison; same-firearm pairs score
+// above different-firearm pairs.
+func TestRawEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("raw preprocessing of four 1216² scans; skipped with -short")
+	}
+	scans, err := synth.Cartridges(synth.CartridgeConfig{Firearms: 2, Shots: 2, Seed: 11, Raw: true, SpacingUM: 3.125, SizePX: 1216, RotationRangeDeg: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcfg, _ := PreprocessPreset("default")
+	cfg := DefaultConfig()
+	var ps []*Prepared
+	for _, s := range scans {
+		if LooksProcessed(s.Surface) {
+			t.Errorf("%s: a raw scan looks processed", s.Name)
+		}
+		p, err := Preprocess(s.Surface, pcfg)
+		if err != nil {
+			t.Fatalf("%s: %v", s.Name, err)
+		}
+		if p.Map.DX != 6.25 {
+			t.Fatalf("%s: spacing %g after preprocessing", s.Name, p.Map.DX)
+		}
+		pr, err := Prepare(s.Name, p.Map, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, pr)
+	}
+	c, err := NewComparer(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	minSame, maxDiff := math.Inf(1), math.Inf(-1)
+	for i := range ps {
+		for j := i + 1; j < len(ps); j++ {
+			r, err := c.Compare(ps[i], ps[j])
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s vs %s: High-CMC %d, score %.2f", scans[i].Name, scans[j].Name, r.Decision.HighCMC, r.Score)
+			if scans[i].Truth.SourceID == scans[j].Truth.SourceID {
+				minSame = math.Min(minSame, r.Score)
+			} else {
+				maxDiff = math.Max(maxDiff, r.Score)
+			}
+		}
+	}
+	if !(minSame > maxDiff) {
+		t.Errorf("same-firearm scores ≥ %.2f, different-firearm ≤ %.2f: not separated", minSame, maxDiff)
+	}
+}

@@ -18,6 +18,7 @@ import (
 func TestReadRealFiles(t *testing.T) {
 	for _, p := range realFiles(t) {
 		t.Run(filepath.Base(p), func(t *testing.T) {
+			t.Parallel()
 			f, err := ReadFile(p)
 			if err != nil {
 				t.Fatal(err)

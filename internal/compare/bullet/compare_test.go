@@ -169,3 +169,26 @@ func TestValueJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestNeverNaN: flat or degenerate signatures give an error or a finite
+// score, never NaN.
+func TestNeverNaN(t *testing.T) {
+	c, err := NewComparer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat := &Land{Name: "flat", DX: 2, Signature: make([]float64, 500)}
+	r := rand.New(rand.NewPCG(5, 5))
+	rough := &Land{Name: "rough", DX: 2, Signature: smoothNoise(r, 500, 5)}
+	for _, pair := range [][2]*Land{{flat, flat}, {flat, rough}, {rough, rough}} {
+		lc, err := c.CompareLands(pair[0], pair[1])
+		if err == nil && (math.IsNaN(lc.Score) || lc.Score < 0 || lc.Score > 1) {
+			t.Errorf("%s vs %s: score %v", pair[0].Name, pair[1].Name, lc.Score)
+		}
+	}
+	nanFeatures := Features{CCF: math.NaN(), RoughCor: math.NaN(), D: math.NaN(), SdD: math.NaN()}
+	nanFeatures.sanitize()
+	if s := c.Model.Score(nanFeatures); math.IsNaN(s) {
+		t.Error("sanitised features must not score NaN")
+	}
+}

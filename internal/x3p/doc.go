@@ -37,6 +37,41 @@
 // matrix grid (index × increment) and Points with the exact coordinates.
 // When SizeZ > 1 only layer 1 is kept, with a warning.
 //
+// # Masks, metadata and extensions
+//
+// The CSAFE <Mask> block (background colour, colour → label annotations) and
+// the mask.png raster (rows = SizeY, row 0 = first stored row) are kept in
+// File.Mask; the PNG bytes are kept verbatim and decoded once only to check
+// them. An unreadable PNG is an error: the file claims a mask that cannot be
+// honoured, and silently dropping it would hand unmasked data to an
+// examiner. A PNG whose size differs from the matrix is only a warning.
+// Record2 is kept as parsed (dates verbatim). Every element this package does
+// not interpret (<Origin>, vendor elements, ...) is kept in
+// Header.Extensions as XML with its parent path, and other zip members
+// (vendor files) in File.Members; Write puts all of them back.
+//
+// # Writing
+//
+// Write takes the geometry from Surface (or Points for a point cloud) and
+// writes the x3ptools layout: main.xml with the namespaced p:ISO5436_2 root,
+// md5checksum.hex (md5sum format), bindata/data.bin (little-endian, x
+// fastest, float64 by default or float32 when Header.Z.DataType is "F", NaN
+// for missing points, never valid.bin) and bindata/mask.png. Metres are
+// recovered so that reading the written file gives bit-identical heights
+// and spacings, and NaN payloads (R's NA) are preserved: a float64 file read
+// and written unchanged has an identical data.bin.
+//
+// # Safety
+//
+// Read treats its input as hostile. Declared sizes are checked against
+// Options limits (200 million points by default), against the sizes the zip
+// directory records and against what deflate can produce from the
+// compressed bytes, all before anything is allocated; data.bin is inflated
+// once, streaming, and its MD5 computed on the way. Links that are absolute
+// or leave the archive (zip-slip) are refused; main.xml depth and element
+// count are bounded. Read and Write never modify their arguments; Read
+// returns a File that shares nothing with the input.
+//
 // # Errors and warnings
 //
 // Invalid input gives a *FormatError naming the zip member or XML element at

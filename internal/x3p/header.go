@@ -88,19 +88,23 @@ type Header struct {
 	// Record1
 	Revision    string      `json:"revision"`
 	FeatureType string      `json:"feature_type"`
-	X, Y, Z     Axis        `json:"-"`
+	X           Axis        `json:"x"`
+	Y           Axis        `json:"y"`
+	Z           Axis        `json:"z"`
 	Rotation    *[9]float64 `json:"rotation,omitempty"` // r11..r33, nil when absent
 
 	// Record2, nil when the file has none.
 	Record2 *Record2 `json:"record2,omitempty"`
 
 	// Record3. Matrix files set SizeX/SizeY/SizeZ; list files set ListSize.
-	SizeX, SizeY, SizeZ int    `json:"-"`
-	ListSize            int    `json:"list_size,omitempty"`
-	PointDataLink       string `json:"point_data_link,omitempty"`   // e.g. bindata/data.bin; "" for inline DataList
-	PointDataMD5        string `json:"point_data_md5,omitempty"`    // as written in the file
-	ValidPointsLink     string `json:"valid_points_link,omitempty"` // e.g. bindata/valid.bin
-	ValidPointsMD5      string `json:"valid_points_md5,omitempty"`
+	SizeX           int    `json:"size_x,omitempty"`
+	SizeY           int    `json:"size_y,omitempty"`
+	SizeZ           int    `json:"size_z,omitempty"`
+	ListSize        int    `json:"list_size,omitempty"`
+	PointDataLink   string `json:"point_data_link,omitempty"`   // e.g. bindata/data.bin; "" for inline DataList
+	PointDataMD5    string `json:"point_data_md5,omitempty"`    // as written in the file
+	ValidPointsLink string `json:"valid_points_link,omitempty"` // e.g. bindata/valid.bin
+	ValidPointsMD5  string `json:"valid_points_md5,omitempty"`
 
 	// Record4
 	ChecksumFile string `json:"checksum_file,omitempty"` // normally md5checksum.hex

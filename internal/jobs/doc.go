@@ -20,7 +20,13 @@
 // nats.RootCAs, ...). A worker machine needs only that URL and its
 // credentials; set Config.Replicas to 3 on a 3-node cluster so that the
 // streams survive the loss of a node. All processes must use the same
-// Stream, SubjectPrefix and delivery settings.
+// Stream, SubjectPrefix and delivery settings. A worker process, on this
+// machine or another, is then:
+//
+//	url, err := jobs.ReadURL("DATA/nats") // same machine; or the cluster's URL
+//	q, err := jobs.Open(ctx, jobs.Config{URL: url})
+//	defer q.Close()
+//	err = q.Work(ctx, "correlate", runtime.NumCPU(), correlate) // one slot per core for CPU-bound jobs
 //
 // # Names
 //

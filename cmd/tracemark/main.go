@@ -44,6 +44,10 @@ func newRootCmd() *cobra.Command {
 		newPreprocessCmd(),
 		newCompareCmd(),
 		newBenchCmd(),
+		newServeCmd(),
+		newIngestCmd(),
+		newSearchCmd(),
+		newWorkerCmd(),
 	)
 	return root
 }

@@ -59,7 +59,7 @@
 // for missing points, never valid.bin) and bindata/mask.png. Metres are
 // recovered so that reading the written file gives bit-identical heights
 // and spacings, and NaN payloads (R's NA) are preserved: a float64 file read
-// and written unchanged has an identical data.bin.
+// and written unchanged has an identical data.bin (float64 or float32).
 //
 // # Safety
 //

@@ -82,6 +82,7 @@
 // Cancelling the context of Work (or Close) stops pulling and waits up to
 // Config.ShutdownTimeout for running handlers, then cancels their contexts;
 // a job that ends because of that is released for immediate redelivery and
-// counts as an attempt. Close waits for all Work calls, closes the connection
-// and shuts the embedded server down, leaving no goroutine behind.
+// counts as an attempt. A handler that ignores its context holds Work (and
+// Close) until it returns. Close waits for all Work calls, closes the
+// connection and shuts the embedded server down, leaving no goroutine behind.
 package jobs

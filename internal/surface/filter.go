@@ -3,8 +3,6 @@ package surface
 import (
 	"fmt"
 	"math"
-
-	"github.com/tracemark/tracemark/internal/fft"
 )
 
 // Kernel selects the Gaussian weighting function and how missing points are
@@ -238,16 +236,15 @@ func halfKernel(r int, weight func(int) float64) []float64 {
 // same result to rounding (≈1e-14 relative).
 func isoLowPass(m *Map, lx, ly, minWeight float64) *Map {
 	kx, ky := isoKernel(lx, m.DX), isoKernel(ly, m.DY)
-	if fftCheaper(m, len(kx)-1, len(ky)-1) {
+	if fftCheaper(m.NX, m.NY, validSpan(m), len(kx)-1, len(ky)-1, 4) {
 		return isoLowPassFFT(m, kx, ky, minWeight)
 	}
 	return isoLowPassDirect(m, kx, ky, minWeight)
 }
 
-// fftCheaper estimates the cost of the direct separable passes (span
-// points × taps, ≈2.5 ns each measured) against two forward and two inverse
-// FFTs of the padded map (N·log₂N, ≈3 ns each measured with internal/fft).
-func fftCheaper(m *Map, rx, ry int) bool {
+// validSpan returns the number of points between the first and the last
+// valid point of each row, summed over the rows.
+func validSpan(m *Map) int {
 	span := 0
 	for r := 0; r < m.NY; r++ {
 		row := m.Z[r*m.NX : (r+1)*m.NX]
@@ -264,9 +261,7 @@ func fftCheaper(m *Map, rx, ry int) bool {
 			span += hi - lo + 1
 		}
 	}
-	direct := 2.5 * float64(span) * float64(2*rx+1+2*ry+1) / 2
-	n := float64(fft.GoodSize(m.NY+ry)) * float64(fft.GoodSize(m.NX+rx))
-	return 3*n*math.Log2(n) < direct
+	return span
 }
 
 // isoLowPassDirect is isoLowPass by separable 1D passes with the half
@@ -456,10 +451,14 @@ func cmcrCentre(m *Map) (z []float64, nanAt []bool) {
 }
 
 // cmcrConvolve convolves the dense grid z (m's size and spacing) with cmcR's
-// kernel at wavelength lambda, zero padded, and returns the result.
+// kernel at wavelength lambda, zero padded, and returns the result (by 2D
+// FFT, as cmcR does, when that is cheaper than separable passes).
 func cmcrConvolve(m *Map, z []float64, lambda float64) []float64 {
 	kx, ky := cmcrKernel(lambda, m.DX), cmcrKernel(lambda, m.DY)
 	nx, ny := m.NX, m.NY
+	if fftCheaper(nx, ny, nx*ny, len(kx)-1, len(ky)-1, 2) {
+		return newFFTConvolver(nx, ny, kx, ky).convolve(z)
+	}
 	t := make([]float64, len(z))
 	for r := 0; r < ny; r++ {
 		convolveRow(t[r*nx:(r+1)*nx], z[r*nx:(r+1)*nx], kx, 0, nx-1)

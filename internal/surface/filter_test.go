@@ -255,7 +255,42 @@ func TestLowPassFFTMatchesDirect(t *testing.T) {
 	}
 	// The choice: large kernels on large maps go to the FFT.
 	big := annulus(1090, 3.125, 1)
-	if !fftCheaper(big, 90, 90) || fftCheaper(big, 3, 3) {
-		t.Errorf("fftCheaper: R=90 %v, R=3 %v on 1090²; want true, false", fftCheaper(big, 90, 90), fftCheaper(big, 3, 3))
+	span := validSpan(big)
+	if !fftCheaper(1090, 1090, span, 90, 90, 4) || fftCheaper(1090, 1090, span, 3, 3, 4) {
+		t.Errorf("fftCheaper on 1090²: R=90 %v, R=3 %v; want true, false",
+			fftCheaper(1090, 1090, span, 90, 90, 4), fftCheaper(1090, 1090, span, 3, 3, 4))
 	}
+}
+
+func TestCMCRConvolveFFTMatchesDirect(t *testing.T) {
+	m := annulus(200, 3.125, 2)
+	z, _ := cmcrCentre(m)
+	kx, ky := cmcrKernel(300, m.DX), cmcrKernel(300, m.DY)
+	a := newFFTConvolver(m.NX, m.NY, kx, ky).convolve(z)
+	// Direct: separable passes, as cmcrConvolve does for small kernels.
+	tmp := make([]float64, len(z))
+	for r := 0; r < m.NY; r++ {
+		convolveRow(tmp[r*m.NX:(r+1)*m.NX], z[r*m.NX:(r+1)*m.NX], kx, 0, m.NX-1)
+	}
+	ry := len(ky) - 1
+	for r := 0; r < m.NY; r++ {
+		for c := 0; c < m.NX; c++ {
+			s := 0.0
+			for k := -ry; k <= ry; k++ {
+				if rr := r + k; rr >= 0 && rr < m.NY {
+					s += ky[abs(k)] * tmp[rr*m.NX+c]
+				}
+			}
+			if d := math.Abs(s - a[r*m.NX+c]); d > 1e-10 {
+				t.Fatalf("(%d,%d): direct %v, FFT %v", c, r, s, a[r*m.NX+c])
+			}
+		}
+	}
+}
+
+func abs(k int) int {
+	if k < 0 {
+		return -k
+	}
+	return k
 }

@@ -39,7 +39,17 @@ type plan2D interface {
 var benchSizes = []int{240, 256, 270, 288, 512, 576, 1024}
 
 func benchPlans(n int) map[string]plan2D {
-	return map[string]plan2D{"own": NewPlan2D(n, n), "own-go": pureGo(NewPlan2D(n, n)), "gonum": newGonumPlan2D(n, n)}
+	return map[string]plan2D{"own": NewPlan2D(n, n), "own-sse2": noAVX(NewPlan2D(n, n)), "own-go": pureGo(NewPlan2D(n, n)), "gonum": newGonumPlan2D(n, n)}
+}
+
+// noAVX switches p to the SSE2 butterflies.
+func noAVX(p *Plan2D) *Plan2D {
+	for _, c := range []*cplan{p.row.c, p.col} {
+		for k := range c.passes {
+			c.passes[k].avx = false
+		}
+	}
+	return p
 }
 
 // pureGo switches p to the Go butterflies (no assembly).
@@ -52,7 +62,7 @@ func pureGo(p *Plan2D) *Plan2D {
 	return p
 }
 
-var benchImpls = []string{"own", "own-go", "gonum"}
+var benchImpls = []string{"own", "own-sse2", "own-go", "gonum"}
 
 func randReal(n int) []float64 {
 	rng := rand.New(rand.NewPCG(1, uint64(n)))

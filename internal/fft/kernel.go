@@ -26,7 +26,8 @@ type cpass struct {
 	// twSSE holds the twiddles for the assembly butterflies: per i, for
 	// j = 1..radix-1, (re, re, -im, im) of w^(i·j).
 	twSSE []float64
-	asm   bool         // use the assembly butterfly (radix 2 to 5, V ≥ asmMinV)
+	asm   bool         // use the assembly butterflies (radix 2 to 5)
+	avx   bool         // use their AVX versions for even vector widths
 	roots []complex128 // generic passes: ω^m, m < radix
 }
 
@@ -64,6 +65,7 @@ func newCplan(n int) *cplan {
 			}
 		}
 		ps.asm = haveAsm && ip <= 5
+		ps.avx = ps.asm && haveAVX
 		if ps.asm && ido > 1 {
 			per := 4 * (ip - 1)
 			ps.twSSE = make([]float64, per*ido)
@@ -374,6 +376,17 @@ func (ps *cpass) runAsm(V int, in, out []complex128) {
 		run = radix3Run
 	case 5:
 		run = radix5Run
+	}
+	if ps.avx && V%2 == 0 {
+		run = radix4RunAVX
+		switch r {
+		case 2:
+			run = radix2RunAVX
+		case 3:
+			run = radix3RunAVX
+		case 5:
+			run = radix5RunAVX
+		}
 	}
 	if ido == 1 {
 		run(&out[0], so, &in[0], sj, V, l1, r*V, V, nil, 0)

@@ -2,6 +2,8 @@
 
 package fft
 
+import "golang.org/x/sys/cpu"
+
 // haveAsm reports whether the SSE2 butterflies of kernel_amd64.s exist.
 const haveAsm = true
 
@@ -18,3 +20,19 @@ func radix4Run(out *complex128, so int, in *complex128, sj, v, count, inStep, ou
 
 //go:noescape
 func radix5Run(out *complex128, so int, in *complex128, sj, v, count, inStep, outStep int, tw *float64, twStep int)
+
+// haveAVX reports whether the CPU runs the AVX butterflies of
+// kernel_avx_amd64.s (two complex128 per register; even vector widths).
+var haveAVX = cpu.X86.HasAVX
+
+//go:noescape
+func radix2RunAVX(out *complex128, so int, in *complex128, sj, v, count, inStep, outStep int, tw *float64, twStep int)
+
+//go:noescape
+func radix3RunAVX(out *complex128, so int, in *complex128, sj, v, count, inStep, outStep int, tw *float64, twStep int)
+
+//go:noescape
+func radix4RunAVX(out *complex128, so int, in *complex128, sj, v, count, inStep, outStep int, tw *float64, twStep int)
+
+//go:noescape
+func radix5RunAVX(out *complex128, so int, in *complex128, sj, v, count, inStep, outStep int, tw *float64, twStep int)

@@ -20,3 +20,22 @@ func radix4Run(out *complex128, so int, in *complex128, sj, v, count, inStep, ou
 func radix5Run(out *complex128, so int, in *complex128, sj, v, count, inStep, outStep int, tw *float64, twStep int) {
 	panic("fft: no assembly")
 }
+
+// haveAVX is false: no assembly.
+const haveAVX = false
+
+func radix2RunAVX(out *complex128, so int, in *complex128, sj, v, count, inStep, outStep int, tw *float64, twStep int) {
+	panic("fft: no assembly")
+}
+
+func radix3RunAVX(out *complex128, so int, in *complex128, sj, v, count, inStep, outStep int, tw *float64, twStep int) {
+	panic("fft: no assembly")
+}
+
+func radix4RunAVX(out *complex128, so int, in *complex128, sj, v, count, inStep, outStep int, tw *float64, twStep int) {
+	panic("fft: no assembly")
+}
+
+func radix5RunAVX(out *complex128, so int, in *complex128, sj, v, count, inStep, outStep int, tw *float64, twStep int) {
+	panic("fft: no assembly")
+}

@@ -106,6 +106,7 @@ func (p *Plan2D) columns(s []complex128, inverse bool) {
 	// Equal blocks: a short last block would run at a poor vector width.
 	nb := (h + p.colBlock - 1) / p.colBlock
 	bw := (h + nb - 1) / nb
+	bw += bw % 2 // even widths run the AVX butterflies
 	for c0 := 0; c0 < h; c0 += bw {
 		v := min(bw, h-c0)
 		a := p.a[:p.rows*v]

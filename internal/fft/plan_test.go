@@ -150,15 +150,17 @@ func TestPlanAllocs(t *testing.T) {
 	}
 }
 
-// The assembly butterflies (amd64) and the Go ones give the same transform,
+// The assembly butterflies (amd64: AVX for even widths when the CPU has it,
+// SSE2 otherwise) and the Go ones give the same transform,
 // so the Go path, which other architectures run, stays tested here too.
 func TestKernelAsmMatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(6, 6))
 	for _, n := range []int{2, 3, 4, 5, 8, 12, 15, 16, 30, 40, 45, 60, 64, 75, 96, 120, 125, 240, 243, 250, 256, 288} {
-		for _, V := range []int{1, 2, 3, 8, 13} {
-			withAsm, pure := newCplan(n), newCplan(n)
+		for _, V := range []int{1, 2, 3, 4, 8, 13, 16} {
+			withAsm, sse, pure := newCplan(n), newCplan(n), newCplan(n)
 			for k := range pure.passes {
 				pure.passes[k].asm = false
+				sse.passes[k].avx = false
 			}
 			x := make([]complex128, n*V)
 			for i := range x {
@@ -166,9 +168,13 @@ func TestKernelAsmMatchesGo(t *testing.T) {
 			}
 			a := withAsm.transform(append([]complex128(nil), x...), make([]complex128, n*V), V)
 			b := pure.transform(append([]complex128(nil), x...), make([]complex128, n*V), V)
+			c := sse.transform(append([]complex128(nil), x...), make([]complex128, n*V), V)
 			for i := range a {
 				if d := cmplx.Abs(a[i] - b[i]); d > 1e-12*math.Sqrt(float64(n)) {
 					t.Fatalf("n=%d V=%d: element %d: asm %v, Go %v", n, V, i, a[i], b[i])
+				}
+				if d := cmplx.Abs(c[i] - b[i]); d > 1e-12*math.Sqrt(float64(n)) {
+					t.Fatalf("n=%d V=%d: element %d: SSE2 %v, Go %v", n, V, i, c[i], b[i])
 				}
 			}
 		}

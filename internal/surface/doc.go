@@ -22,7 +22,8 @@
 // interpolation weight is NaN or the source lies outside the map; the
 // Gaussian filters are NaN exactly where the input is (ISO normalised
 // convolution, or cmcR-compatible zero filling); plane fits and statistics
-// ignore NaN; Erode adds NaN.
+// ignore NaN; Erode adds NaN. Heights are expected to be finite or NaN;
+// ±Inf is not a missing-point marker and propagates through arithmetic.
 //
 // # Aliasing and mutation
 //

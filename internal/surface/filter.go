@@ -185,28 +185,43 @@ func (f Filter) check(lambda float64) error {
 var isoAlpha = math.Sqrt(math.Ln2 / math.Pi)
 
 // isoKernel returns the half kernel k[0..R] (k[0] is the centre, sum of the
-// full kernel 1) of the ISO Gaussian at cut-off lambda µm sampled every d µm.
-// lambda == 0 gives the identity kernel {1}.
-func isoKernel(lambda, d float64) []float64 {
+// full kernel 1) of the ISO Gaussian at cut-off lambda µm sampled every d µm,
+// R = ceil(3σ) but at most maxR (see kernelRadius). lambda == 0 gives the
+// identity kernel {1}.
+func isoKernel(lambda, d float64, maxR int) []float64 {
 	if lambda == 0 {
 		return []float64{1}
 	}
 	al := isoAlpha * lambda
 	sigma := al / math.Sqrt(2*math.Pi) / d
-	return halfKernel(int(math.Ceil(3*sigma)), func(k int) float64 {
+	return halfKernel(kernelRadius(3*sigma, maxR), func(k int) float64 {
 		x := float64(k) * d / al
 		return math.Exp(-math.Pi * x * x)
 	})
 }
 
 // cmcrKernel returns the half kernel of cmcR's Gaussian at wavelength lambda
-// µm sampled every d µm: σ = λ/(2π·d) points, truncated at ±ceil(2.6σ).
-func cmcrKernel(lambda, d float64) []float64 {
+// µm sampled every d µm: σ = λ/(2π·d) points, truncated at ±ceil(2.6σ) but
+// at most maxR (see kernelRadius).
+func cmcrKernel(lambda, d float64, maxR int) []float64 {
 	sigma := lambda / (2 * math.Pi * d)
-	return halfKernel(int(math.Ceil(2.6*sigma)), func(k int) float64 {
+	return halfKernel(kernelRadius(2.6*sigma, maxR), func(k int) float64 {
 		x := float64(k) / sigma
 		return math.Exp(-0.5 * x * x)
 	})
+}
+
+// kernelRadius returns ceil(r) capped at maxR. A filter on an n-point axis
+// never uses taps beyond n−1 (they meet no data), so kernels are cut at the
+// map's larger size: a cut-off much longer than the map then costs no more
+// than the map and cannot exhaust memory. The cut kernel is normalised over
+// what remains, which only changes results when the kernel is wider than
+// the map (for the ISO filter not at all, being normalised per point).
+func kernelRadius(r float64, maxR int) int {
+	if !(r < float64(maxR)) {
+		return maxR
+	}
+	return int(math.Ceil(r))
 }
 
 // halfKernel tabulates weight(0..r) and normalises so that the symmetric
@@ -235,7 +250,8 @@ func halfKernel(r int, weight func(int) float64) []float64 {
 // is cheaper (large kernels on large maps; see fftCheaper). Both give the
 // same result to rounding (≈1e-14 relative).
 func isoLowPass(m *Map, lx, ly, minWeight float64) *Map {
-	kx, ky := isoKernel(lx, m.DX), isoKernel(ly, m.DY)
+	maxR := max(m.NX, m.NY)
+	kx, ky := isoKernel(lx, m.DX, maxR), isoKernel(ly, m.DY, maxR)
 	if fftCheaper(m.NX, m.NY, validSpan(m), len(kx)-1, len(ky)-1, 4) {
 		return isoLowPassFFT(m, kx, ky, minWeight)
 	}
@@ -454,7 +470,8 @@ func cmcrCentre(m *Map) (z []float64, nanAt []bool) {
 // kernel at wavelength lambda, zero padded, and returns the result (by 2D
 // FFT, as cmcR does, when that is cheaper than separable passes).
 func cmcrConvolve(m *Map, z []float64, lambda float64) []float64 {
-	kx, ky := cmcrKernel(lambda, m.DX), cmcrKernel(lambda, m.DY)
+	maxR := max(m.NX, m.NY)
+	kx, ky := cmcrKernel(lambda, m.DX, maxR), cmcrKernel(lambda, m.DY, maxR)
 	nx, ny := m.NX, m.NY
 	if fftCheaper(nx, ny, nx*ny, len(kx)-1, len(ky)-1, 2) {
 		return newFFTConvolver(nx, ny, kx, ky).convolve(z)

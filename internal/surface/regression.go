@@ -38,8 +38,9 @@ func regressionLowPass(m *Map, lambda, minWeight float64) *Map {
 	for i := range out.Z {
 		out.Z[i] = math.NaN()
 	}
-	kx := momentKernels(lambda, m.DX)
-	ky := momentKernels(lambda, m.DY)
+	maxR := max(nx, ny)
+	kx := momentKernels(lambda, m.DX, maxR)
+	ky := momentKernels(lambda, m.DY, maxR)
 	rx, ry := (len(kx[0])-1)/2, (len(ky[0])-1)/2
 
 	lo, hi := make([]int, ny), make([]int, ny)
@@ -161,11 +162,12 @@ func regressionLowPass(m *Map, lambda, minWeight float64) *Map {
 // points, of the ISO Gaussian with α₂ at cut-off lambda µm sampled every d
 // µm; g sums to 1, so moment 0 of the validity is the valid weight share.
 // R = ceil(4σ): the fourth moments weigh the tails, and at 3σ the
-// transmission at λc would be 0.543 instead of 0.502.
-func momentKernels(lambda, d float64) [5][]float64 {
+// transmission at λc would be 0.543 instead of 0.502. R is at most maxR
+// (see kernelRadius).
+func momentKernels(lambda, d float64, maxR int) [5][]float64 {
 	al := alpha2 * lambda
 	sigma := al / math.Sqrt(2*math.Pi) / d
-	r := int(math.Ceil(4 * sigma))
+	r := kernelRadius(4*sigma, maxR)
 	var ks [5][]float64
 	g := make([]float64, 2*r+1)
 	sum := 0.0

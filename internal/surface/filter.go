@@ -41,7 +41,7 @@ func (k Kernel) String() string {
 	return fmt.Sprintf("Kernel(%d)", int(k))
 }
 
-// Filter is a Gaussian profile filter for maps. The zero value is the ISO
+// Filter is an areal Gaussian filter for maps. The zero value is the ISO
 // 16610-61 filter with normalised convolution.
 //
 // Every method returns a new map and leaves its input unchanged. A point that
@@ -62,11 +62,12 @@ type Filter struct {
 	// in x and y by weighted least squares at every point (ISO 16610-71
 	// style second-order Gaussian regression, as in Chen 2017), which follows
 	// form and curvature up to the edges of holes and of the map instead of
-	// flattening them. Its weighting uses α₂ ≈ 0.7309 instead of α so that it
-	// still transmits 50 % at the cut-off, truncated at ±4σ; it costs about
-	// fifteen times the zeroth order (21 moment images instead of 2). Where the valid points around a point do not determine a
-	// quadratic (an isolated point, a one-pixel line), that point falls back
-	// to the zeroth order.
+	// flattening them. Its weighting uses α₂ ≈ 0.7309 instead of α so that
+	// it still transmits 50 % at the cut-off, truncated at ±4σ; it costs
+	// about fifteen times the zeroth order (21 moment images instead of 2).
+	// Where the valid points around a point do not determine a quadratic (an
+	// isolated point, a one-pixel line), that point falls back to the zeroth
+	// order.
 	Order int
 }
 

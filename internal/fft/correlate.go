@@ -524,9 +524,7 @@ func (c *CrossCorrelator) ZeroFilledCCF(dst *Map, tmpl *Template, region []float
 // product of the conjugated template spectrum ts and region spectrum rs,
 // read at every wanted shift, into out (len = map size).
 func (c *CrossCorrelator) correlateInto(out []float64, ts, rs []complex128, scale float64) {
-	for i, v := range rs {
-		c.prod[i] = v * ts[i]
-	}
+	mulSpectra(c.prod, rs, ts)
 	c.plan.Inverse(c.work[0], c.prod)
 	cols := c.maxDX - c.minDX + 1
 	for r, dy := 0, c.minDY; dy <= c.maxDY; r, dy = r+1, dy+1 {

@@ -36,3 +36,20 @@ func radix4RunAVX(out *complex128, so int, in *complex128, sj, v, count, inStep,
 
 //go:noescape
 func radix5RunAVX(out *complex128, so int, in *complex128, sj, v, count, inStep, outStep int, tw *float64, twStep int)
+
+//go:noescape
+func mulAVX(dst, a, b *complex128, n int)
+
+// mulSpectra sets dst[i] = a[i]·b[i]; the slices have equal lengths.
+func mulSpectra(dst, a, b []complex128) {
+	n := len(dst)
+	a, b = a[:n], b[:n]
+	done := 0
+	if haveAVX && n >= 2 {
+		done = n &^ 1
+		mulAVX(&dst[0], &a[0], &b[0], done)
+	}
+	for i := done; i < n; i++ {
+		dst[i] = a[i] * b[i]
+	}
+}

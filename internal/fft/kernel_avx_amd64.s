@@ -273,3 +273,34 @@ store5:
 done5:
 	VZEROUPPER
 	RET
+
+// func mulAVX(dst, a, b *complex128, n int)
+//
+// dst[i] = a[i]·b[i] for i < n, n even.
+TEXT ·mulAVX(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $1, CX
+	JEQ  donemul
+
+loopmul:
+	VMOVUPD   (SI), Y0               // a
+	VMOVUPD   (DX), Y1               // b
+	VMOVDDUP  Y1, Y2                 // (b.re, b.re)
+	VPERMILPD $15, Y1, Y3            // (b.im, b.im)
+	VMULPD    Y2, Y0, Y2             // (a.re·b.re, a.im·b.re)
+	VPERMILPD $5, Y0, Y0             // (a.im, a.re)
+	VMULPD    Y3, Y0, Y0             // (a.im·b.im, a.re·b.im)
+	VADDSUBPD Y0, Y2, Y2             // (a.re·b.re - a.im·b.im, a.im·b.re + a.re·b.im)
+	VMOVUPD   Y2, (DI)
+	ADDQ      $32, SI
+	ADDQ      $32, DX
+	ADDQ      $32, DI
+	DECQ      CX
+	JNE       loopmul
+
+donemul:
+	VZEROUPPER
+	RET

@@ -39,3 +39,11 @@ func radix4RunAVX(out *complex128, so int, in *complex128, sj, v, count, inStep,
 func radix5RunAVX(out *complex128, so int, in *complex128, sj, v, count, inStep, outStep int, tw *float64, twStep int) {
 	panic("fft: no assembly")
 }
+
+// mulSpectra sets dst[i] = a[i]·b[i]; the slices have equal lengths.
+func mulSpectra(dst, a, b []complex128) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] * b[i]
+	}
+}

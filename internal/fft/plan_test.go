@@ -180,3 +180,20 @@ func TestKernelAsmMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+func TestMulSpectra(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 9))
+	for _, n := range []int{0, 1, 2, 3, 8, 101} {
+		a, b, got := make([]complex128, n), make([]complex128, n), make([]complex128, n)
+		for i := range a {
+			a[i] = complex(rng.NormFloat64(), rng.NormFloat64())
+			b[i] = complex(rng.NormFloat64(), rng.NormFloat64())
+		}
+		mulSpectra(got, a, b)
+		for i := range got {
+			if d := cmplx.Abs(got[i] - a[i]*b[i]); d > 1e-15 {
+				t.Fatalf("n=%d: [%d] = %v, want %v", n, i, got[i], a[i]*b[i])
+			}
+		}
+	}
+}

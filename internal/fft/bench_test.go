@@ -73,6 +73,10 @@ func randReal(n int) []float64 {
 	return x
 }
 
+// The 2D benchmarks run four implementations: own (this package as built),
+// own-sse2 (assembly without AVX), own-go (Go butterflies, as with -tags
+// purego or off amd64) and gonum (the reference in gonum_test.go).
+
 // BenchmarkForward2D: one real-input forward transform of n×n.
 func BenchmarkForward2D(b *testing.B) {
 	for _, n := range benchSizes {

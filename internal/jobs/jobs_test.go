@@ -550,6 +550,24 @@ func TestTwoWorkersShareTheQueue(t *testing.T) {
 	t.Logf("split %d / %d", got[0].len(), got[1].len())
 }
 
+// A worker recreates its consumer if an operator deletes it.
+func TestWorkerSurvivesConsumerDeletion(t *testing.T) {
+	q := mustOpen(t, testConfig(t))
+	var got record
+	worker(t, q, "k", 1, func(_ context.Context, j Job) error { got.add(j); return nil })
+	if err := q.Enqueue(t.Context(), "k", nil, "before"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "first job", func() bool { return got.len() == 1 })
+	if err := q.js.DeleteConsumer(t.Context(), q.cfg.Stream, consumerName("k")); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Enqueue(t.Context(), "k", nil, "after"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "job after the deletion", func() bool { return got.len() == 2 })
+}
+
 func TestDataDirIsLocked(t *testing.T) {
 	cfg := testConfig(t)
 	mustOpen(t, cfg)

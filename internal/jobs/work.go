@@ -97,7 +97,7 @@ func (q *Queue) Work(ctx context.Context, kind string, concurrency int, handle H
 	log := q.log.With("kind", kind)
 	log.Debug("worker started", "concurrency", concurrency)
 
-	q.pull(ctx, cons, slots, log, func(msg jetstream.Msg) {
+	q.pull(ctx, kind, cons, slots, log, func(msg jetstream.Msg) {
 		running.Add(1)
 		go func() {
 			defer running.Done()
@@ -123,7 +123,8 @@ func (q *Queue) Work(ctx context.Context, kind string, concurrency int, handle H
 
 // pull fetches jobs for free slots and dispatches them until ctx is done.
 // Each dispatched message holds one slot, released by the dispatch function.
-func (q *Queue) pull(ctx context.Context, cons jetstream.Consumer, slots chan struct{}, log *slog.Logger, dispatch func(jetstream.Msg)) {
+func (q *Queue) pull(ctx context.Context, kind string, cons jetstream.Consumer, slots chan struct{}, log *slog.Logger, dispatch func(jetstream.Msg)) {
+	failing := false // log an outage once, not on every poll
 	for {
 		select {
 		case slots <- struct{}{}:
@@ -152,15 +153,31 @@ func (q *Queue) pull(ctx context.Context, cons jetstream.Consumer, slots chan st
 		for range n - got {
 			<-slots
 		}
-		if err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
-			// Disconnected or consumer gone: wait and retry; NATS reconnects
-			// by itself and the jobs stay in the stream.
-			log.Warn("fetching jobs failed; retrying", "err", err, "in", q.cfg.PollWait)
-			select {
-			case <-time.After(q.cfg.PollWait):
-			case <-ctx.Done():
-				return
+		if err == nil || errors.Is(err, nats.ErrTimeout) || ctx.Err() != nil {
+			if failing {
+				log.Info("fetching jobs works again")
+				failing = false
 			}
+			continue
+		}
+		// Disconnected, or the consumer was deleted: wait and retry; NATS
+		// reconnects by itself and the jobs stay in the stream.
+		if !failing {
+			log.Warn("fetching jobs failed; retrying until it works", "err", err, "every", q.cfg.PollWait)
+			failing = true
+		}
+		if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted) {
+			q.mu.Lock()
+			delete(q.consumers, kind)
+			q.mu.Unlock()
+			if c, err := q.consumer(ctx, kind); err == nil {
+				cons = c
+			}
+		}
+		select {
+		case <-time.After(q.cfg.PollWait):
+		case <-ctx.Done():
+			return
 		}
 	}
 }

@@ -7,14 +7,14 @@ import (
 // Block sizes of the 2D passes: rowBlock rows are transformed together (as
 // interleaved vectors), and the column pass works on a block of neighbouring
 // columns at a time, as many as keep its two buffers within colBytes (L2
-// cache), between 4 and 32.
+// cache), an even number between 4 and 32.
 const (
 	rowBlock = 16
 	colBytes = 256 << 10
 )
 
 func colBlockFor(rows int) int {
-	return max(4, min(32, colBytes/(2*16*rows)))
+	return max(4, min(32, colBytes/(2*16*rows))) &^ 1 // even: see columns
 }
 
 // Plan2D computes forward and inverse 2D FFTs of real rows×cols arrays.

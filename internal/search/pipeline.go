@@ -1,0 +1,299 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/tracemark/tracemark/internal/compare/bullet"
+	"github.com/tracemark/tracemark/internal/compare/cartridge"
+)
+
+// PreparedSource hands out the prepared surfaces of indexed cartridge cases
+// for the full comparison. The API layer backs it with stored blobs and a
+// cache; MemorySource keeps them in memory. Implementations must be safe
+// for concurrent use.
+type PreparedSource interface {
+	Prepared(ctx context.Context, id string) (*cartridge.Prepared, error)
+}
+
+// BulletSource hands out processed bullets for the full comparison.
+type BulletSource interface {
+	Bullet(ctx context.Context, id string) (*bullet.Bullet, error)
+}
+
+// ErrNotFound is wrapped when a source does not hold an id.
+var ErrNotFound = errors.New("search: exhibit not in the source")
+
+// MemorySource is an in-memory PreparedSource and BulletSource.
+type MemorySource struct {
+	mu       sync.RWMutex
+	prepared map[string]*cartridge.Prepared
+	bullets  map[string]*bullet.Bullet
+}
+
+// NewMemorySource returns an empty MemorySource.
+func NewMemorySource() *MemorySource {
+	return &MemorySource{prepared: map[string]*cartridge.Prepared{}, bullets: map[string]*bullet.Bullet{}}
+}
+
+// PutPrepared stores a prepared cartridge case under id.
+func (m *MemorySource) PutPrepared(id string, p *cartridge.Prepared) {
+	m.mu.Lock()
+	m.prepared[id] = p
+	m.mu.Unlock()
+}
+
+// PutBullet stores a processed bullet under id.
+func (m *MemorySource) PutBullet(id string, b *bullet.Bullet) {
+	m.mu.Lock()
+	m.bullets[id] = b
+	m.mu.Unlock()
+}
+
+// Prepared implements PreparedSource.
+func (m *MemorySource) Prepared(_ context.Context, id string) (*cartridge.Prepared, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if p, ok := m.prepared[id]; ok {
+		return p, nil
+	}
+	return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+}
+
+// Bullet implements BulletSource.
+func (m *MemorySource) Bullet(_ context.Context, id string) (*bullet.Bullet, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if b, ok := m.bullets[id]; ok {
+		return b, nil
+	}
+	return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+}
+
+// PipelineConfig configures a Pipeline.
+type PipelineConfig struct {
+	// K is the number of coarse candidates kept (default 100).
+	K int
+	// Full is how many of them, best coarse first, get the full engine
+	// comparison (default 20; at most K).
+	Full int
+	// Rerank is the number of cartridge candidates of the vector scan given
+	// the rotation search (Query.Rerank; default 3000).
+	Rerank int
+	// MaxRotationDeg bounds the coarse rotation search (Query.MaxRotationDeg).
+	MaxRotationDeg float64
+	// Workers is the number of parallel full comparisons (default
+	// GOMAXPROCS).
+	Workers int
+	// Cartridge is the engine configuration the candidates were prepared
+	// with (default cartridge.DefaultConfig(), fast mode).
+	Cartridge   *cartridge.Config
+	Calibration *cartridge.Calibration // nil: the shipped calibration
+}
+
+// Pipeline runs a search: class prefilter → coarse stage (Index.Query) →
+// the full comparison of the engines on the best Full candidates, in
+// parallel, each worker with its own comparer. It is safe for concurrent
+// use.
+type Pipeline struct {
+	index   *Index
+	source  PreparedSource
+	bullets BulletSource
+	cfg     PipelineConfig
+	ccfg    cartridge.Config
+
+	comparers chan *cartridge.Comparer
+	bulletCmp *bullet.Comparer
+}
+
+// NewPipeline returns a pipeline over index that takes the candidates'
+// prepared cartridge cases from source and their bullets from bullets
+// (either may be nil when the index holds no exhibit of that kind).
+func NewPipeline(index *Index, source PreparedSource, bullets BulletSource, cfg PipelineConfig) (*Pipeline, error) {
+	if index == nil {
+		return nil, errors.New("search: pipeline needs an index")
+	}
+	if cfg.K <= 0 {
+		cfg.K = 100
+	}
+	if cfg.Full <= 0 {
+		cfg.Full = 20
+	}
+	cfg.Full = min(cfg.Full, cfg.K)
+	if cfg.Workers <= 0 {
+		cfg.Workers = index.workers
+	}
+	ccfg := cartridge.DefaultConfig()
+	if cfg.Cartridge != nil {
+		ccfg = *cfg.Cartridge
+	}
+	p := &Pipeline{index: index, source: source, bullets: bullets, cfg: cfg, ccfg: ccfg,
+		comparers: make(chan *cartridge.Comparer, cfg.Workers)}
+	for range cfg.Workers {
+		c, err := cartridge.NewComparer(ccfg, cfg.Calibration)
+		if err != nil {
+			return nil, fmt.Errorf("search: pipeline: %w", err)
+		}
+		p.comparers <- c
+	}
+	bc, err := bullet.NewComparer()
+	if err != nil {
+		return nil, fmt.Errorf("search: pipeline: %w", err)
+	}
+	p.bulletCmp = bc
+	return p, nil
+}
+
+// CartridgeConfig returns the engine configuration queries and candidates
+// must be prepared with.
+func (p *Pipeline) CartridgeConfig() cartridge.Config { return p.ccfg }
+
+// Request is one search.
+type Request struct {
+	// ID, when set, is left out of the results (the query exhibit itself).
+	ID       string
+	Class    Class
+	Features *Features
+	// The query's processed exhibit for the full comparison: Prepared for
+	// a cartridge case (prepared with CartridgeConfig), Bullet for a bullet.
+	Prepared *cartridge.Prepared
+	Bullet   *bullet.Bullet
+	// K and Full override the pipeline's settings when > 0.
+	K, Full int
+}
+
+// Hit is one ranked candidate.
+type Hit struct {
+	Candidate
+	Rank int `json:"rank"` // 1-based
+	// Compared is true when the full comparison ran; Score, Log10LR and
+	// the registration are set only then.
+	Compared bool    `json:"compared"`
+	Score    float64 `json:"score,omitempty"`    // cartridge: calibrated log-odds; bullet: SAM in [0, 1]
+	Log10LR  float64 `json:"log10_lr,omitempty"` // cartridge only
+	HighCMC  int     `json:"high_cmc,omitempty"`
+	// Registration of the candidate onto the query (cartridge: consensus of
+	// the query's cells; bullet: land phase in Candidate.Phase).
+	Registration *cartridge.Registration `json:"registration,omitempty"`
+	Error        string                  `json:"error,omitempty"`
+}
+
+// Result is a ranked candidate list: the fully compared candidates by
+// descending score, then the other coarse candidates by coarse score.
+type Result struct {
+	Hits       []Hit   `json:"hits"`
+	Compatible int     `json:"compatible"` // exhibits passing the class prefilter
+	Reranked   int     `json:"reranked"`
+	CoarseMS   float64 `json:"coarse_ms"`
+	FullMS     float64 `json:"full_ms"`
+	TotalMS    float64 `json:"total_ms"`
+}
+
+// Search runs the whole pipeline for one query.
+func (p *Pipeline) Search(ctx context.Context, req Request) (*Result, error) {
+	start := time.Now()
+	if req.Features == nil {
+		return nil, errors.New("search: request without features")
+	}
+	k, full := p.cfg.K, p.cfg.Full
+	if req.K > 0 {
+		k = req.K
+	}
+	if req.Full > 0 {
+		full = req.Full
+	}
+	full = min(full, k)
+	q := Query{Features: req.Features, Class: req.Class, K: k, Rerank: p.cfg.Rerank, MaxRotationDeg: p.cfg.MaxRotationDeg}
+	if req.ID != "" {
+		q.Exclude = func(id string) bool { return id == req.ID }
+	}
+	cands, st, err := p.index.Query(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Compatible: st.Compatible, Reranked: st.Reranked}
+	res.CoarseMS = ms(time.Since(start))
+	hits := make([]Hit, len(cands))
+	for i, c := range cands {
+		hits[i] = Hit{Candidate: c}
+	}
+	t1 := time.Now()
+	n := min(full, len(hits))
+	switch req.Features.Kind {
+	case KindCartridge:
+		if n > 0 && (req.Prepared == nil || p.source == nil) {
+			return nil, errors.New("search: a cartridge search needs the query's prepared surface and a source of prepared candidates")
+		}
+		parallelFor(ctx, p.cfg.Workers, n, func(i int) { p.compareCartridge(ctx, req.Prepared, &hits[i]) })
+	case KindBullet:
+		if n > 0 && (req.Bullet == nil || p.bullets == nil) {
+			return nil, errors.New("search: a bullet search needs the query's processed bullet and a source of candidate bullets")
+		}
+		parallelFor(ctx, p.cfg.Workers, n, func(i int) { p.compareBullet(ctx, req.Bullet, &hits[i]) })
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res.FullMS = ms(time.Since(t1))
+	sort.SliceStable(hits, func(i, j int) bool {
+		a, b := &hits[i], &hits[j]
+		if a.Compared != b.Compared {
+			return a.Compared
+		}
+		if a.Compared && a.Score != b.Score {
+			return a.Score > b.Score
+		}
+		return a.Candidate.Score > b.Candidate.Score
+	})
+	for i := range hits {
+		hits[i].Rank = i + 1
+	}
+	res.Hits = hits
+	res.TotalMS = ms(time.Since(start))
+	return res, nil
+}
+
+func (p *Pipeline) compareCartridge(ctx context.Context, query *cartridge.Prepared, h *Hit) {
+	cand, err := p.source.Prepared(ctx, h.ID)
+	if err != nil {
+		h.Error = err.Error()
+		return
+	}
+	c := <-p.comparers
+	defer func() { p.comparers <- c }()
+	r, err := c.Compare(query, cand)
+	if err != nil {
+		h.Error = err.Error()
+		return
+	}
+	h.Compared = true
+	h.Score, h.Log10LR, h.HighCMC = r.Score, r.Log10LR, r.Decision.HighCMC
+	reg := r.Forward.Consensus
+	if math.IsNaN(reg.Corr) { // consensus of the cells: no single-scan correlation
+		reg.Corr = r.Forward.Registration.Corr
+	}
+	h.Registration = &reg
+}
+
+func (p *Pipeline) compareBullet(ctx context.Context, query *bullet.Bullet, h *Hit) {
+	cand, err := p.bullets.Bullet(ctx, h.ID)
+	if err != nil {
+		h.Error = err.Error()
+		return
+	}
+	r, err := p.bulletCmp.CompareBullets(query, cand)
+	if err != nil {
+		h.Error = err.Error()
+		return
+	}
+	h.Compared = true
+	h.Score = r.Score
+	h.Phase = r.Phase
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -34,6 +34,14 @@ func TestDegenerateMaps(t *testing.T) {
 		}
 		check("rotate", Rotate(nil, m, 33, Bilinear), nil)
 		check("rotate nearest", RotateAbout(nil, m, -90, 0, 0, Nearest), nil)
+		for _, bad := range []float64{math.NaN(), math.Inf(1)} {
+			if out := RotateAbout(nil, m, bad, 1, 1, Bilinear); out.ValidCount() != 0 {
+				t.Errorf("%s: rotation by %v left %d valid points", name, bad, out.ValidCount())
+			}
+			if out := RotateAbout(nil, m, 10, bad, 1, Nearest); out.ValidCount() != 0 {
+				t.Errorf("%s: rotation about column %v left %d valid points", name, bad, out.ValidCount())
+			}
+		}
 		out, err := m.Decimate(3)
 		check("decimate", out, err)
 		out, err = m.Resample(0.7, 2.5)

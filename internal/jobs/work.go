@@ -81,13 +81,16 @@ func (q *Queue) Work(ctx context.Context, kind string, concurrency int, handle H
 	q.mu.Unlock()
 	defer q.workers.Done()
 
-	cons, err := q.consumer(ctx, kind)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(q.closing, cancel)()
+	cons, err := q.consumer(ctx, kind)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it started
+		}
+		return err
+	}
 
 	// Handlers outlive ctx by up to ShutdownTimeout.
 	handlerCtx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))

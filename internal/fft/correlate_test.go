@@ -114,7 +114,6 @@ func zscoreFill(x []float64) []float64 {
 }
 
 func TestCorrelatorMatchesDirect(t *testing.T) {
-	const tol = 1e-9
 	cases := []struct {
 		name string
 		g    Geometry
@@ -137,67 +136,100 @@ func TestCorrelatorMatchesDirect(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			g := tc.g
-			c, err := NewCrossCorrelator(g)
-			if err != nil {
-				t.Fatal(err)
-			}
 			tnan := tc.tnan
 			if tnan < 0 {
 				tnan = tc.nan
 			}
 			tm := randField(rng, g.TemplateRows, g.TemplateCols, tnan)
 			rg := randField(rng, g.RegionRows, g.RegionCols, tc.nan)
-			mt, err := c.PrepareTemplate(nil, tm, ModeMasked)
-			if err != nil {
-				t.Fatal(err)
-			}
-			zt, err := c.PrepareTemplate(nil, tm, ModeZeroFilled)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := c.MaskedNCC(nil, mt, rg, tc.min)
-			if err != nil {
-				t.Fatal(err)
-			}
-			z, err := c.ZeroFilledCCF(nil, zt, rg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			minDX, maxDX, minDY, maxDY := c.Shifts()
-			if m.Cols != maxDX-minDX+1 || m.Rows != maxDY-minDY+1 || m.MinDX != minDX || m.MinDY != minDY {
-				t.Fatalf("map %dx%d from (%d,%d), shifts %d..%d, %d..%d", m.Rows, m.Cols, m.MinDX, m.MinDY, minDX, maxDX, minDY, maxDY)
-			}
-			defined := 0
-			for dy := minDY; dy <= maxDY; dy++ {
-				for dx := minDX; dx <= maxDX; dx++ {
-					oy, ox := g.Origin(dx, dy)
-					a, b := refPairs(g, tm, rg, oy, ox)
-					want := math.NaN()
-					if len(a) >= max(tc.min, 2) {
-						want = refPearson(a, b)
-					}
-					got := m.At(dx, dy)
-					if math.IsNaN(want) != math.IsNaN(got) || math.Abs(got-want) > tol {
-						t.Fatalf("masked at (%d,%d): got %v, want %v (%d pairs)", dx, dy, got, want, len(a))
-					}
-					if !math.IsNaN(got) {
-						defined++
-					}
-					if p := m.Pairs[(dy-minDY)*m.Cols+dx-minDX]; int(p) != len(a) {
-						t.Fatalf("pairs at (%d,%d) = %d, want %d", dx, dy, p, len(a))
-					}
-					if pc, n := g.PairwiseCorrelation(tm, rg, dx, dy); n != len(a) || (n >= 2 && math.Abs(pc-refPearson(a, b)) > tol) {
-						t.Fatalf("PairwiseCorrelation at (%d,%d) = %v,%d, want %v,%d", dx, dy, pc, n, refPearson(a, b), len(a))
-					}
-					if w, g := refZeroFilled(g, tm, rg, oy, ox), z.At(dx, dy); math.Abs(w-g) > tol {
-						t.Fatalf("zero-filled at (%d,%d): got %v, want %v", dx, dy, g, w)
-					}
-				}
-			}
-			if defined == 0 {
+			if checkCorrelator(t, g, tm, rg, tc.min) == 0 {
 				t.Fatal("no shift had a defined correlation: the test checks nothing")
 			}
 		})
+	}
+}
+
+// checkCorrelator compares both modes of a correlator for g with the direct
+// computation at every shift; it returns the number of shifts with a
+// defined masked correlation.
+func checkCorrelator(t *testing.T, g Geometry, tm, rg []float64, minOverlap int) (defined int) {
+	t.Helper()
+	const tol = 1e-9
+	c, err := NewCrossCorrelator(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt, err := c.PrepareTemplate(nil, tm, ModeMasked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zt, err := c.PrepareTemplate(nil, tm, ModeZeroFilled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.MaskedNCC(nil, mt, rg, minOverlap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z, err := c.ZeroFilledCCF(nil, zt, rg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	minDX, maxDX, minDY, maxDY := c.Shifts()
+	if m.Cols != maxDX-minDX+1 || m.Rows != maxDY-minDY+1 || m.MinDX != minDX || m.MinDY != minDY {
+		t.Fatalf("map %dx%d from (%d,%d), shifts %d..%d, %d..%d", m.Rows, m.Cols, m.MinDX, m.MinDY, minDX, maxDX, minDY, maxDY)
+	}
+	for dy := minDY; dy <= maxDY; dy++ {
+		for dx := minDX; dx <= maxDX; dx++ {
+			oy, ox := g.Origin(dx, dy)
+			a, b := refPairs(g, tm, rg, oy, ox)
+			want := math.NaN()
+			if len(a) >= max(minOverlap, 2) {
+				want = refPearson(a, b)
+			}
+			got := m.At(dx, dy)
+			if math.IsNaN(want) != math.IsNaN(got) || math.Abs(got-want) > tol {
+				t.Fatalf("masked at (%d,%d): got %v, want %v (%d pairs)", dx, dy, got, want, len(a))
+			}
+			if !math.IsNaN(got) {
+				defined++
+			}
+			if p := m.Pairs[(dy-minDY)*m.Cols+dx-minDX]; int(p) != len(a) {
+				t.Fatalf("pairs at (%d,%d) = %d, want %d", dx, dy, p, len(a))
+			}
+			if pc, n := g.PairwiseCorrelation(tm, rg, dx, dy); n != len(a) || (n >= 2 && math.Abs(pc-refPearson(a, b)) > tol) {
+				t.Fatalf("PairwiseCorrelation at (%d,%d) = %v,%d, want %v,%d", dx, dy, pc, n, refPearson(a, b), len(a))
+			}
+			if w, g := refZeroFilled(g, tm, rg, oy, ox), z.At(dx, dy); math.Abs(w-g) > tol {
+				t.Fatalf("zero-filled at (%d,%d): got %v, want %v", dx, dy, g, w)
+			}
+		}
+	}
+	return defined
+}
+
+// Random geometries, shift bounds, minimum overlaps and missing fractions
+// (including none on either side, which take the fast paths).
+func TestCorrelatorRandomGeometries(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 5))
+	checked := 0
+	for range 40 {
+		g := Geometry{TemplateRows: 1 + rng.IntN(12), TemplateCols: 1 + rng.IntN(12),
+			RegionRows: 1 + rng.IntN(30), RegionCols: 1 + rng.IntN(30)}
+		if rng.IntN(2) == 0 {
+			g.MaxShiftX, g.MaxShiftY = rng.IntN(10), rng.IntN(10)
+		}
+		nans := []float64{0, 0.05, 0.4}
+		tm := randField(rng, g.TemplateRows, g.TemplateCols, nans[rng.IntN(3)])
+		rg := randField(rng, g.RegionRows, g.RegionCols, nans[rng.IntN(3)])
+		if _, sd, n := meanSD(tm); n < 2 || sd == 0 {
+			continue // PrepareTemplate refuses it (tested elsewhere)
+		}
+		checkCorrelator(t, g, tm, rg, 2+rng.IntN(6))
+		checked++
+	}
+	if checked < 20 {
+		t.Fatalf("only %d geometries checked", checked)
 	}
 }
 

@@ -51,10 +51,10 @@ func Rotate(dst, m *Map, deg float64, mode Interp) *Map {
 // NaN (bilinear: an output point is NaN if any input point with a non-zero
 // weight is NaN; a source within 1e-9 pixel of a grid line or the map edge
 // counts as on it, so rounding noise neither drops edge points nor pulls in
-// NaN neighbours with weights of order 1e-16). Angles that are multiples of 90° are exact: sine and cosine
-// are taken as exact 0 and ±1, so with the default centre of a square map
-// every output point is a copy of one input point. A NaN or infinite angle
-// or centre gives an all-NaN map.
+// NaN neighbours with weights of order 1e-16). Angles that are multiples of
+// 90° are exact: sine and cosine are taken as exact 0 and ±1, so with the
+// default centre of a square map every output point is a copy of one input
+// point. A NaN or infinite angle or centre gives an all-NaN map.
 func RotateAbout(dst, m *Map, deg, cx, cy float64, mode Interp) *Map {
 	if dst == nil {
 		dst = &Map{NX: m.NX, NY: m.NY, Z: make([]float64, len(m.Z))}

@@ -153,7 +153,8 @@ func (c *Comparer) direction(ref, tgt *Prepared) (Direction, error) {
 	if c.cfg.Mode == ModeFast {
 		var near []float64
 		for _, t := range thetas {
-			if math.Abs(t-d.Registration.Theta) <= c.cfg.FastSpanDeg+1e-9 {
+			off := math.Abs(t - d.Registration.Theta)
+			if off <= c.cfg.FastSpanDeg+1e-9 || (c.cfg.FastProbeDeg > 0 && math.Abs(off-c.cfg.FastProbeDeg) < 1e-9) {
 				near = append(near, t)
 			}
 		}

@@ -69,6 +69,12 @@ type Config struct {
 	CoarseFactor int `json:"coarse_factor"`
 	// FastSpanDeg: in fast mode the cells are searched at θ* ± this span.
 	FastSpanDeg float64 `json:"fast_span_deg"`
+	// FastProbeDeg adds the rotations θ* ± FastProbeDeg (0: none) in fast
+	// mode. A true match is sharp in rotation while structure common to
+	// different sources (sub-class marks, processing edges) is not; with
+	// rotations only near θ* the High-CMC rule cannot see the difference,
+	// since every candidate lies within Tθ. The probes restore its test.
+	FastProbeDeg float64 `json:"fast_probe_deg"`
 }
 
 // DefaultConfig returns the literature settings in fast mode.
@@ -88,6 +94,7 @@ func DefaultConfig() Config {
 		PreAlign:         true,
 		CoarseFactor:     4,
 		FastSpanDeg:      3,
+		FastProbeDeg:     9,
 	}
 }
 
@@ -122,8 +129,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("cartridge: bad thresholds Txy=%g µm Tθ=%g TCCF=%g τ=%d", c.TransUM, c.ThetaDeg, c.CorrThresh, c.Tau)
 	case c.CoarseFactor < 1 || c.CoarseFactor > 16:
 		return fmt.Errorf("cartridge: coarse factor %d, want 1..16", c.CoarseFactor)
-	case c.Mode == ModeFast && !(c.FastSpanDeg >= 0):
-		return fmt.Errorf("cartridge: fast-mode rotation span %g° must be ≥ 0", c.FastSpanDeg)
+	case c.Mode == ModeFast && (!(c.FastSpanDeg >= 0) || !(c.FastProbeDeg >= 0)):
+		return fmt.Errorf("cartridge: fast-mode rotation span %g° and probe %g° must be ≥ 0", c.FastSpanDeg, c.FastProbeDeg)
 	}
 	return nil
 }

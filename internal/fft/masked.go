@@ -19,16 +19,26 @@ func (c *CrossCorrelator) MaskedNCC(dst *Map, tmpl *Template, region []float64, 
 	}
 	rows, cols := c.maxDY-c.minDY+1, c.maxDX-c.minDX+1
 	dst.reset(rows, cols, c.minDX, c.minDY, true)
-	mean, sd, n := meanSD(region)
-	if n < 2 || !(sd > 0) {
-		fillNaN(dst.V)
-		clear(dst.Pairs)
-		return dst, nil
-	}
-	c.fillMasked(region, c.g.RegionRows, c.g.RegionCols, mean, sd)
 	for k := range c.sums {
 		c.sums[k] = resizeF(c.sums[k], rows*cols)
 	}
+	mean, sd, n := meanSD(region)
+	if n < 2 || !(sd > 0) {
+		// No correlation anywhere; the pair counts are still reported.
+		fillNaN(dst.V)
+		clear(dst.Pairs)
+		if n > 0 {
+			c.fillMasked(region, c.g.RegionRows, c.g.RegionCols, 0, 1)
+			c.rspec[0] = resizeC(c.rspec[0], c.plan.SpectrumLen())
+			c.plan.Forward(c.rspec[0], c.work[0])
+			c.correlateInto(c.sums[0], tmpl.spec[0], c.rspec[0], 1)
+			for i, v := range c.sums[0] {
+				dst.Pairs[i] = int32(math.Round(v))
+			}
+		}
+		return dst, nil
+	}
+	c.fillMasked(region, c.g.RegionRows, c.g.RegionCols, mean, sd)
 	minN := max(minOverlap, 2)
 	if len(tmpl.pz) > 0 {
 		c.maskedCompleteTemplate(dst, tmpl, n == len(region), minN)

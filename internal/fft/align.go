@@ -179,8 +179,8 @@ func (a *Aligner) alignFFT(x, y []float64, lo, hi, minN int) {
 	mx, sdx, cx := meanSD(x)
 	my, sdy, cy := meanSD(y)
 	if cx < 2 || cy < 2 || !(sdx > 0) || !(sdy > 0) {
-		fillNaN(a.curve)
-		clear(a.pairs)
+		// No correlation at any lag; the direct sums still count the pairs.
+		alignDirect(x, y, lo, minN, a.curve, a.pairs)
 		return
 	}
 	if cx == nx && cy == ny {

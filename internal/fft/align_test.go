@@ -161,3 +161,55 @@ func TestAlignAllocs(t *testing.T) {
 		t.Errorf("%v allocations per Align, want 0", n)
 	}
 }
+
+// Random lengths (down to one sample), overlaps and missing fractions, each
+// path forced in turn, against the lag-by-lag definition.
+func TestAlignRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 17))
+	a := NewAligner()
+	for range 60 {
+		nx, ny := 1+rng.IntN(120), 1+rng.IntN(120)
+		nans := []float64{0, 0.05, 0.5}
+		x, y := randSignal(rng, nx, nans[rng.IntN(3)]), randSignal(rng, ny, nans[rng.IntN(3)])
+		minPairs, minSpan := rng.IntN(8), rng.IntN(min(nx, ny)+2)
+		lags, want := refAlign(x, y, minPairs, minSpan)
+		wantPairs := refPairCounts(x, y, lags)
+		lo, hi, ok := lagRange(nx, ny, minSpan)
+		if !ok {
+			if len(want) != 0 {
+				t.Fatalf("nx=%d ny=%d span %d: no lag range, reference has %d lags", nx, ny, minSpan, len(want))
+			}
+			continue
+		}
+		if lo != lags[0] || hi != lags[len(lags)-1] {
+			t.Fatalf("nx=%d ny=%d span %d: lags %d..%d, want %d..%d", nx, ny, minSpan, lo, hi, lags[0], lags[len(lags)-1])
+		}
+		n := hi - lo + 1
+		a.curve, a.pairs = make([]float64, n), make([]int32, n)
+		for _, path := range []string{"direct", "fft"} {
+			if path == "direct" {
+				alignDirect(x, y, lo, max(minPairs, 2), a.curve, a.pairs)
+			} else {
+				a.alignFFT(x, y, lo, hi, max(minPairs, 2))
+			}
+			for i, w := range want {
+				if math.IsNaN(w) != math.IsNaN(a.curve[i]) || math.Abs(a.curve[i]-w) > 1e-9 || int(a.pairs[i]) != wantPairs[i] {
+					t.Fatalf("%s nx=%d ny=%d lag %d: got %v (%d pairs), want %v (%d)", path, nx, ny, lags[i], a.curve[i], a.pairs[i], w, wantPairs[i])
+				}
+			}
+		}
+	}
+}
+
+// refPairCounts counts the pairs of valid values at each lag.
+func refPairCounts(x, y []float64, lags []int) []int {
+	out := make([]int, len(lags))
+	for k, lag := range lags {
+		for j := range y {
+			if i := j + lag; i >= 0 && i < len(x) && !math.IsNaN(x[i]) && !math.IsNaN(y[j]) {
+				out[k]++
+			}
+		}
+	}
+	return out
+}

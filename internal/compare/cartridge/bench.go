@@ -39,17 +39,18 @@ type BenchConfig struct {
 
 // BenchPair is one compared pair.
 type BenchPair struct {
-	A           string  `json:"a"`
-	B           string  `json:"b"`
-	Same        bool    `json:"same_source"`
-	Score       float64 `json:"score"`
-	Log10LR     float64 `json:"log10_lr"`
-	HighCMC     int     `json:"high_cmc"`
-	OriginalMin int     `json:"original_min"`
-	OriginalAB  int     `json:"original_ab"`
-	OriginalBA  int     `json:"original_ba"`
-	ThetaAB     float64 `json:"theta_ab"`
-	Ms          float64 `json:"ms"`
+	A           string   `json:"a"`
+	B           string   `json:"b"`
+	Same        bool     `json:"same_source"`
+	Score       float64  `json:"score"`
+	Log10LR     float64  `json:"log10_lr"`
+	HighCMC     int      `json:"high_cmc"`
+	OriginalMin int      `json:"original_min"`
+	OriginalAB  int      `json:"original_ab"`
+	OriginalBA  int      `json:"original_ba"`
+	ThetaAB     float64  `json:"theta_ab"`
+	Ms          float64  `json:"ms"`
+	Features    Features `json:"features"`
 }
 
 // BenchReport summarises a benchmark run. Scores are Result.Score; CMC
@@ -243,7 +244,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 			A: rows[jb.i].file, B: rows[jb.j].file, Same: rows[jb.i].source == rows[jb.j].source,
 			Score: r.Score, Log10LR: r.Log10LR, HighCMC: r.Decision.HighCMC, OriginalMin: r.Decision.OriginalMin,
 			OriginalAB: r.Decision.Forward.Count, OriginalBA: r.Decision.Backward.Count,
-			ThetaAB: r.Forward.Registration.Theta, Ms: r.Elapsed,
+			ThetaAB: r.Forward.Registration.Theta, Ms: r.Elapsed, Features: r.Features,
 		}
 	})
 	if err := ctx.Err(); err != nil {

@@ -125,8 +125,8 @@ func (c *Comparer) Compare(a, b *Prepared) (*Result, error) {
 	res.Decision = Decide(res.Forward.Results, res.Backward.Results, th)
 	for _, d := range []*Direction{&res.Forward, &res.Backward} {
 		d.Consensus = d.Registration
-		if t, x, y, ok := Consensus(d.Results, th); ok {
-			d.Consensus = Registration{Theta: t, DX: x, DY: y, DXUM: x * res.SpacingUM, DYUM: y * res.SpacingUM, Corr: math.NaN()}
+		if t, x, y, corr, ok := Consensus(d.Results, th); ok {
+			d.Consensus = Registration{Theta: t, DX: x, DY: y, DXUM: x * res.SpacingUM, DYUM: y * res.SpacingUM, Corr: corr}
 		}
 	}
 	res.Features = features(res)

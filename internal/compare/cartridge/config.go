@@ -17,8 +17,8 @@ const (
 	// ModeFast first registers the two whole scans at a coarse resolution
 	// over the full rotation grid (the ACES step 1, Zemmels 2023), then
 	// searches the cells only at the rotations within FastSpanDeg of the
-	// coarse optimum θ*, each cell's region centred on the position the
-	// coarse registration at that rotation predicts. Both directions are
+	// coarse optimum θ* and at θ* ± FastProbeDeg, each cell's region
+	// centred on the position the coarse registration predicts. Both directions are
 	// registered independently, so a pair of different sources does not get
 	// opposite rotations for free.
 	ModeFast Mode = "fast"

@@ -32,6 +32,7 @@ type Thresholds struct {
 // OriginalResult is the original-rule (Song 2013) decision of one direction.
 type OriginalResult struct {
 	Count       int          `json:"count"`
+	Votes       int          `json:"votes"`        // cells that voted (medians are 0 without votes)
 	MedianTheta float64      `json:"median_theta"` // consensus θ over the votes, degrees
 	MedianDX    float64      `json:"median_dx"`    // consensus translation, px
 	MedianDY    float64      `json:"median_dy"`
@@ -46,12 +47,12 @@ type OriginalResult struct {
 func OriginalCMC(rows []CellResult, th Thresholds) OriginalResult {
 	votes := bestPerCell(rows)
 	if len(votes) == 0 {
-		return OriginalResult{MedianTheta: math.NaN(), MedianDX: math.NaN(), MedianDY: math.NaN()}
+		return OriginalResult{}
 	}
 	mx := median(votes, func(c CellResult) float64 { return c.DX })
 	my := median(votes, func(c CellResult) float64 { return c.DY })
 	mt := median(votes, func(c CellResult) float64 { return c.Theta })
-	res := OriginalResult{MedianDX: mx, MedianDY: my, MedianTheta: mt}
+	res := OriginalResult{MedianDX: mx, MedianDY: my, MedianTheta: mt, Votes: len(votes)}
 	for _, v := range votes {
 		if math.Abs(v.DX-mx) <= th.TransPx && math.Abs(v.DY-my) <= th.TransPx &&
 			math.Abs(v.Theta-mt) <= th.ThetaDeg && v.Corr >= th.Corr {
@@ -297,9 +298,10 @@ func onePerCell(rows []CellResult) []CellResult {
 // Consensus returns the registration the congruent cells agree on: when
 // the direction passed the High-CMC rule, its modal rotation and the median
 // translation of the rotation's CMC candidates; otherwise the original-rule
-// consensus of the CMCs (or of all votes when there is none). ok is false
-// when there are no results.
-func Consensus(rows []CellResult, th Thresholds) (theta, dx, dy float64, ok bool) {
+// consensus of the CMCs (or of all votes when there is none). corr is the
+// mean correlation of the cells it rests on. ok is false when there are no
+// results.
+func Consensus(rows []CellResult, th Thresholds) (theta, dx, dy, corr float64, ok bool) {
 	if h := HighCMC(rows, th); h.Passed {
 		if m, okm := modalTheta(h.CMCs, th); okm {
 			var at []CellResult
@@ -318,19 +320,31 @@ func Consensus(rows []CellResult, th Thresholds) (theta, dx, dy float64, ok bool
 			}
 			if len(cand) > 0 {
 				return m, median(cand, func(c CellResult) float64 { return c.DX }),
-					median(cand, func(c CellResult) float64 { return c.DY }), true
+					median(cand, func(c CellResult) float64 { return c.DY }), meanCorr(cand), true
 			}
 		}
 	}
 	o := OriginalCMC(rows, th)
 	if o.Count > 0 {
 		return medianTheta(o.CMCs), median(o.CMCs, func(c CellResult) float64 { return c.DX }),
-			median(o.CMCs, func(c CellResult) float64 { return c.DY }), true
+			median(o.CMCs, func(c CellResult) float64 { return c.DY }), meanCorr(o.CMCs), true
 	}
-	if math.IsNaN(o.MedianTheta) {
-		return 0, 0, 0, false
+	if o.Votes == 0 {
+		return 0, 0, 0, 0, false
 	}
-	return o.MedianTheta, o.MedianDX, o.MedianDY, true
+	return o.MedianTheta, o.MedianDX, o.MedianDY, meanCorr(bestPerCell(rows)), true
+}
+
+// meanCorr is the mean correlation of rows (0 for none).
+func meanCorr(rows []CellResult) float64 {
+	if len(rows) == 0 {
+		return 0
+	}
+	var s float64
+	for _, r := range rows {
+		s += r.Corr
+	}
+	return s / float64(len(rows))
 }
 
 func medianTheta(cs []CellResult) float64 {

@@ -32,7 +32,9 @@
 //     for each rotation θ and each usable cell finds the translation by the
 //     zero-filled FFT cross-correlation inside a region 3× the cell side and
 //     computes the pairwise-complete correlation there. ModeExhaustive
-//     searches all 21 rotations (−30…30 by 3); ModeFast only θ* ± 3°. With
+//     searches all 21 rotations (−30…30 by 3); ModeFast only θ* ± 3° and two
+//     probes at θ* ± 9° (5 rotations), which keep the High-CMC rotation test
+//     able to reject structure shared by different sources. With
 //     pre-alignment (default; not in CmcRConfig) each region is centred
 //     where (θ*, d*) predicts the cell.
 //  4. Decide applies the original rule per direction and High-CMC combined

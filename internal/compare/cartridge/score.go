@@ -37,13 +37,7 @@ func features(r *Result) Features {
 	if n := min(r.Forward.Cells, r.Backward.Cells); n > 0 {
 		f.HighShare = float64(d.HighCMC) / float64(n)
 	}
-	if len(d.HighCMCs) > 0 {
-		var s float64
-		for _, c := range d.HighCMCs {
-			s += c.Corr
-		}
-		f.CMCCorr = s / float64(len(d.HighCMCs))
-	}
+	f.CMCCorr = meanCorr(d.HighCMCs)
 	f.GlobalCorr = finiteOr((r.Forward.Registration.Corr+r.Backward.Registration.Corr)/2, 0)
 	if math.Abs(r.Forward.Registration.Theta+r.Backward.Registration.Theta) <= r.Thresholds.ThetaDeg {
 		f.ThetaAgree = 1

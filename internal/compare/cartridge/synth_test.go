@@ -113,6 +113,9 @@ func TestSelfComparison(t *testing.T) {
 		if d.Forward.Count != n || d.Backward.Count != n || d.HighCMC != n {
 			t.Errorf("%s: self-comparison CMC %d/%d, High-CMC %d; want all %d usable cells", mode, d.Forward.Count, d.Backward.Count, d.HighCMC, n)
 		}
+		if _, err := json.Marshal(r); err != nil {
+			t.Errorf("%s: result does not encode as JSON: %v", mode, err)
+		}
 		if d.Forward.MedianTheta != 0 || d.Forward.MedianDX != 0 || d.Forward.MedianDY != 0 {
 			t.Errorf("%s: self registration θ %g shift (%g, %g), want 0", mode, d.Forward.MedianTheta, d.Forward.MedianDX, d.Forward.MedianDY)
 		}

@@ -18,7 +18,7 @@ import (
 // envPostgres names the PostgreSQL server the tests use; .ci/services/postgres.sh prints it.
 const envPostgres = "TRACEMARK_TEST_POSTGRES"
 
-func openSQLite(t *testing.T) *store.Store {
+func openSQLite(t testing.TB) *store.Store {
 	t.Helper()
 	s, err := store.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "tracemark.db"))
 	if err != nil {
@@ -29,7 +29,7 @@ func openSQLite(t *testing.T) *store.Store {
 }
 
 func TestSQLite(t *testing.T) {
-	storetest.Test(t, openSQLite)
+	storetest.Test(t, func(t *testing.T) *store.Store { return openSQLite(t) })
 }
 
 func postgresURL(t *testing.T) string {

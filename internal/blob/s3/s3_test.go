@@ -153,3 +153,24 @@ func TestServerRefusesDamagedUpload(t *testing.T) {
 		t.Errorf("damaged upload stored under its ref: Stat = %v", err)
 	}
 }
+
+func FuzzParseURL(f *testing.F) {
+	f.Add("http://k:s@127.0.0.1:7070/bucket/prefix?region=x")
+	f.Add("https://k:s@h/b")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, raw string) {
+		c, err := ParseURL(raw)
+		if err != nil {
+			if !errs.Is(errs.Invalid, err) {
+				t.Fatalf("error kind %v for %q", errs.KindOf(err), raw)
+			}
+			return
+		}
+		if c.Bucket == "" || c.Endpoint == "" || c.AccessKey == "" || c.SecretKey == "" {
+			t.Fatalf("accepted %q without bucket, endpoint or credentials: %+v", raw, c)
+		}
+		if c.Prefix != "" && !strings.HasSuffix(c.Prefix, "/") {
+			t.Fatalf("prefix %q lacks its trailing slash", c.Prefix)
+		}
+	})
+}

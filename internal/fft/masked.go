@@ -6,10 +6,12 @@ import "math"
 // against region (row-major RegionRows×RegionCols, NaN = missing) into dst
 // (nil allocates): at every shift of the correlator's range, the Pearson
 // correlation over exactly the pixel pairs where both are valid — the same
-// value as Geometry.PairwiseCorrelation, to rounding (about 1e-12). Shifts
-// with fewer than max(minOverlap, 2) valid pairs, or where either side is
-// constant over the pairs, are NaN. dst.Pairs receives the pair counts.
-// region is not modified. Cost: three forward and six inverse transforms.
+// value as Geometry.PairwiseCorrelation, to rounding (tests hold it to
+// 1e-9). Shifts with fewer than max(minOverlap, 2) valid pairs, or where
+// either side is (numerically) constant over the pairs, are NaN. dst.Pairs
+// receives the pair counts. region is not modified. Cost: three forward and
+// six inverse transforms; two and three for a template without missing
+// pixels, one and one when the region has none either.
 func (c *CrossCorrelator) MaskedNCC(dst *Map, tmpl *Template, region []float64, minOverlap int) (*Map, error) {
 	if err := c.checkCall(tmpl, region, ModeMasked); err != nil {
 		return nil, err

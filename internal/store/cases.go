@@ -21,6 +21,10 @@ func searchText(c domain.Case) string {
 // becomes open, and CreatedAt/UpdatedAt are set. A case number already used
 // in the agency is an errs.Conflict.
 func (s *Store) CreateCase(ctx context.Context, c domain.Case) (domain.Case, error) {
+	return s.createCase(s.inTx, ctx, c)
+}
+
+func (s *Store) createCase(run txRunner, ctx context.Context, c domain.Case) (domain.Case, error) {
 	const op = "store.CreateCase"
 	if c.Status == "" {
 		c.Status = domain.CaseOpen
@@ -37,7 +41,7 @@ func (s *Store) CreateCase(ctx context.Context, c domain.Case) (domain.Case, err
 	c.UpdatedAt = c.CreatedAt
 	c.OccurredAt, c.ReceivedAt = stored(c.OccurredAt), stored(c.ReceivedAt)
 	lat, lon := latLon(c.Location)
-	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+	err := run(ctx, op, func(tx *sql.Tx) error {
 		if err := exists(ctx, tx, op, `SELECT 1 FROM agencies WHERE id = $1`, "agency %s not found", c.AgencyID); err != nil {
 			return err
 		}

@@ -12,6 +12,10 @@ import (
 // An empty ID is assigned; CreatedAt/UpdatedAt are set. A label already used
 // in the case is an errs.Conflict.
 func (s *Store) CreateExhibit(ctx context.Context, e domain.Exhibit) (domain.Exhibit, error) {
+	return s.createExhibit(s.inTx, ctx, e)
+}
+
+func (s *Store) createExhibit(run txRunner, ctx context.Context, e domain.Exhibit) (domain.Exhibit, error) {
 	const op = "store.CreateExhibit"
 	if err := e.Validate(); err != nil {
 		return domain.Exhibit{}, err
@@ -25,7 +29,7 @@ func (s *Store) CreateExhibit(ctx context.Context, e domain.Exhibit) (domain.Exh
 	e.UpdatedAt = e.CreatedAt
 	e.CollectedAt = stored(e.CollectedAt)
 	cc := e.Class
-	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+	err := run(ctx, op, func(tx *sql.Tx) error {
 		if err := exists(ctx, tx, op, `SELECT 1 FROM cases WHERE id = $1 AND agency_id = $2`, "case %s not found in agency %s", e.CaseID, e.AgencyID); err != nil {
 			return err
 		}

@@ -18,6 +18,10 @@ import (
 // exhibit: callers that care compare ExhibitID). Concurrent calls for one
 // file create one record. An empty ID is assigned; CreatedAt is set.
 func (s *Store) PutScan(ctx context.Context, sc domain.Scan) (domain.Scan, bool, error) {
+	return s.putScan(s.inTx, ctx, sc)
+}
+
+func (s *Store) putScan(run txRunner, ctx context.Context, sc domain.Scan) (domain.Scan, bool, error) {
 	const op = "store.PutScan"
 	if err := sc.Validate(); err != nil {
 		return domain.Scan{}, false, err
@@ -40,7 +44,7 @@ func (s *Store) PutScan(ctx context.Context, sc domain.Scan) (domain.Scan, bool,
 		out     domain.Scan
 		created bool
 	)
-	err = s.inTx(ctx, op, func(tx *sql.Tx) error {
+	err = run(ctx, op, func(tx *sql.Tx) error {
 		if err := exists(ctx, tx, op, `SELECT 1 FROM exhibits WHERE id = $1 AND agency_id = $2`, "exhibit %s not found in agency %s", sc.ExhibitID, sc.AgencyID); err != nil {
 			return err
 		}

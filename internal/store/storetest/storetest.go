@@ -40,6 +40,7 @@ func Test(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"Scans", testScans},
 		{"ConcurrentSameScan", testConcurrentSameScan},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"BulkInTx", testBulk},
 		{"Runs", testRuns},
 		{"Reviews", testReviews},
 		{"AgencyIsolation", testIsolation},
@@ -766,4 +767,65 @@ func equalJSON(a, b any) bool {
 		return false
 	}
 	return js(x) == js(y)
+}
+
+// testBulk writes many records in one transaction, and checks that a
+// transaction whose function fails keeps nothing.
+func testBulk(t *testing.T, s *store.Store) {
+	f := newFixture(t, s, "KZ")
+	const n = 60
+	err := s.InTx(ctx, func(tx *store.Tx) error {
+		c, err := tx.CreateCase(ctx, domain.Case{AgencyID: f.agency.ID, Number: "BULK"})
+		if err != nil {
+			return err
+		}
+		for i := range n {
+			e, err := tx.CreateExhibit(ctx, domain.Exhibit{AgencyID: f.agency.ID, CaseID: c.ID, Label: fmt.Sprint("E", i),
+				Kind: domain.KindCartridgeCase, Role: domain.RoleReference})
+			if err != nil {
+				return err
+			}
+			sc, created, err := tx.PutScan(ctx, domain.Scan{AgencyID: f.agency.ID, ExhibitID: e.ID,
+				Original: blob.RefOf([]byte(fmt.Sprint("bulk", i))), Format: domain.FormatX3P})
+			if err != nil {
+				return err
+			}
+			if !created || sc.ExhibitID != e.ID {
+				return fmt.Errorf("scan %d: created %v on exhibit %s", i, created, sc.ExhibitID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := get(s.CaseByNumber(ctx, f.agency.ID, "BULK")).must(t)
+	es, _, err := s.ListExhibits(ctx, f.agency.ID, c.ID, store.Page{Limit: store.MaxLimit})
+	if err != nil || len(es) != n {
+		t.Fatalf("bulk load stored %d exhibits, %v; want %d", len(es), err, n)
+	}
+
+	boom := errors.New("abandon the batch")
+	err = s.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.CreateCase(ctx, domain.Case{AgencyID: f.agency.ID, Number: "ROLLED-BACK"}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Errorf("InTx returned %v, want the function's error", err)
+	}
+	_, err = s.CaseByNumber(ctx, f.agency.ID, "ROLLED-BACK")
+	wantKind(t, err, errs.NotFound, "a case written in a failed transaction")
+
+	err = s.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.CreateCase(ctx, domain.Case{AgencyID: f.agency.ID, Number: "HALF"}); err != nil {
+			return err
+		}
+		_, err := tx.CreateCase(ctx, domain.Case{AgencyID: f.agency.ID, Number: "BULK"}) // duplicate
+		return err
+	})
+	wantKind(t, err, errs.Conflict, "duplicate inside a transaction")
+	_, err = s.CaseByNumber(ctx, f.agency.ID, "HALF")
+	wantKind(t, err, errs.NotFound, "the first write of a transaction that failed later")
 }

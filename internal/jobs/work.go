@@ -128,6 +128,10 @@ func (q *Queue) Work(ctx context.Context, kind string, concurrency int, handle H
 // Each dispatched message holds one slot, released by the dispatch function.
 func (q *Queue) pull(ctx context.Context, kind string, cons jetstream.Consumer, slots chan struct{}, log *slog.Logger, dispatch func(jetstream.Msg)) {
 	failing := false // log an outage once, not on every poll
+	// A pull on a deleted consumer looks like an idle queue (nothing
+	// answers), so an idle worker checks now and then that it still exists.
+	checkEvery := 10 * q.cfg.PollWait
+	lastCheck := time.Now()
 	for {
 		select {
 		case slots <- struct{}{}:
@@ -156,33 +160,51 @@ func (q *Queue) pull(ctx context.Context, kind string, cons jetstream.Consumer, 
 		for range n - got {
 			<-slots
 		}
-		if err == nil || errors.Is(err, nats.ErrTimeout) || ctx.Err() != nil {
-			if failing {
+		if ctx.Err() != nil {
+			return
+		}
+		if got > 0 || ((err == nil || errors.Is(err, nats.ErrTimeout)) && time.Since(lastCheck) < checkEvery) {
+			if err == nil && failing {
 				log.Info("fetching jobs works again")
 				failing = false
 			}
 			continue
 		}
-		// Disconnected, or the consumer was deleted: wait and retry; NATS
-		// reconnects by itself and the jobs stay in the stream.
-		if !failing {
+		lastCheck = time.Now()
+		if err != nil && !errors.Is(err, nats.ErrTimeout) && !failing {
+			// Disconnected, or the consumer was deleted: retry; NATS
+			// reconnects by itself and the jobs stay in the stream.
 			log.Warn("fetching jobs failed; retrying until it works", "err", err, "every", q.cfg.PollWait)
 			failing = true
 		}
-		if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted) {
-			q.mu.Lock()
-			delete(q.consumers, kind)
-			q.mu.Unlock()
-			if c, err := q.consumer(ctx, kind); err == nil {
-				cons = c
+		cons = q.recreateIfGone(ctx, kind, cons, log)
+		if err != nil && !errors.Is(err, nats.ErrTimeout) {
+			select {
+			case <-time.After(q.cfg.PollWait):
+			case <-ctx.Done():
+				return
 			}
 		}
-		select {
-		case <-time.After(q.cfg.PollWait):
-		case <-ctx.Done():
-			return
-		}
 	}
+}
+
+// recreateIfGone returns cons, or a new consumer for kind if cons no longer
+// exists on the server.
+func (q *Queue) recreateIfGone(ctx context.Context, kind string, cons jetstream.Consumer, log *slog.Logger) jetstream.Consumer {
+	_, err := cons.Info(ctx)
+	if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return cons // exists, or the server cannot say now
+	}
+	q.mu.Lock()
+	delete(q.consumers, kind)
+	q.mu.Unlock()
+	c, err := q.consumer(ctx, kind)
+	if err != nil {
+		log.Warn("recreating the deleted consumer failed; will retry", "err", err)
+		return cons
+	}
+	log.Warn("consumer was deleted; recreated it", "consumer", consumerName(kind))
+	return c
 }
 
 // handleMsg runs one delivery and settles it: ack, retry later, release now

@@ -159,7 +159,7 @@ func runBenchWorker(url, kinds string) error {
 }
 
 // waitForPullers waits until n workers have a pull request open on kind.
-func waitForPullers(b *testing.B, q *Queue, kind string, n int) {
+func waitForPullers(b testing.TB, q *Queue, kind string, n int) {
 	b.Helper()
 	cons, err := q.consumer(b.Context(), kind)
 	if err != nil {

@@ -27,9 +27,9 @@ const (
 )
 
 const (
-	killWorkJobs     = 60
+	killWorkJobs     = 200
 	killAfterAcks    = 15
-	killEnqueueJobs  = 20000
+	killEnqueueJobs  = 100000
 	killAfterEnqueue = 300
 )
 

@@ -53,3 +53,6 @@ func mulSpectra(dst, a, b []complex128) {
 		dst[i] = a[i] * b[i]
 	}
 }
+
+//go:noescape
+func invSplitAVX(a, spec *complex128, w *float64, m, v, h int)

@@ -304,3 +304,76 @@ loopmul:
 donemul:
 	VZEROUPPER
 	RET
+
+// func invSplitAVX(a, spec *complex128, w *float64, m, v, h int)
+//
+// The split step of the inverse real transform for v rows (v even) of
+// half spectra spec (row stride h complex128): for k < m and r < v,
+//
+//	S = X[k] + conj(X[m-k]), D = X[k] - conj(X[m-k]),
+//	a[k·v + r] = swap(S + i·D·conj(w_k))   (twice the usual value),
+//
+// with w holding per k the pairs (re, -re) and (im, im) of w_k. Two rows per
+// YMM register.
+TEXT ·invSplitAVX(SB), NOSPLIT, $0-48
+	MOVQ a+0(FP), DI
+	MOVQ spec+8(FP), SI
+	MOVQ w+16(FP), DX
+	MOVQ m+24(FP), R8
+	MOVQ v+32(FP), R9
+	MOVQ h+40(FP), R10
+	SHLQ $4, R10                     // row stride in bytes
+	TESTQ R8, R8
+	JEQ   donesplit
+	SHRQ  $1, R9                     // row pairs
+	JEQ   donesplit
+
+	// Y15 = (+0, -0, +0, -0): XOR conjugates.
+	MOVQ        $0x8000000000000000, BX
+	VMOVQ       BX, X15
+	VPERMILPD   $1, X15, X15
+	VINSERTF128 $1, X15, Y15, Y15
+
+	XORQ CX, CX                      // k
+
+loopk:
+	VBROADCASTF128 (DX), Y8          // (re, -re)
+	VBROADCASTF128 16(DX), Y9        // (im, im)
+	MOVQ CX, R11
+	SHLQ $4, R11                     // k bytes
+	MOVQ R8, R12
+	SUBQ CX, R12
+	SHLQ $4, R12                     // (m-k) bytes
+	LEAQ (SI)(R11*1), R13            // &spec[0·h + k]
+	LEAQ (SI)(R12*1), R14            // &spec[0·h + m-k]
+	MOVQ R9, AX                      // row pairs left
+
+loopr:
+	VMOVUPD     (R13), X0
+	VINSERTF128 $1, (R13)(R10*1), Y0, Y0   // X[k] of rows r, r+1
+	VMOVUPD     (R14), X1
+	VINSERTF128 $1, (R14)(R10*1), Y1, Y1   // X[m-k]
+	VXORPD      Y15, Y1, Y1                // conj
+	VADDPD      Y1, Y0, Y2                 // S
+	VSUBPD      Y1, Y0, Y3                 // D
+	VPERMILPD   $5, Y2, Y2                 // swap(S)
+	VMULPD      Y8, Y3, Y4                 // (dr·wr, -di·wr)
+	VPERMILPD   $5, Y3, Y3
+	VMULPD      Y9, Y3, Y3                 // (di·wi, dr·wi)
+	VADDPD      Y4, Y2, Y2
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     Y2, (DI)
+	ADDQ        $32, DI
+	LEAQ        (R13)(R10*2), R13
+	LEAQ        (R14)(R10*2), R14
+	DECQ        AX
+	JNE         loopr
+
+	ADDQ $32, DX
+	INCQ CX
+	CMPQ CX, R8
+	JLT  loopk
+
+donesplit:
+	VZEROUPPER
+	RET

@@ -7,6 +7,8 @@ type rplan struct {
 	n, m int
 	c    *cplan
 	w    []complex128 // e^{-2πik/n}, k ≤ m (even n)
+	wInv []float64    // per k < m: (re, -re, im, im) of w[k], for invSplitAVX
+	avx  bool         // inverse split step by invSplitAVX (even row counts)
 }
 
 func newRplan(n int) *rplan {
@@ -17,6 +19,14 @@ func newRplan(n int) *rplan {
 		p.w = make([]complex128, p.m+1)
 		for k := range p.w {
 			p.w[k] = expi(-2 * 3.14159265358979323846264338327950288 * float64(k) / float64(n))
+		}
+		p.avx = haveAVX
+		if p.avx {
+			p.wInv = make([]float64, 4*p.m)
+			for k := range p.m {
+				w := p.w[k]
+				p.wInv[4*k], p.wInv[4*k+1], p.wInv[4*k+2], p.wInv[4*k+3] = real(w), -real(w), imag(w), imag(w)
+			}
 		}
 	} else {
 		p.c = newCplan(n)
@@ -101,23 +111,29 @@ func (p *rplan) inverseRows(dst []float64, spec []complex128, V int, scale float
 		}
 		return
 	}
+	// Z[k] = E[k] + i·O[k] with E, O the spectra of the even and odd
+	// samples; computed here as 2·Z (the ½ goes into the final scale).
 	m := p.m
-	for r := range V {
-		in := spec[r*h : (r+1)*h]
-		for k := range m {
-			xk := in[k]
-			xc := in[m-k]
-			xc = complex(real(xc), -imag(xc))
-			e := half(xk + xc)
-			d := half(xk - xc)
-			wk := p.w[k]
-			o := d * complex(real(wk), -imag(wk))
-			z := e + complex(-imag(o), real(o)) // e + i·o
-			a[k*V+r] = swapReIm(z)
+	if p.avx && V%2 == 0 {
+		_ = spec[V*h-1]
+		_ = a[m*V-1]
+		invSplitAVX(&a[0], &spec[0], &p.wInv[0], m, V, h)
+	} else {
+		for r := range V {
+			in := spec[r*h : (r+1)*h]
+			for k := range m {
+				xk := in[k]
+				xc := in[m-k]
+				xc = complex(real(xc), -imag(xc))
+				wk := p.w[k]
+				o := (xk - xc) * complex(real(wk), -imag(wk))
+				z := xk + xc + complex(-imag(o), real(o)) // + i·o
+				a[k*V+r] = swapReIm(z)
+			}
 		}
 	}
 	res := p.c.transform(a, b, V)
-	s := scale / float64(m)
+	s := scale / float64(2*m)
 	for r := range V {
 		out := dst[r*n : (r+1)*n]
 		for k := range m {

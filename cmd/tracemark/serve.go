@@ -1,16 +1,91 @@
 package main
 
 import (
-	"errors"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tracemark/tracemark/internal/server"
 )
 
-// Placeholder until the serve subcommand lands.
+// nodeFlags are the storage flags shared by serve, worker, ingest and search.
+type nodeFlags struct {
+	data, db, blobs, nats string
+}
+
+func (f *nodeFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.data, "data", server.DefaultDataDir, "data folder for the embedded defaults (SQLite file, blob folder, NATS store)")
+	cmd.Flags().StringVar(&f.db, "db", "", "database URL: postgres://… or a SQLite file (default DATA/tracemark.db)")
+	cmd.Flags().StringVar(&f.blobs, "blobs", "", "blob store: http(s)://ACCESS:SECRET@host:port/bucket for S3, or a folder (default DATA/blobs)")
+	cmd.Flags().StringVar(&f.nats, "nats", "", "NATS URL of an external cluster (default: an embedded server under DATA/nats)")
+}
+
+func (f *nodeFlags) config() server.Config {
+	return server.Config{DataDir: f.data, DBURL: f.db, BlobsURL: f.blobs, NATSURL: f.nats,
+		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+}
+
+// terminationContext is ctx also cancelled by SIGTERM (main handles SIGINT).
+func terminationContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+}
+
 func newServeCmd() *cobra.Command {
-	return &cobra.Command{
+	var (
+		nf      nodeFlags
+		addr    string
+		demo    bool
+		workers int
+		k       int
+	)
+	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "serve (not yet built)",
-		RunE:  func(*cobra.Command, []string) error { return errors.New("serve: not yet built") },
+		Short: "Serve the HTTP API and run the correlation worker",
+		Long: `Serve the HTTP JSON API (OpenAPI at /api/openapi.json) and correlate every new
+exhibit in the background.
+
+By default everything lives under one data folder (--data, default
+./tracemark-data): a SQLite database, a local blob folder and an embedded NATS
+JetStream server. --db, --blobs and --nats point to PostgreSQL, S3 and a NATS
+cluster instead. Worker processes on this machine (tracemark worker --data
+DIR) share the embedded queue. --demo loads demonstration cases (two real
+Fadul scans, synthetic cartridge cases and bullets) before serving.
+
+Until sign-in exists every request acts as the user "examiner" of agency LAB
+(created at first start); the header X-Tracemark-User names another user.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := terminationContext(cmd.Context())
+			defer stop()
+			cfg := nf.config()
+			cfg.Addr, cfg.Workers, cfg.K = addr, workers, k
+			node, err := server.Open(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer node.Close()
+			if demo {
+				rep, err := node.LoadDemo(ctx, server.DemoConfig{})
+				if err != nil {
+					return fmt.Errorf("loading the demo: %w", err)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "demo: %d cases, %d exhibits, %d scans stored, %d correlation runs queued in %.1fs\n",
+					rep.Cases, rep.Exhibits, rep.Scans, rep.Runs, rep.Elapsed.Seconds())
+			}
+			return node.Serve(ctx, func(a string) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "tracemark serving on http://%s/api/ (OpenAPI: http://%s/api/openapi.json)\n", a, a)
+			})
+		},
 	}
+	nf.register(cmd)
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "HTTP listen address HOST:PORT")
+	cmd.Flags().BoolVar(&demo, "demo", false, "load demonstration cases, exhibits and scans first")
+	cmd.Flags().IntVar(&workers, "workers", 0, "correlation jobs run at once in this process (default: one per core; -1: none)")
+	cmd.Flags().IntVar(&k, "k", 20, "candidates compared in full and listed per run")
+	return cmd
 }

@@ -1,0 +1,575 @@
+package server
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tracemark/tracemark/internal/blob"
+	"github.com/tracemark/tracemark/internal/compare/bullet"
+	"github.com/tracemark/tracemark/internal/compare/cartridge"
+	"github.com/tracemark/tracemark/internal/domain"
+	"github.com/tracemark/tracemark/internal/errs"
+	"github.com/tracemark/tracemark/internal/ingest"
+	"github.com/tracemark/tracemark/internal/search"
+	"github.com/tracemark/tracemark/internal/store"
+	"github.com/tracemark/tracemark/internal/surface"
+)
+
+// Correlator is the in-memory search corpus of every agency with the full
+// comparison stage on top: class prefilter and coarse signatures
+// (search.Index) → the engines (cartridge CMC, bullet SAM) on the top K →
+// ranked candidates. It is safe for concurrent use.
+//
+// Index IDs are scan IDs for cartridge cases and exhibit IDs for bullets
+// (all lands of a bullet are one entry, lands ordered by file name).
+type Correlator struct {
+	store *store.Store
+	blobs blob.Fetcher
+	log   *slog.Logger
+
+	// K is how many coarse candidates get the full comparison (and are
+	// listed); CoarseK how many the coarse stage keeps.
+	K, CoarseK int
+	workers    int
+
+	mu      sync.RWMutex
+	idx     *search.Index
+	entries map[string]*entry
+	byScan  map[domain.ScanID]string
+	cursor  domain.ScanID // SearchEntries read up to here
+	loaded  time.Time
+
+	cartCfg   cartridge.Config
+	comparers sync.Pool // *cartridge.Comparer
+	bullets   *bullet.Comparer
+
+	cacheMu  sync.Mutex
+	prepared map[domain.ScanID]*cartridge.Prepared
+	lands    map[domain.ScanID]*bullet.Land
+}
+
+type entry struct {
+	id      string
+	agency  domain.AgencyID
+	exhibit domain.ExhibitID
+	kind    search.Kind
+	class   search.Class
+	scans   []landScan // one for a cartridge case; the lands of a bullet in name order
+}
+
+type landScan struct {
+	scan     domain.ScanID
+	name     string
+	features *search.Features
+}
+
+// NewCorrelator returns an empty corpus; Load fills it.
+func NewCorrelator(st *store.Store, blobs blob.Fetcher, log *slog.Logger) (*Correlator, error) {
+	bc, err := bullet.NewComparer()
+	if err != nil {
+		return nil, err
+	}
+	cfg := cartridge.DefaultConfig()
+	if _, err := cartridge.NewComparer(cfg, nil); err != nil {
+		return nil, err
+	}
+	c := &Correlator{
+		store: st, blobs: blobs, log: log, K: 20, CoarseK: 100, workers: runtime.GOMAXPROCS(0),
+		idx: search.NewIndex(runtime.GOMAXPROCS(0)), entries: map[string]*entry{}, byScan: map[domain.ScanID]string{},
+		cartCfg: cfg, bullets: bc,
+		prepared: map[domain.ScanID]*cartridge.Prepared{}, lands: map[domain.ScanID]*bullet.Land{},
+	}
+	c.comparers.New = func() any {
+		cc, _ := cartridge.NewComparer(cfg, nil) // checked above
+		return cc
+	}
+	return c, nil
+}
+
+// Len returns the number of index entries.
+func (c *Correlator) Len() int { return c.idx.Len() }
+
+// Load reads the scans with search features that are new since the last
+// Load (all of them the first time). Scans whose features are stored after
+// a later scan was read are picked up by Reload or by Add.
+func (c *Correlator) Load(ctx context.Context) error {
+	c.mu.RLock()
+	after := c.cursor
+	c.mu.RUnlock()
+	for {
+		page, err := c.store.SearchEntries(ctx, after, store.MaxLimit)
+		if err != nil {
+			return fmt.Errorf("loading the search corpus: %w", err)
+		}
+		for _, e := range page {
+			if err := c.addEntry(ctx, e); err != nil {
+				c.log.Warn("search corpus: scan left out", "scan", e.Scan, "err", err)
+			}
+			after = e.Scan
+		}
+		if len(page) < store.MaxLimit {
+			break
+		}
+	}
+	c.mu.Lock()
+	if after > c.cursor {
+		c.cursor = after
+	}
+	c.loaded = time.Now()
+	c.mu.Unlock()
+	return nil
+}
+
+// Reload reads the whole corpus again into a fresh index (for worker
+// processes, which do not see the ingests of other processes).
+func (c *Correlator) Reload(ctx context.Context) error {
+	fresh, err := NewCorrelator(c.store, c.blobs, c.log)
+	if err != nil {
+		return err
+	}
+	if err := fresh.Load(ctx); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.idx, c.entries, c.byScan, c.cursor, c.loaded = fresh.idx, fresh.entries, fresh.byScan, fresh.cursor, fresh.loaded
+	c.mu.Unlock()
+	return nil
+}
+
+// Add puts one stored scan (with features) into the corpus.
+func (c *Correlator) Add(ctx context.Context, sc domain.Scan) error {
+	c.mu.RLock()
+	_, have := c.byScan[sc.ID]
+	c.mu.RUnlock()
+	if have || sc.Features.IsZero() {
+		return nil
+	}
+	ex, err := c.store.Exhibit(ctx, sc.AgencyID, sc.ExhibitID)
+	if err != nil {
+		return err
+	}
+	return c.addEntry(ctx, store.SearchEntry{Scan: sc.ID, Agency: sc.AgencyID, Exhibit: ex.ID, Case: ex.CaseID,
+		Kind: ex.Kind, Role: ex.Role, Class: ex.Class, Format: sc.Format, Features: sc.Features})
+}
+
+func (c *Correlator) addEntry(ctx context.Context, e store.SearchEntry) error {
+	b, err := blob.ReadAll(ctx, c.blobs, e.Features)
+	if err != nil {
+		return err
+	}
+	f := new(search.Features)
+	if err := f.UnmarshalBinary(b); err != nil {
+		return err
+	}
+	class := searchClass(f.Kind, e.Class)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.byScan[e.Scan]; ok {
+		return nil
+	}
+	switch f.Kind {
+	case search.KindCartridge:
+		id := string(e.Scan)
+		if err := c.idx.Add(id, class, f); err != nil {
+			return err
+		}
+		c.entries[id] = &entry{id: id, agency: e.Agency, exhibit: e.Exhibit, kind: f.Kind, class: class,
+			scans: []landScan{{scan: e.Scan, features: f}}}
+		c.byScan[e.Scan] = id
+	case search.KindBullet:
+		if len(f.Lands) != 1 {
+			return fmt.Errorf("bullet land scan %s has %d land descriptors, want 1", e.Scan, len(f.Lands))
+		}
+		sc, err := c.store.Scan(ctx, e.Agency, e.Scan)
+		if err != nil {
+			return err
+		}
+		id := string(e.Exhibit)
+		en := c.entries[id]
+		if en == nil {
+			en = &entry{id: id, agency: e.Agency, exhibit: e.Exhibit, kind: f.Kind}
+		}
+		en.class = class
+		en.scans = append(en.scans, landScan{scan: e.Scan, name: sc.OriginalName, features: f})
+		slices.SortFunc(en.scans, func(a, b landScan) int { return cmp.Or(naturalCompare(a.name, b.name), cmp.Compare(a.scan, b.scan)) })
+		bf := &search.Features{Kind: search.KindBullet}
+		for _, l := range en.scans {
+			bf.Lands = append(bf.Lands, l.features.Lands[0])
+		}
+		if err := c.idx.Add(id, class, bf); err != nil {
+			return err
+		}
+		c.entries[id] = en
+		c.byScan[e.Scan] = id
+	default:
+		return fmt.Errorf("scan %s has features of unknown kind %d", e.Scan, f.Kind)
+	}
+	return nil
+}
+
+// searchClass converts an exhibit's class characteristics.
+func searchClass(k search.Kind, cc domain.ClassCharacteristics) search.Class {
+	return search.Class{Kind: k, Calibre: cc.Calibre, FiringPin: cc.FiringPinShape, BreechFace: cc.BreechFaceClass,
+		EjectorClock: ejectorClock(cc.EjectorPosition), Lands: cc.Lands, Twist: cc.Twist, LandWidthUM: cc.LandWidthUM}
+}
+
+// ejectorClock reads the clock hour at the start of an ejector position
+// such as "3 o'clock" (0 when there is none).
+func ejectorClock(s string) int {
+	s = strings.TrimSpace(s)
+	h, _ := strconv.Atoi(s[:digitsPrefix(s)])
+	if h < 1 || h > 12 {
+		return 0
+	}
+	return h
+}
+
+// Query is one search.
+type Query struct {
+	Agency domain.AgencyID
+	Kind   search.Kind
+	Class  search.Class
+	// Cartridge cases: the processed surface. Bullets: the processed lands
+	// in order, with their descriptors.
+	Surface *surface.Map
+	Lands   []*bullet.Land
+	// Features for the coarse stage.
+	Features *search.Features
+	// ExcludeExhibit leaves out the query's own exhibit.
+	ExcludeExhibit domain.ExhibitID
+	Name           string
+	// K overrides Correlator.K when positive.
+	K int
+}
+
+// Stats reports a search.
+type Stats struct {
+	Corpus     int     `json:"corpus"`      // entries in the index (all agencies)
+	Compatible int     `json:"compatible"`  // passing the class prefilter
+	Coarse     int     `json:"coarse"`      // kept by the coarse stage
+	Compared   int     `json:"compared"`    // given the full comparison
+	CoarseMS   float64 `json:"coarse_ms"`   // prefilter + coarse stage
+	FullMS     float64 `json:"full_ms"`     // full comparisons
+	Engine     string  `json:"engine"`      // "cartridge-cmc" or "bullet-sam"
+	Pipeline   string  `json:"pipeline"`    // which search pipeline ran
+	FailedFull int     `json:"failed_full"` // candidates whose full comparison failed (left out)
+}
+
+// Registration is what a candidate's registration JSON holds.
+type Registration struct {
+	Kind        string  `json:"kind"`
+	CoarseScore float64 `json:"coarse_score"`
+	// Cartridge cases.
+	ThetaDeg *float64 `json:"theta_deg,omitempty"`
+	DXUM     *float64 `json:"dx_um,omitempty"`
+	DYUM     *float64 `json:"dy_um,omitempty"`
+	CMC      *int     `json:"cmc,omitempty"` // High-CMC count
+	Cells    *int     `json:"cells,omitempty"`
+	// Bullets.
+	Phase  *int     `json:"phase,omitempty"`
+	Pairs  *int     `json:"pairs,omitempty"`
+	Margin *float64 `json:"margin,omitempty"`
+}
+
+// Search ranks the query's agency's corpus against q.
+func (c *Correlator) Search(ctx context.Context, q Query) ([]domain.Candidate, Stats, error) {
+	const op = "server.Search"
+	st := Stats{Pipeline: "class prefilter → coarse signature → full engine on top K (server.Correlator)"}
+	if q.Features == nil {
+		return nil, st, errs.Errorf(op, errs.Invalid, "the query has no search features")
+	}
+	start := time.Now()
+	c.mu.RLock()
+	st.Corpus = c.idx.Len()
+	k := c.K
+	if q.K > 0 {
+		k = q.K
+	}
+	coarse, qs, err := c.idx.Query(ctx, search.Query{Features: q.Features, Class: q.Class, K: max(c.CoarseK, k),
+		Exclude: func(id string) bool {
+			e := c.entries[id]
+			return e == nil || e.agency != q.Agency || e.exhibit == q.ExcludeExhibit
+		}})
+	var ents []*entry
+	for _, h := range coarse {
+		ents = append(ents, c.entries[h.ID])
+	}
+	c.mu.RUnlock()
+	if err != nil {
+		return nil, st, errs.E(op, errs.Invalid, err)
+	}
+	st.Compatible, st.Coarse, st.CoarseMS = qs.Compatible, len(coarse), ms(start)
+	n := min(len(coarse), k)
+	type scored struct {
+		cand domain.Candidate
+		ok   bool
+	}
+	out := make([]scored, n)
+	start = time.Now()
+	var qPrep *cartridge.Prepared
+	var qBullet *bullet.Bullet
+	switch q.Kind {
+	case search.KindCartridge:
+		st.Engine = "cartridge-cmc"
+		if qPrep, err = cartridge.Prepare(q.Name, q.Surface, c.cartCfg); err != nil {
+			return nil, st, errs.E(op, errs.Invalid, err)
+		}
+	case search.KindBullet:
+		st.Engine = "bullet-sam"
+		qBullet = &bullet.Bullet{Name: q.Name, Lands: q.Lands, Problems: make([]string, len(q.Lands))}
+	default:
+		return nil, st, errs.Errorf(op, errs.Invalid, "a search needs a cartridge case or a bullet")
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(c.workers, max(n, 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if ctx.Err() != nil {
+					continue
+				}
+				cand, err := c.full(ctx, ents[i], coarse[i], qPrep, qBullet)
+				if err != nil {
+					c.log.Debug("full comparison failed", "candidate", ents[i].id, "err", err)
+					continue
+				}
+				out[i] = scored{cand, true}
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, st, err
+	}
+	var list []domain.Candidate
+	for _, s := range out {
+		if s.ok {
+			list = append(list, s.cand)
+		} else {
+			st.FailedFull++
+		}
+	}
+	slices.SortStableFunc(list, func(a, b domain.Candidate) int { return cmp.Compare(b.Score, a.Score) })
+	for i := range list {
+		list[i].Rank = i + 1
+	}
+	st.Compared, st.FullMS = n, ms(start)
+	return list, st, nil
+}
+
+// full compares the query with one coarse candidate.
+func (c *Correlator) full(ctx context.Context, e *entry, h search.Candidate, qPrep *cartridge.Prepared, qBullet *bullet.Bullet) (domain.Candidate, error) {
+	reg := Registration{Kind: e.kind.String(), CoarseScore: h.Score}
+	switch e.kind {
+	case search.KindCartridge:
+		p, err := c.preparedScan(ctx, e.agency, e.scans[0].scan)
+		if err != nil {
+			return domain.Candidate{}, err
+		}
+		cc := c.comparers.Get().(*cartridge.Comparer)
+		r, err := cc.Compare(qPrep, p)
+		c.comparers.Put(cc)
+		if err != nil {
+			return domain.Candidate{}, err
+		}
+		con := r.Forward.Consensus
+		reg.ThetaDeg, reg.DXUM, reg.DYUM = &con.Theta, &con.DXUM, &con.DYUM
+		reg.CMC, reg.Cells = &r.Decision.HighCMC, &r.Forward.Cells
+		lr := r.Log10LR
+		return candidate(e.scans[0].scan, r.Score, &lr, reg), nil
+	case search.KindBullet:
+		b := &bullet.Bullet{Name: e.id}
+		for _, l := range e.scans {
+			land, err := c.landScan(ctx, e.agency, l.scan)
+			if err != nil {
+				return domain.Candidate{}, err
+			}
+			b.Lands = append(b.Lands, land)
+			b.Problems = append(b.Problems, "")
+		}
+		r, err := c.bullets.CompareBullets(qBullet, b)
+		if err != nil {
+			return domain.Candidate{}, err
+		}
+		reg.Phase, reg.Pairs, reg.Margin = &r.Phase, &r.PairsOnPhase, &r.Margin
+		return candidate(e.scans[0].scan, r.Score, nil, reg), nil
+	}
+	return domain.Candidate{}, fmt.Errorf("entry %s of unknown kind", e.id)
+}
+
+func candidate(scan domain.ScanID, score float64, calibrated *float64, reg Registration) domain.Candidate {
+	b, _ := json.Marshal(reg)
+	return domain.Candidate{Scan: scan, Score: score, Calibrated: calibrated, Registration: b, ReviewStatus: domain.ReviewUnreviewed}
+}
+
+// cacheLimit bounds the prepared scans and lands kept between searches.
+const cacheLimit = 512
+
+// preparedScan returns the comparison state of a stored cartridge scan.
+func (c *Correlator) preparedScan(ctx context.Context, agency domain.AgencyID, id domain.ScanID) (*cartridge.Prepared, error) {
+	c.cacheMu.Lock()
+	p := c.prepared[id]
+	c.cacheMu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	m, err := c.surface(ctx, agency, id)
+	if err != nil {
+		return nil, err
+	}
+	if p, err = cartridge.Prepare(string(id), m, c.cartCfg); err != nil {
+		return nil, err
+	}
+	c.cacheMu.Lock()
+	if len(c.prepared) >= cacheLimit {
+		clear(c.prepared)
+	}
+	c.prepared[id] = p
+	c.cacheMu.Unlock()
+	return p, nil
+}
+
+// surface reads the processed surface of a stored cartridge scan.
+func (c *Correlator) surface(ctx context.Context, agency domain.AgencyID, id domain.ScanID) (*surface.Map, error) {
+	sc, err := c.store.Scan(ctx, agency, id)
+	if err != nil {
+		return nil, err
+	}
+	if sc.Preprocessed.IsZero() {
+		return nil, errs.Errorf("server.surface", errs.Invalid, "scan %s has no processed surface (a 2D image, or not processed yet)", id)
+	}
+	b, err := blob.ReadAll(ctx, c.blobs, sc.Preprocessed)
+	if err != nil {
+		return nil, err
+	}
+	return ingest.DecodeSurface(b)
+}
+
+// landScan returns the processed land of a stored bullet-land scan.
+func (c *Correlator) landScan(ctx context.Context, agency domain.AgencyID, id domain.ScanID) (*bullet.Land, error) {
+	c.cacheMu.Lock()
+	l := c.lands[id]
+	c.cacheMu.Unlock()
+	if l != nil {
+		return l, nil
+	}
+	sc, err := c.store.Scan(ctx, agency, id)
+	if err != nil {
+		return nil, err
+	}
+	if sc.Preprocessed.IsZero() {
+		return nil, errs.Errorf("server.landScan", errs.Invalid, "scan %s has no processed land", id)
+	}
+	b, err := blob.ReadAll(ctx, c.blobs, sc.Preprocessed)
+	if err != nil {
+		return nil, err
+	}
+	if l, err = ingest.DecodeLand(b); err != nil {
+		return nil, err
+	}
+	c.cacheMu.Lock()
+	if len(c.lands) >= cacheLimit {
+		clear(c.lands)
+	}
+	c.lands[id] = l
+	c.cacheMu.Unlock()
+	return l, nil
+}
+
+// QueryForScan builds the query of a stored scan: a cartridge scan alone,
+// or every land of the scan's bullet exhibit.
+func (c *Correlator) QueryForScan(ctx context.Context, agency domain.AgencyID, id domain.ScanID) (Query, error) {
+	sc, err := c.store.Scan(ctx, agency, id)
+	if err != nil {
+		return Query{}, err
+	}
+	if err := c.Add(ctx, sc); err != nil {
+		return Query{}, err
+	}
+	c.mu.RLock()
+	e := c.entries[c.byScan[id]]
+	c.mu.RUnlock()
+	if e == nil {
+		return Query{}, errs.Errorf("server.QueryForScan", errs.Invalid, "scan %s has no search features (a 2D image cannot be searched yet)", id)
+	}
+	q := Query{Agency: agency, Kind: e.kind, Class: e.class, ExcludeExhibit: e.exhibit, Name: sc.OriginalName}
+	switch e.kind {
+	case search.KindCartridge:
+		if q.Surface, err = c.surface(ctx, agency, id); err != nil {
+			return q, err
+		}
+		q.Features = e.scans[0].features
+	case search.KindBullet:
+		q.Features = &search.Features{Kind: search.KindBullet}
+		for _, l := range e.scans {
+			land, err := c.landScan(ctx, agency, l.scan)
+			if err != nil {
+				return q, err
+			}
+			q.Lands = append(q.Lands, land)
+			q.Features.Lands = append(q.Features.Lands, l.features.Lands[0])
+		}
+	}
+	return q, nil
+}
+
+// QueryForAnalysis builds the query of a file that is not stored (a search
+// upload). Bullets: the file is one land.
+func QueryForAnalysis(agency domain.AgencyID, a *ingest.Analysis, class domain.ClassCharacteristics, name string) (Query, error) {
+	q := Query{Agency: agency, Kind: a.Kind.SearchKind(), Features: a.Features, Surface: a.Surface, Name: name}
+	q.Class = searchClass(q.Kind, class)
+	if a.Land != nil {
+		q.Lands = []*bullet.Land{a.Land}
+	}
+	if q.Features == nil {
+		return q, errs.Errorf("server.QueryForAnalysis", errs.Invalid, "%s is a 2D image; images are stored and shown but not searched yet", name)
+	}
+	return q, nil
+}
+
+func ms(start time.Time) float64 { return float64(time.Since(start).Microseconds()) / 1000 }
+
+// naturalCompare orders names with embedded numbers numerically ("land 2"
+// before "land 10").
+func naturalCompare(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digitsPrefix(a), digitsPrefix(b)
+		if da > 0 && db > 0 {
+			na, _ := strconv.ParseUint(a[:min(da, 18)], 10, 64)
+			nb, _ := strconv.ParseUint(b[:min(db, 18)], 10, 64)
+			if na != nb {
+				return cmp.Compare(na, nb)
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return cmp.Compare(a[0], b[0])
+		}
+		a, b = a[1:], b[1:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+func digitsPrefix(s string) int {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}

@@ -162,7 +162,9 @@ func (s *Storage) Receive(ctx context.Context, r io.Reader, maxSize int64) (ref 
 	if info, err := os.Stat(final); err == nil && info.Size() == n {
 		return ref, n, nil // already stored; the deferred cleanup drops the copy
 	}
-	// A stored file of the wrong size is damaged: the rename replaces it.
+	// A stored file of the wrong size is damaged: the rename replaces it
+	// (made writable first, which Windows needs to replace a file).
+	os.Chmod(final, 0o644)
 	if err := mkdirSynced(s.root, filepath.Dir(final)); err != nil {
 		return blob.Ref{}, 0, errs.E(op, errs.Other, err)
 	}
@@ -312,6 +314,7 @@ func (s *Storage) Remove(ctx context.Context, refs ...blob.Ref) error {
 		if ref.IsZero() {
 			continue
 		}
+		os.Chmod(s.path(ref), 0o644) // Windows refuses to delete read-only files
 		if err := os.Remove(s.path(ref)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return errs.E(op, errs.Other, err)
 		}

@@ -56,3 +56,6 @@ func mulSpectra(dst, a, b []complex128) {
 
 //go:noescape
 func invSplitAVX(a, spec *complex128, w *float64, m, v, h int)
+
+//go:noescape
+func fwdSplitAVX(dst, res *complex128, w *float64, m, v, h int)

@@ -377,3 +377,88 @@ loopr:
 donesplit:
 	VZEROUPPER
 	RET
+
+// func fwdSplitAVX(dst, res *complex128, w *float64, m, v, h int)
+//
+// The split step of the forward real transform for v rows (v even): res
+// holds the complex transforms of the rows interleaved (res[k·v + r]); for
+// 1 ≤ k < m,
+//
+//	S = Z[k] + conj(Z[m-k]), D = Z[k] - conj(Z[m-k]),
+//	dst[r·h + k] = ½·(S + w_k·(-i·D)),
+//
+// with w holding per k the pairs (re, re) and (-im, im) of w_k. Two rows per
+// YMM register; k = 0 and k = m are left to the caller.
+TEXT ·fwdSplitAVX(SB), NOSPLIT, $0-48
+	MOVQ        $0x8000000000000000, BX
+	VMOVQ       BX, X15
+	VPERMILPD   $1, X15, X15
+	VINSERTF128 $1, X15, Y15, Y15    // (+0, -0, +0, -0)
+	MOVQ        $0x3fe0000000000000, BX
+	VMOVQ       BX, X14
+	VMOVDDUP    X14, X14
+	VINSERTF128 $1, X14, Y14, Y14    // 0.5
+
+	MOVQ dst+0(FP), DI
+	MOVQ res+8(FP), SI
+	MOVQ w+16(FP), DX
+	MOVQ m+24(FP), R8
+	MOVQ v+32(FP), R9
+	MOVQ h+40(FP), R10
+	SHLQ $4, R10                     // row stride of dst in bytes
+	MOVQ R9, BX
+	SHLQ $4, BX                      // v complex128 in bytes
+	SHRQ $1, R9                      // row pairs
+	JEQ  donefwd
+	CMPQ R8, $2
+	JLT  donefwd
+
+	MOVQ $1, CX                      // k
+
+loopfk:
+	MOVQ CX, R11
+	SHLQ $5, R11
+	VBROADCASTF128 (DX)(R11*1), Y8   // (re, re)
+	VBROADCASTF128 16(DX)(R11*1), Y9 // (-im, im)
+	MOVQ CX, R12
+	IMULQ BX, R12
+	LEAQ (SI)(R12*1), R12            // &res[k·v]
+	MOVQ R8, R13
+	SUBQ CX, R13
+	IMULQ BX, R13
+	LEAQ (SI)(R13*1), R13            // &res[(m-k)·v]
+	MOVQ CX, R14
+	SHLQ $4, R14
+	ADDQ DI, R14                     // &dst[0·h + k]
+	MOVQ R9, AX
+
+loopfr:
+	VMOVUPD      (R12), Y0                // Z[k], rows r, r+1
+	VMOVUPD      (R13), Y1                // Z[m-k]
+	VXORPD       Y15, Y1, Y1              // conj
+	VADDPD       Y1, Y0, Y2               // S
+	VSUBPD       Y1, Y0, Y3               // D
+	VPERMILPD    $5, Y3, Y3
+	VXORPD       Y15, Y3, Y3              // -i·D
+	VMULPD       Y8, Y3, Y4
+	VPERMILPD    $5, Y3, Y3
+	VMULPD       Y9, Y3, Y3
+	VADDPD       Y4, Y3, Y3               // w·(-i·D)
+	VADDPD       Y3, Y2, Y2
+	VMULPD       Y14, Y2, Y2              // ½·(S + w·(-i·D))
+	VMOVUPD      X2, (R14)
+	VEXTRACTF128 $1, Y2, X3
+	VMOVUPD      X3, (R14)(R10*1)
+	ADDQ         $32, R12
+	ADDQ         $32, R13
+	LEAQ         (R14)(R10*2), R14
+	DECQ         AX
+	JNE          loopfr
+
+	INCQ CX
+	CMPQ CX, R8
+	JLT  loopfk
+
+donefwd:
+	VZEROUPPER
+	RET

@@ -49,3 +49,5 @@ func mulSpectra(dst, a, b []complex128) {
 }
 
 func invSplitAVX(a, spec *complex128, w *float64, m, v, h int) { panic("fft: no assembly") }
+
+func fwdSplitAVX(dst, res *complex128, w *float64, m, v, h int) { panic("fft: no assembly") }

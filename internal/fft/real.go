@@ -8,6 +8,7 @@ type rplan struct {
 	c    *cplan
 	w    []complex128 // e^{-2πik/n}, k ≤ m (even n)
 	wInv []float64    // per k < m: (re, -re, im, im) of w[k], for invSplitAVX
+	wFwd []float64    // per k < m: (re, re, -im, im) of w[k], for fwdSplitAVX
 	avx  bool         // inverse split step by invSplitAVX (even row counts)
 }
 
@@ -23,9 +24,11 @@ func newRplan(n int) *rplan {
 		p.avx = haveAVX
 		if p.avx {
 			p.wInv = make([]float64, 4*p.m)
+			p.wFwd = make([]float64, 4*p.m)
 			for k := range p.m {
 				w := p.w[k]
 				p.wInv[4*k], p.wInv[4*k+1], p.wInv[4*k+2], p.wInv[4*k+3] = real(w), -real(w), imag(w), imag(w)
+				p.wFwd[4*k], p.wFwd[4*k+1], p.wFwd[4*k+2], p.wFwd[4*k+3] = real(w), real(w), -imag(w), imag(w)
 			}
 		}
 	} else {
@@ -67,6 +70,17 @@ func (p *rplan) forwardRows(dst []complex128, src []float64, V int, a, b []compl
 		}
 	}
 	res := p.c.transform(a, b, V)
+	if p.avx && V%2 == 0 {
+		_ = res[m*V-1]
+		_ = dst[V*h-1]
+		fwdSplitAVX(&dst[0], &res[0], &p.wFwd[0], m, V, h)
+		for r := range V {
+			z0 := res[r]
+			dst[r*h] = complex(real(z0)+imag(z0), 0)
+			dst[r*h+m] = complex(real(z0)-imag(z0), 0)
+		}
+		return
+	}
 	for r := range V {
 		out := dst[r*h : (r+1)*h]
 		z0 := res[r]

@@ -16,9 +16,10 @@
 // Stockham passes that work on several interleaved rows or columns at once
 // (16 rows; a block of columns sized for the L2 cache), a real transform of
 // even length as a complex one of half the length, and rows that are
-// entirely zero skipped. On amd64 the butterflies (and the spectrum product
-// of the correlator) are Go assembly: AVX, two complex128 per register, when
-// the CPU has it (golang.org/x/sys/cpu), else SSE2, the amd64 baseline.
+// entirely zero skipped. On amd64 the butterflies are Go assembly: AVX, two
+// complex128 per register, when the CPU has it (golang.org/x/sys/cpu), else
+// SSE2, the amd64 baseline; with AVX the split steps of the real transforms
+// and the correlator's spectrum product are assembly too.
 // Elsewhere, or with the build tag purego, Go code computes the same
 // (TestKernelAsmMatchesGo compares all three). No cgo. On the project machine
 // the transforms are about 5× faster than gonum's dsp/fourier used the same

@@ -1,0 +1,562 @@
+package search
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tracemark/tracemark/internal/compare/cartridge"
+	"github.com/tracemark/tracemark/internal/synth"
+)
+
+// BenchConfig configures RunBench.
+type BenchConfig struct {
+	// Synthetic is the number of synthetic cartridge cases indexed
+	// (SyntheticShots per firearm).
+	Synthetic      int
+	SyntheticShots int    // default 4 (each query has 3 mates)
+	Seed           uint64 // synthetic corpus seed
+	// RealDir and TruthCSV (columns file, source_id; file relative to
+	// RealDir) add real processed scans (the Fadul set), which are also all
+	// queried.
+	RealDir, TruthCSV string
+	Queries           int // synthetic queries (default 50)
+	Pipeline          PipelineConfig
+	// Progress, when set, is called with a stage name, the work done and
+	// the total (from one goroutine at a time).
+	Progress func(stage string, done, total int)
+}
+
+// BenchQuery is one query's outcome.
+type BenchQuery struct {
+	ID       string  `json:"id"`
+	Mates    int     `json:"mates"`
+	Kept     int     `json:"mates_in_top_k"`
+	Top1Mate bool    `json:"top1_mate"`
+	TopID    string  `json:"top_id"`
+	TopScore float64 `json:"top_score"`
+	CoarseMS float64 `json:"coarse_ms"`
+	TotalMS  float64 `json:"query_ms"`
+}
+
+// BenchSet summarises the queries of one corpus part.
+type BenchSet struct {
+	Queries        int          `json:"queries"`
+	Mates          int          `json:"mates"`
+	RecallAtK      float64      `json:"recall_at_k"`
+	Top1           float64      `json:"top1"`
+	CoarseMSMedian float64      `json:"coarse_ms_median"`
+	QueryMSMedian  float64      `json:"query_ms_median"`
+	QueryMSP95     float64      `json:"query_ms_p95"`
+	Results        []BenchQuery `json:"results"`
+}
+
+// BenchReport is the outcome of RunBench. The top-level figures pool the
+// synthetic and real queries; Synthetic and Real give each part.
+type BenchReport struct {
+	Exhibits        int       `json:"exhibits"`
+	SyntheticCount  int       `json:"synthetic_exhibits"`
+	RealCount       int       `json:"real_exhibits"`
+	IngestSeconds   float64   `json:"ingest_seconds"`
+	IngestPerSecond float64   `json:"ingest_per_second"`
+	K               int       `json:"k"`
+	Full            int       `json:"full"`
+	Rerank          int       `json:"rerank"`
+	CoarseMSMedian  float64   `json:"coarse_ms_median"`
+	QueryMSMedian   float64   `json:"query_ms_median"`
+	QueryMSP95      float64   `json:"query_ms_p95"`
+	RecallAtK       float64   `json:"recall_at_k"`
+	Top1            float64   `json:"top1"`
+	PeakRSSMiB      float64   `json:"peak_rss_mib"`
+	IndexMiB        float64   `json:"index_mib"`
+	FeatureBytes    int       `json:"feature_blob_bytes"`
+	Synthetic       *BenchSet `json:"synthetic,omitempty"`
+	Real            *BenchSet `json:"real,omitempty"`
+	Machine         Machine   `json:"machine"`
+	Notes           []string  `json:"notes"`
+}
+
+// Machine describes where a benchmark ran.
+type Machine struct {
+	CPU        string  `json:"cpu"`
+	NumCPU     int     `json:"num_cpu"`
+	GOMAXPROCS int     `json:"gomaxprocs"`
+	GoVersion  string  `json:"go_version"`
+	LoadAvg1   float64 `json:"load_avg_1m_at_end"`
+	Workers    int     `json:"workers"`
+}
+
+// Synthetic corpus: firearm g is synth's single firearm of seed
+// mix(Seed, g), so that any firearm can be generated alone (for the bulk
+// ingest in parallel, and again on demand for the full comparison). The
+// corpus is generated at 12.5 µm, 200×200 points (the same 2.5 mm scans as
+// 6.25 µm × 400, four times cheaper); the signature works at 12.5 µm anyway.
+// Queries and the full comparison use the scans preprocessed to 6.25 µm
+// (cartridge.Preprocess, processed mode), exactly as a real search would.
+const (
+	synthSpacingUM = 12.5
+	synthSizePX    = 200
+)
+
+func synthID(g, s int) string { return fmt.Sprintf("syn-%06d-%02d", g, s) }
+
+func parseSynthID(id string) (g, s int, ok bool) {
+	if !strings.HasPrefix(id, "syn-") || len(id) != 13 {
+		return 0, 0, false
+	}
+	g, e1 := strconv.Atoi(id[4:10])
+	s, e2 := strconv.Atoi(id[11:13])
+	return g, s, e1 == nil && e2 == nil
+}
+
+func synthSeed(seed uint64, g int) uint64 {
+	x := seed*0x9e3779b97f4a7c15 + uint64(g) + 1
+	x ^= x >> 31
+	x *= 0xbf58476d1ce4e5b9
+	return x ^ x>>29
+}
+
+// synthFirearm generates the first shots firings of firearm g.
+func synthFirearm(seed uint64, g, shots int) ([]synth.Scan, error) {
+	return synth.Cartridges(synth.CartridgeConfig{Firearms: 1, Shots: shots, Seed: synthSeed(seed, g),
+		SpacingUM: synthSpacingUM, SizePX: synthSizePX})
+}
+
+// synthSource regenerates synthetic candidates on demand (preprocessed to
+// the engine's spacing and prepared), keeping the most recent in a small
+// cache: it stands in for the blob store and LRU cache of the API layer.
+type synthSource struct {
+	seed  uint64
+	pcfg  cartridge.PreprocessConfig
+	ccfg  cartridge.Config
+	mu    sync.Mutex
+	cache map[string]*cartridge.Prepared
+	order []string
+	limit int
+}
+
+func (s *synthSource) Prepared(ctx context.Context, id string) (*cartridge.Prepared, error) {
+	g, shot, ok := parseSynthID(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	s.mu.Lock()
+	if p, ok := s.cache[id]; ok {
+		s.mu.Unlock()
+		return p, nil
+	}
+	s.mu.Unlock()
+	scans, err := synthFirearm(s.seed, g, shot+1)
+	if err != nil {
+		return nil, err
+	}
+	pp, err := cartridge.Preprocess(scans[shot].Surface, s.pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", id, err)
+	}
+	p, err := cartridge.Prepare(id, pp.Map, s.ccfg)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.cache[id]; !ok {
+		s.cache[id] = p
+		s.order = append(s.order, id)
+		if len(s.order) > s.limit {
+			delete(s.cache, s.order[0])
+			s.order = s.order[1:]
+		}
+	}
+	return p, nil
+}
+
+// routedSource sends "real:" ids to the in-memory source, the others to
+// the synthetic one.
+type routedSource struct {
+	real  *MemorySource
+	synth *synthSource
+}
+
+func (r routedSource) Prepared(ctx context.Context, id string) (*cartridge.Prepared, error) {
+	if strings.HasPrefix(id, "real:") {
+		return r.real.Prepared(ctx, id)
+	}
+	return r.synth.Prepared(ctx, id)
+}
+
+// RunBench builds an index of synthetic (and real) cartridge cases and runs
+// queries through the same Pipeline as a real search.
+func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
+	if cfg.Synthetic < 0 {
+		return nil, fmt.Errorf("search: bench: negative synthetic count %d", cfg.Synthetic)
+	}
+	shots := cfg.SyntheticShots
+	if shots <= 0 {
+		shots = 4
+	}
+	if shots > 99 {
+		return nil, fmt.Errorf("search: bench: %d shots per firearm, at most 99", shots)
+	}
+	if cfg.Queries <= 0 {
+		cfg.Queries = 50
+	}
+	progress := func(string, int, int) {}
+	if cfg.Progress != nil {
+		var mu sync.Mutex
+		progress = func(s string, d, t int) { mu.Lock(); cfg.Progress(s, d, t); mu.Unlock() }
+	}
+	workers := cfg.Pipeline.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	cfg.Pipeline.Workers = workers
+	idx := NewIndex(workers)
+	mem := NewMemorySource()
+	ccfg := cartridge.DefaultConfig()
+	if cfg.Pipeline.Cartridge != nil {
+		ccfg = *cfg.Pipeline.Cartridge
+	}
+	pcfg, err := cartridge.PreprocessPreset("default")
+	if err != nil {
+		return nil, err
+	}
+	pcfg.Processed = true
+	src := &synthSource{seed: cfg.Seed, pcfg: pcfg, ccfg: ccfg, cache: map[string]*cartridge.Prepared{}, limit: 2 * max(cfg.Pipeline.Full, 10)}
+	rep := &BenchReport{Notes: []string{
+		"synthetic exhibits: generated at 12.5 µm, 200×200 points, features computed directly (bulk path); queries and full comparisons use the scans preprocessed to 6.25 µm through the real pipeline",
+		"query_ms: Pipeline.Search (prefilter, coarse stage, full comparison of the top `full` candidates); the query's own preprocessing and features are ingest work and not counted",
+		"synthetic candidates for the full comparison are regenerated on demand (stand-in for blob loading); that time is inside query_ms",
+	}}
+
+	// Ingest: synthetic firearms in parallel, one Signer per worker.
+	t0 := time.Now()
+	firearms := (cfg.Synthetic + shots - 1) / shots
+	var ingestErr error
+	var errOnce sync.Once
+	var done int
+	var doneMu sync.Mutex
+	parallelFor(ctx, workers, firearms, func(g int) {
+		sg := signerPool.Get().(*Signer)
+		defer signerPool.Put(sg)
+		scans, err := synthFirearm(cfg.Seed, g, shots)
+		if err == nil {
+			for s, sc := range scans {
+				if g*shots+s >= cfg.Synthetic {
+					break
+				}
+				var f *Features
+				if f, err = sg.Cartridge(sc.Surface); err != nil {
+					break
+				}
+				if err = idx.Add(synthID(g, s), Class{Kind: KindCartridge, Calibre: "9mm Luger"}, f); err != nil {
+					break
+				}
+			}
+		}
+		if err != nil {
+			errOnce.Do(func() { ingestErr = fmt.Errorf("search: bench: synthetic firearm %d: %w", g, err) })
+		}
+		doneMu.Lock()
+		done++
+		if done%50 == 0 || done == firearms {
+			progress("ingest synthetic", min(done*shots, cfg.Synthetic), cfg.Synthetic)
+		}
+		doneMu.Unlock()
+	})
+	if ingestErr != nil {
+		return nil, ingestErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rep.SyntheticCount = idx.Len()
+
+	// Real scans: read, preprocess (processed mode), prepare, features.
+	type realScan struct{ id, source string }
+	var reals []realScan
+	var realPrep = map[string]*cartridge.Prepared{}
+	var realFeat = map[string]*Features{}
+	if cfg.RealDir != "" {
+		rows, err := readTruth(cfg.TruthCSV)
+		if err != nil {
+			return nil, err
+		}
+		var mu sync.Mutex
+		var rerr error
+		parallelFor(ctx, workers, len(rows), func(i int) {
+			r := rows[i]
+			id := "real:" + r.file
+			pp, err := cartridge.LoadScan(filepath.Join(cfg.RealDir, r.file), pcfg)
+			var p *cartridge.Prepared
+			var f *Features
+			if err == nil {
+				p, err = cartridge.Prepare(id, pp.Map, ccfg)
+			}
+			if err == nil {
+				f, err = NewSigner().Cartridge(pp.Map)
+			}
+			if err == nil {
+				err = idx.Add(id, Class{Kind: KindCartridge}, f)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if rerr == nil {
+					rerr = fmt.Errorf("search: bench: %s: %w", r.file, err)
+				}
+				return
+			}
+			mem.PutPrepared(id, p)
+			realPrep[id], realFeat[id] = p, f
+			progress("ingest real", len(realPrep), len(rows))
+		})
+		if rerr != nil {
+			return nil, rerr
+		}
+		for _, r := range rows {
+			reals = append(reals, realScan{"real:" + r.file, r.source})
+		}
+		rep.RealCount = len(reals)
+	}
+	rep.IngestSeconds = time.Since(t0).Seconds()
+	rep.Exhibits = idx.Len()
+	rep.IngestPerSecond = float64(rep.Exhibits) / math.Max(rep.IngestSeconds, 1e-9)
+	rep.IndexMiB = float64(rep.Exhibits*(4*VectorDim+PolarLen)) / (1 << 20)
+	if b, err := (&Features{Kind: KindCartridge, Vector: make([]float32, VectorDim), Polar: make([]int8, PolarLen)}).MarshalBinary(); err == nil {
+		rep.FeatureBytes = len(b)
+	}
+
+	pipe, err := NewPipeline(idx, routedSource{real: mem, synth: src}, nil, cfg.Pipeline)
+	if err != nil {
+		return nil, err
+	}
+	rep.K, rep.Full, rep.Rerank = pipe.cfg.K, pipe.cfg.Full, cfg.Pipeline.Rerank
+	if rep.Rerank <= 0 {
+		rep.Rerank = 3000
+	}
+	var all []BenchQuery
+
+	// Synthetic queries: the first shot of evenly spread firearms.
+	if firearms > 0 {
+		set := &BenchSet{}
+		nq := min(cfg.Queries, firearms)
+		sg := NewSigner()
+		for i := range nq {
+			g := i * firearms / nq
+			id := synthID(g, 0)
+			p, err := src.Prepared(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			f, err := sg.Cartridge(p.Map)
+			if err != nil {
+				return nil, fmt.Errorf("search: bench: query %s: %w", id, err)
+			}
+			isMate := func(c string) bool {
+				cg, _, ok := parseSynthID(c)
+				return ok && cg == g
+			}
+			mates := min(shots, cfg.Synthetic-g*shots) - 1
+			q, err := runQuery(ctx, pipe, Request{ID: id, Class: Class{Kind: KindCartridge, Calibre: "9mm luger"}, Features: f, Prepared: p}, mates, isMate)
+			if err != nil {
+				return nil, err
+			}
+			set.Results = append(set.Results, q)
+			progress("synthetic queries", i+1, nq)
+		}
+		summarise(set)
+		rep.Synthetic = set
+		all = append(all, set.Results...)
+	}
+	if len(reals) > 0 {
+		set := &BenchSet{}
+		source := map[string]string{}
+		for _, r := range reals {
+			source[r.id] = r.source
+		}
+		for i, r := range reals {
+			mates := 0
+			for _, o := range reals {
+				if o.id != r.id && o.source == r.source {
+					mates++
+				}
+			}
+			isMate := func(c string) bool { return c != r.id && source[c] == r.source }
+			q, err := runQuery(ctx, pipe, Request{ID: r.id, Features: realFeat[r.id], Prepared: realPrep[r.id]}, mates, isMate)
+			if err != nil {
+				return nil, err
+			}
+			set.Results = append(set.Results, q)
+			progress("real queries", i+1, len(reals))
+		}
+		summarise(set)
+		rep.Real = set
+		all = append(all, set.Results...)
+	}
+	pooled := &BenchSet{Results: all}
+	summarise(pooled)
+	rep.RecallAtK, rep.Top1 = pooled.RecallAtK, pooled.Top1
+	rep.CoarseMSMedian, rep.QueryMSMedian, rep.QueryMSP95 = pooled.CoarseMSMedian, pooled.QueryMSMedian, pooled.QueryMSP95
+	rep.PeakRSSMiB = PeakRSSMiB()
+	rep.Machine = machineInfo(workers)
+	return rep, nil
+}
+
+var signerPool = sync.Pool{New: func() any { return NewSigner() }}
+
+func runQuery(ctx context.Context, pipe *Pipeline, req Request, mates int, isMate func(string) bool) (BenchQuery, error) {
+	res, err := pipe.Search(ctx, req)
+	if err != nil {
+		return BenchQuery{}, fmt.Errorf("search: bench: query %s: %w", req.ID, err)
+	}
+	q := BenchQuery{ID: req.ID, Mates: mates, CoarseMS: res.CoarseMS, TotalMS: res.TotalMS}
+	for _, h := range res.Hits {
+		if isMate(h.ID) {
+			q.Kept++
+		}
+	}
+	if len(res.Hits) > 0 {
+		h := res.Hits[0]
+		q.TopID, q.TopScore = h.ID, h.Score
+		q.Top1Mate = h.Compared && isMate(h.ID)
+	}
+	return q, nil
+}
+
+func summarise(s *BenchSet) {
+	var coarse, total []float64
+	top, withMates := 0, 0
+	for _, q := range s.Results {
+		s.Queries++
+		s.Mates += q.Mates
+		s.RecallAtK += float64(q.Kept)
+		if q.Mates > 0 {
+			withMates++
+			if q.Top1Mate {
+				top++
+			}
+		}
+		coarse = append(coarse, q.CoarseMS)
+		total = append(total, q.TotalMS)
+	}
+	if s.Mates > 0 {
+		s.RecallAtK /= float64(s.Mates)
+	}
+	if withMates > 0 {
+		s.Top1 = float64(top) / float64(withMates)
+	}
+	s.CoarseMSMedian = quantile(coarse, 0.5)
+	s.QueryMSMedian = quantile(total, 0.5)
+	s.QueryMSP95 = quantile(total, 0.95)
+}
+
+// quantile is the linear-interpolation quantile (0 for no values).
+func quantile(v []float64, p float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	x := p * float64(len(s)-1)
+	i := int(x)
+	if i >= len(s)-1 {
+		return s[len(s)-1]
+	}
+	return s[i] + (x-float64(i))*(s[i+1]-s[i])
+}
+
+type truthRow struct{ file, source string }
+
+// readTruth reads a CSV with columns file and source_id.
+func readTruth(path string) ([]truthRow, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("search: truth: %w", err)
+	}
+	defer fh.Close()
+	r := csv.NewReader(bufio.NewReader(fh))
+	r.FieldsPerRecord = -1
+	head, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("search: truth %s: reading the header: %w", path, err)
+	}
+	fi, si := -1, -1
+	for i, h := range head {
+		switch strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")) {
+		case "file":
+			fi = i
+		case "source_id":
+			si = i
+		}
+	}
+	if fi < 0 || si < 0 {
+		return nil, fmt.Errorf("search: truth %s: need columns file and source_id, got %v", path, head)
+	}
+	var out []truthRow
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("search: truth %s: %w", path, err)
+		}
+		if len(rec) <= max(fi, si) || rec[fi] == "" || rec[si] == "" {
+			return nil, fmt.Errorf("search: truth %s line %d: empty file or source_id", path, line)
+		}
+		out = append(out, truthRow{rec[fi], rec[si]})
+	}
+	if len(out) < 2 {
+		return nil, fmt.Errorf("search: truth %s lists %d scans; need at least 2", path, len(out))
+	}
+	return out, nil
+}
+
+// PeakRSSMiB returns the process's peak resident set (VmHWM), MiB; 0 when
+// /proc is not available.
+func PeakRSSMiB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func machineInfo(workers int) Machine {
+	m := Machine{NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(), Workers: workers}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				if _, v, ok := strings.Cut(l, ":"); ok {
+					m.CPU = strings.TrimSpace(v)
+				}
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			m.LoadAvg1, _ = strconv.ParseFloat(f[0], 64)
+		}
+	}
+	return m
+}

@@ -1,0 +1,52 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/tracemark/tracemark/internal/synth"
+)
+
+// BenchmarkSignature: the features of one 2.5 mm synthetic scan at 6.25 µm
+// (400×400 points).
+func BenchmarkSignature(b *testing.B) {
+	scans, err := synth.Cartridges(synth.CartridgeConfig{Firearms: 1, Shots: 1, Seed: 3})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sg := NewSigner()
+	for b.Loop() {
+		if _, err := sg.Cartridge(scans[0].Surface); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchmarkCoarse(b *testing.B, n int) {
+	r := rand.New(rand.NewPCG(1, uint64(n)))
+	idx := NewIndex(0)
+	var q *Features
+	for i := range n {
+		f := randomCartridge(r)
+		if i == 0 {
+			q = f
+		}
+		if err := idx.Add(fmt.Sprint(i), Class{Kind: KindCartridge}, f); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, _, err := idx.Query(ctx, Query{Features: q, K: 100}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCoarseQuery: vector scan over all exhibits plus the rotation
+// search of the best 3000 (the defaults), all workers.
+func BenchmarkCoarseQuery10k(b *testing.B)  { benchmarkCoarse(b, 10_000) }
+func BenchmarkCoarseQuery100k(b *testing.B) { benchmarkCoarse(b, 100_000) }

@@ -1,0 +1,217 @@
+package auth
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/tracemark/tracemark/internal/domain"
+	"github.com/tracemark/tracemark/internal/errs"
+)
+
+// Rule says who may perform an operation.
+type Rule struct {
+	// Public operations need no identity (health, sign-in).
+	Public bool `json:"public,omitempty"`
+	// AnyRole operations need a signed-in actor with any role (whoami, sign-out).
+	AnyRole bool `json:"any_role,omitempty"`
+	// Roles may perform the operation (when neither Public nor AnyRole).
+	Roles []domain.Role `json:"roles,omitempty"`
+	// Note explains the rule and any check the handler must add.
+	Note string `json:"note,omitempty"`
+}
+
+// Allows reports whether an actor holding roles may perform the operation
+// (signedIn false: an anonymous caller).
+func (r Rule) Allows(signedIn bool, roles []domain.Role) bool {
+	switch {
+	case r.Public:
+		return true
+	case !signedIn:
+		return false
+	case r.AnyRole:
+		return true
+	}
+	for _, have := range roles {
+		if slices.Contains(r.Roles, have) {
+			return true
+		}
+	}
+	return false
+}
+
+// Role groups of the policy.
+var (
+	// readers: every role but administrator; evidence is not the system
+	// administrator's business (a lab may give one person both roles).
+	readers    = []domain.Role{domain.RoleExaminer, domain.RoleTechnician, domain.RoleVerifier, domain.RoleInvestigator, domain.RoleLiaison}
+	evidence   = []domain.Role{domain.RoleExaminer, domain.RoleTechnician}
+	searchers  = []domain.Role{domain.RoleExaminer, domain.RoleTechnician, domain.RoleVerifier}
+	reviewers  = []domain.Role{domain.RoleExaminer, domain.RoleVerifier}
+	admins     = []domain.Role{domain.RoleAdministrator}
+	auditors   = []domain.Role{domain.RoleAdministrator, domain.RoleVerifier}
+	caseAudit  = []domain.Role{domain.RoleAdministrator, domain.RoleVerifier, domain.RoleExaminer}
+	liaison    = []domain.Role{domain.RoleLiaison}
+	traceRead  = []domain.Role{domain.RoleLiaison, domain.RoleExaminer, domain.RoleInvestigator}
+	examiners  = []domain.Role{domain.RoleExaminer}
+	verifiers  = []domain.Role{domain.RoleExaminer, domain.RoleVerifier}
+	supervisor = []domain.Role{domain.RoleVerifier}
+)
+
+// policy is THE authorization table: operation ID → who may perform it.
+// Operation IDs are those of the HTTP API (internal/api); entries for
+// operations not yet served are kept so that the routes, when added, are
+// covered from the start. Every operation is also scoped to the actor's
+// agency (see Scope). A route without an entry is refused (Authorize) and
+// fails the matrix test (authtest.CheckMatrix).
+var policy = map[string]Rule{
+	// Identity.
+	"health":          {Public: true, Note: "liveness; reveals no data"},
+	"login":           {Public: true, Note: "throttled per user and per IP; lockout after repeated failures"},
+	"logout":          {AnyRole: true},
+	"whoami":          {AnyRole: true},
+	"change-password": {AnyRole: true, Note: "own password only; needs the current one"},
+
+	// Evidence records: read by every role except administrator; written by examiners and technicians.
+	"list-cases":      {Roles: readers},
+	"get-case":        {Roles: readers},
+	"list-exhibits":   {Roles: readers},
+	"get-exhibit":     {Roles: readers},
+	"list-scans":      {Roles: readers},
+	"get-scan":        {Roles: readers},
+	"download-scan":   {Roles: readers, Note: "audited as an export of evidence"},
+	"scan-thumbnail":  {Roles: readers},
+	"list-runs":       {Roles: readers},
+	"get-run":         {Roles: readers},
+	"list-candidates": {Roles: readers},
+	"get-candidate":   {Roles: readers},
+	"create-case":     {Roles: evidence},
+	"update-case":     {Roles: evidence},
+	"create-exhibit":  {Roles: evidence},
+	"update-exhibit":  {Roles: evidence},
+	"upload-scan":     {Roles: evidence},
+
+	// Chain of custody.
+	"list-custody":      {Roles: readers},
+	"add-custody-event": {Roles: evidence},
+
+	// Search and comparison.
+	"search":        {Roles: searchers},
+	"compare-scans": {Roles: searchers},
+
+	// Candidate triage, conclusions and blind verification.
+	"review-candidate":     {Roles: reviewers},
+	"record-conclusion":    {Roles: examiners},
+	"list-conclusions":     {Roles: readers, Note: "a pending verification's first conclusion is hidden from the verifier (blind)"},
+	"list-verifications":   {Roles: verifiers, Note: "the actor's own pending verifications"},
+	"verify-conclusion":    {Roles: verifiers, Note: "handler must refuse the examiner who recorded the conclusion"},
+	"resolve-disagreement": {Roles: supervisor, Note: "handler must refuse a party to the disagreement"},
+
+	// Users and machine tokens of the actor's agency.
+	"list-users":   {Roles: admins},
+	"create-user":  {Roles: admins},
+	"update-user":  {Roles: admins, Note: "roles, disabled flag, password reset"},
+	"list-tokens":  {Roles: admins},
+	"create-token": {Roles: admins},
+	"revoke-token": {Roles: admins},
+
+	// Audit trail.
+	"list-audit":      {Roles: auditors},
+	"list-case-audit": {Roles: caseAudit},
+	"export-audit":    {Roles: auditors},
+	"verify-audit":    {Roles: auditors},
+
+	// Exchange between agencies and trace requests.
+	"list-trace-requests":  {Roles: traceRead},
+	"get-trace-request":    {Roles: traceRead},
+	"create-trace-request": {Roles: liaison},
+	"answer-trace-request": {Roles: liaison},
+	"share-case":           {Roles: liaison, Note: "exchange rules decide what another agency then sees"},
+}
+
+// Operations returns a copy of the authorization table.
+func Operations() map[string]Rule {
+	out := make(map[string]Rule, len(policy))
+	for k, v := range policy {
+		v.Roles = slices.Clone(v.Roles)
+		out[k] = v
+	}
+	return out
+}
+
+// Authorize returns nil if actor may perform operation opID. Otherwise an
+// errs.Permission error: wrapping ErrUnauthenticated for an anonymous
+// actor (HTTP 401), or naming the roles needed (HTTP 403). An operation
+// missing from the table is refused for everyone.
+func Authorize(a Actor, opID string) error {
+	const op = "auth.Authorize"
+	r, ok := policy[opID]
+	if !ok {
+		return errs.Errorf(op, errs.Permission, "operation %q has no authorization entry", clip(opID))
+	}
+	if r.Allows(a.SignedIn(), a.Roles) {
+		return nil
+	}
+	if !a.SignedIn() {
+		return errs.E(op, errs.Permission, ErrUnauthenticated)
+	}
+	return errs.Errorf(op, errs.Permission, "%s needs one of the roles %s", opID, roleList(r.Roles))
+}
+
+func roleList(rs []domain.Role) string {
+	ss := make([]string, len(rs))
+	for i, r := range rs {
+		ss[i] = string(r)
+	}
+	return strings.Join(ss, ", ")
+}
+
+// Scope returns nil if actor may see records of agency, else an
+// errs.NotFound error (another agency's record is reported exactly like a
+// missing one, so identifiers reveal nothing). Sharing between agencies
+// (the exchange rules) will widen this check, here and nowhere else.
+func Scope(a Actor, agency domain.AgencyID) error {
+	if a.SignedIn() && a.Agency == agency {
+		return nil
+	}
+	return errs.Errorf("auth.Scope", errs.NotFound, "not found")
+}
+
+// Matrix renders the table as Markdown (operation × role, ✓ allowed), for
+// the documentation.
+func Matrix() string {
+	ids := make([]string, 0, len(policy))
+	for id := range policy {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var b strings.Builder
+	b.WriteString("| operation | anonymous |")
+	for _, r := range domain.Roles {
+		fmt.Fprintf(&b, " %s |", r)
+	}
+	b.WriteString("\n|---|---|" + strings.Repeat("---|", len(domain.Roles)) + "\n")
+	mark := func(ok bool) string {
+		if ok {
+			return " ✓ |"
+		}
+		return " · |"
+	}
+	for _, id := range ids {
+		r := policy[id]
+		b.WriteString("| " + id + " |" + mark(r.Allows(false, nil)))
+		for _, role := range domain.Roles {
+			b.WriteString(mark(r.Allows(true, []domain.Role{role})))
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func clip(s string) string {
+	if len(s) > 60 {
+		return s[:60] + "…"
+	}
+	return s
+}

@@ -257,7 +257,7 @@ func schemaName(t reflect.Type, hint string) string {
 	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
 		t = t.Elem()
 	}
-	if pkg := path.Base(t.PkgPath()); t.Name() != "" && pkg != "api" && pkg != "." && !strings.HasPrefix(name, strings.ToUpper(pkg[:1])+pkg[1:]) {
+	if pkg := path.Base(t.PkgPath()); t.Name() != "" && strings.HasPrefix(t.PkgPath(), "github.com/tracemark/") && pkg != "api" && !strings.HasPrefix(name, strings.ToUpper(pkg[:1])+pkg[1:]) {
 		name = strings.ToUpper(pkg[:1]) + pkg[1:] + name
 	}
 	return name

@@ -27,10 +27,10 @@ import (
 // UploadForm is the multipart form of a scan upload.
 type UploadForm struct {
 	File       huma.FormFile `form:"file" required:"true" doc:"the X3P topography or the PNG/TIFF/JPEG image"`
-	Kind       string        `form:"kind" enum:"cartridge,bullet-land,image," doc:"how to process the file (default: from the exhibit)"`
-	UMPerPixel float64       `form:"um_per_pixel" minimum:"0" doc:"calibration of a 2D image, µm per pixel"`
-	Instrument string        `form:"instrument" maxLength:"512" doc:"overrides the instrument named in the file"`
-	AcquiredAt string        `form:"acquired_at" doc:"when the scan was made (RFC 3339)"`
+	Kind       string        `form:"kind" required:"false" enum:"cartridge,bullet-land,image," doc:"how to process the file (default: from the exhibit)"`
+	UMPerPixel float64       `form:"um_per_pixel" required:"false" minimum:"0" doc:"calibration of a 2D image, µm per pixel"`
+	Instrument string        `form:"instrument" required:"false" maxLength:"512" doc:"overrides the instrument named in the file"`
+	AcquiredAt string        `form:"acquired_at" required:"false" doc:"when the scan was made (RFC 3339)"`
 }
 
 type uploadInput struct {

@@ -17,8 +17,8 @@ import (
 type SearchForm struct {
 	File    huma.FormFile `form:"file" required:"true" doc:"the X3P scan to search with"`
 	Kind    string        `form:"kind" enum:"cartridge,bullet-land" required:"true"`
-	K       int           `form:"k" minimum:"0" maximum:"1000" doc:"candidates to compare in full and list"`
-	Calibre string        `form:"calibre" maxLength:"64" doc:"class prefilter: calibre"`
+	K       int           `form:"k" required:"false" minimum:"0" maximum:"1000" doc:"candidates to compare in full and list"`
+	Calibre string        `form:"calibre" required:"false" maxLength:"64" doc:"class prefilter: calibre"`
 }
 
 type searchInput struct {

@@ -139,12 +139,10 @@ func (in *Ingester) Ingest(ctx context.Context, req Request) (*Result, error) {
 	} else if !errs.Is(errs.NotFound, err) {
 		return nil, err
 	}
-	if kind == "" {
-		if f, _ := Detect(data); f.Is2D() {
-			kind = KindImage
-		} else {
-			kind = KindCartridge // an X3P scan of a test fire or firearm: most are cartridge cases
-		}
+	if f, _ := Detect(data); f.Is2D() && req.Kind == "" {
+		kind = KindImage // a photograph of any exhibit
+	} else if kind == "" {
+		kind = KindCartridge // an X3P scan of a test fire or firearm: most are cartridge cases
 	}
 	a, err := Analyse(data, req.Name, kind, req.UMPerPixel)
 	if err != nil {

@@ -24,10 +24,13 @@ import (
 	"github.com/tracemark/tracemark/internal/surface"
 )
 
-// Correlator is the in-memory search corpus of every agency with the full
-// comparison stage on top: class prefilter and coarse signatures
-// (search.Index) → the engines (cartridge CMC, bullet SAM) on the top K →
-// ranked candidates. It is safe for concurrent use.
+// Correlator is the in-memory search corpus with the search pipeline of
+// package search on top: class prefilter and coarse signatures
+// (search.Index) → the engines' full comparison (cartridge CMC, bullet SAM)
+// on the top K → ranked candidates. Each agency has its own index, so a
+// search never sees another agency's exhibits. It is safe for concurrent
+// use, and it is the pipeline's source of prepared cartridge cases and
+// processed bullets (read from the derived blobs, cached).
 //
 // Index IDs are scan IDs for cartridge cases and exhibit IDs for bullets
 // (all lands of a bullet are one entry, lands ordered by file name).
@@ -41,16 +44,16 @@ type Correlator struct {
 	K, CoarseK int
 	workers    int
 
-	mu      sync.RWMutex
-	idx     *search.Index
-	entries map[string]*entry
-	byScan  map[domain.ScanID]string
-	cursor  domain.ScanID // SearchEntries read up to here
-	loaded  time.Time
+	mu       sync.RWMutex
+	agencies map[domain.AgencyID]*agencyCorpus
+	entries  map[string]*entry
+	byScan   map[domain.ScanID]string
+	cursor   domain.ScanID // SearchEntries read up to here
+	loaded   time.Time
 
-	cartCfg   cartridge.Config
-	comparers sync.Pool // *cartridge.Comparer
-	bullets   *bullet.Comparer
+	cartCfg cartridge.Config
+	bullets *bullet.Comparer
+	cmpPool sync.Pool // *cartridge.Comparer for Compare
 
 	cacheMu  sync.Mutex
 	prepared map[domain.ScanID]*cartridge.Prepared
@@ -72,6 +75,11 @@ type landScan struct {
 	features *search.Features
 }
 
+type agencyCorpus struct {
+	idx  *search.Index
+	pipe *search.Pipeline
+}
+
 // NewCorrelator returns an empty corpus; Load fills it.
 func NewCorrelator(st *store.Store, blobs blob.Fetcher, log *slog.Logger) (*Correlator, error) {
 	bc, err := bullet.NewComparer()
@@ -84,19 +92,40 @@ func NewCorrelator(st *store.Store, blobs blob.Fetcher, log *slog.Logger) (*Corr
 	}
 	c := &Correlator{
 		store: st, blobs: blobs, log: log, K: 20, CoarseK: 100, workers: runtime.GOMAXPROCS(0),
-		idx: search.NewIndex(runtime.GOMAXPROCS(0)), entries: map[string]*entry{}, byScan: map[domain.ScanID]string{},
+		agencies: map[domain.AgencyID]*agencyCorpus{}, entries: map[string]*entry{}, byScan: map[domain.ScanID]string{},
 		cartCfg: cfg, bullets: bc,
 		prepared: map[domain.ScanID]*cartridge.Prepared{}, lands: map[domain.ScanID]*bullet.Land{},
 	}
-	c.comparers.New = func() any {
+	c.cmpPool.New = func() any {
 		cc, _ := cartridge.NewComparer(cfg, nil) // checked above
 		return cc
 	}
 	return c, nil
 }
 
-// Len returns the number of index entries.
-func (c *Correlator) Len() int { return c.idx.Len() }
+// corpus returns the agency's index and pipeline, creating them; c.mu must
+// be held for writing.
+func (c *Correlator) corpus(agency domain.AgencyID) (*agencyCorpus, error) {
+	if ac := c.agencies[agency]; ac != nil {
+		return ac, nil
+	}
+	idx := search.NewIndex(c.workers)
+	cfg := c.cartCfg
+	pipe, err := search.NewPipeline(idx, c, c, search.PipelineConfig{K: c.CoarseK, Full: c.K, Workers: c.workers, Cartridge: &cfg})
+	if err != nil {
+		return nil, err
+	}
+	ac := &agencyCorpus{idx: idx, pipe: pipe}
+	c.agencies[agency] = ac
+	return ac, nil
+}
+
+// Len returns the number of index entries of every agency.
+func (c *Correlator) Len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.entries)
+}
 
 // Load reads the scans with search features that are new since the last
 // Load (all of them the first time). Scans whose features are stored after
@@ -140,7 +169,7 @@ func (c *Correlator) Reload(ctx context.Context) error {
 		return err
 	}
 	c.mu.Lock()
-	c.idx, c.entries, c.byScan, c.cursor, c.loaded = fresh.idx, fresh.entries, fresh.byScan, fresh.cursor, fresh.loaded
+	c.agencies, c.entries, c.byScan, c.cursor, c.loaded = fresh.agencies, fresh.entries, fresh.byScan, fresh.cursor, fresh.loaded
 	c.mu.Unlock()
 	return nil
 }
@@ -176,10 +205,14 @@ func (c *Correlator) addEntry(ctx context.Context, e store.SearchEntry) error {
 	if _, ok := c.byScan[e.Scan]; ok {
 		return nil
 	}
+	ac, err := c.corpus(e.Agency)
+	if err != nil {
+		return err
+	}
 	switch f.Kind {
 	case search.KindCartridge:
 		id := string(e.Scan)
-		if err := c.idx.Add(id, class, f); err != nil {
+		if err := ac.idx.Add(id, class, f); err != nil {
 			return err
 		}
 		c.entries[id] = &entry{id: id, agency: e.Agency, exhibit: e.Exhibit, kind: f.Kind, class: class,
@@ -205,7 +238,7 @@ func (c *Correlator) addEntry(ctx context.Context, e store.SearchEntry) error {
 		for _, l := range en.scans {
 			bf.Lands = append(bf.Lands, l.features.Lands[0])
 		}
-		if err := c.idx.Add(id, class, bf); err != nil {
+		if err := ac.idx.Add(id, class, bf); err != nil {
 			return err
 		}
 		c.entries[id] = en
@@ -247,6 +280,8 @@ type Query struct {
 	// ExcludeExhibit leaves out the query's own exhibit.
 	ExcludeExhibit domain.ExhibitID
 	Name           string
+	// Scan is the query scan when it is stored (left out of the results).
+	Scan domain.ScanID
 	// K overrides Correlator.K when positive.
 	K int
 }
@@ -280,136 +315,123 @@ type Registration struct {
 	Margin *float64 `json:"margin,omitempty"`
 }
 
-// Search ranks the query's agency's corpus against q.
+// Search ranks the query's agency's corpus against q with the search
+// pipeline. Only the fully compared candidates are listed (their scores are
+// on one scale); the coarse-only ones are counted in Stats.
 func (c *Correlator) Search(ctx context.Context, q Query) ([]domain.Candidate, Stats, error) {
 	const op = "server.Search"
-	st := Stats{Pipeline: "class prefilter → coarse signature → full engine on top K (server.Correlator)"}
+	st := Stats{Pipeline: "search.Pipeline: class prefilter → coarse signature → full engine on top K"}
 	if q.Features == nil {
 		return nil, st, errs.Errorf(op, errs.Invalid, "the query has no search features")
 	}
-	start := time.Now()
-	c.mu.RLock()
-	st.Corpus = c.idx.Len()
 	k := c.K
 	if q.K > 0 {
 		k = q.K
 	}
-	coarse, qs, err := c.idx.Query(ctx, search.Query{Features: q.Features, Class: q.Class, K: max(c.CoarseK, k),
-		Exclude: func(id string) bool {
-			e := c.entries[id]
-			return e == nil || e.agency != q.Agency || e.exhibit == q.ExcludeExhibit
-		}})
-	var ents []*entry
-	for _, h := range coarse {
-		ents = append(ents, c.entries[h.ID])
-	}
-	c.mu.RUnlock()
-	if err != nil {
-		return nil, st, errs.E(op, errs.Invalid, err)
-	}
-	st.Compatible, st.Coarse, st.CoarseMS = qs.Compatible, len(coarse), ms(start)
-	n := min(len(coarse), k)
-	type scored struct {
-		cand domain.Candidate
-		ok   bool
-	}
-	out := make([]scored, n)
-	start = time.Now()
-	var qPrep *cartridge.Prepared
-	var qBullet *bullet.Bullet
+	req := search.Request{Class: q.Class, Features: q.Features, K: max(c.CoarseK, k), Full: k}
 	switch q.Kind {
 	case search.KindCartridge:
 		st.Engine = "cartridge-cmc"
-		if qPrep, err = cartridge.Prepare(q.Name, q.Surface, c.cartCfg); err != nil {
+		p, err := cartridge.Prepare(q.Name, q.Surface, c.cartCfg)
+		if err != nil {
 			return nil, st, errs.E(op, errs.Invalid, err)
+		}
+		req.Prepared = p
+		if q.ExcludeExhibit != "" {
+			req.ID = string(q.Scan)
 		}
 	case search.KindBullet:
 		st.Engine = "bullet-sam"
-		qBullet = &bullet.Bullet{Name: q.Name, Lands: q.Lands, Problems: make([]string, len(q.Lands))}
+		req.Bullet = &bullet.Bullet{Name: q.Name, Lands: q.Lands, Problems: make([]string, len(q.Lands))}
+		req.ID = string(q.ExcludeExhibit)
 	default:
 		return nil, st, errs.Errorf(op, errs.Invalid, "a search needs a cartridge case or a bullet")
 	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(c.workers, max(n, 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if ctx.Err() != nil {
-					continue
-				}
-				cand, err := c.full(ctx, ents[i], coarse[i], qPrep, qBullet)
-				if err != nil {
-					c.log.Debug("full comparison failed", "candidate", ents[i].id, "err", err)
-					continue
-				}
-				out[i] = scored{cand, true}
-			}
-		}()
+	c.mu.RLock()
+	ac := c.agencies[q.Agency]
+	st.Corpus = len(c.entries)
+	c.mu.RUnlock()
+	if ac == nil {
+		return nil, st, nil // nothing stored in this agency yet
 	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, st, err
-	}
-	var list []domain.Candidate
-	for _, s := range out {
-		if s.ok {
-			list = append(list, s.cand)
-		} else {
-			st.FailedFull++
+	res, err := ac.pipe.Search(ctx, req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, st, ctx.Err()
 		}
+		return nil, st, errs.E(op, errs.Invalid, err)
 	}
-	slices.SortStableFunc(list, func(a, b domain.Candidate) int { return cmp.Compare(b.Score, a.Score) })
+	st.Compatible, st.Coarse, st.CoarseMS, st.FullMS = res.Compatible, len(res.Hits), res.CoarseMS, res.FullMS
+	var list []domain.Candidate
+	for _, h := range res.Hits {
+		if !h.Compared {
+			if h.Error != "" {
+				st.FailedFull++
+				c.log.Debug("full comparison failed", "candidate", h.ID, "err", h.Error)
+			}
+			continue
+		}
+		st.Compared++
+		scan, reg := domain.ScanID(h.ID), Registration{Kind: q.Kind.String(), CoarseScore: h.Candidate.Score}
+		var calibrated *float64
+		if q.Kind == search.KindCartridge {
+			if r := h.Registration; r != nil {
+				reg.ThetaDeg, reg.DXUM, reg.DYUM = &r.Theta, &r.DXUM, &r.DYUM
+			}
+			cmc, lr := h.HighCMC, h.Log10LR
+			reg.CMC, calibrated = &cmc, &lr
+		} else {
+			phase := h.Phase
+			reg.Phase = &phase
+			c.mu.RLock()
+			if e := c.entries[h.ID]; e != nil {
+				scan = e.scans[0].scan
+			}
+			c.mu.RUnlock()
+		}
+		list = append(list, candidate(scan, h.Score, calibrated, reg))
+	}
 	for i := range list {
 		list[i].Rank = i + 1
 	}
-	st.Compared, st.FullMS = n, ms(start)
 	return list, st, nil
 }
 
-// full compares the query with one coarse candidate.
-func (c *Correlator) full(ctx context.Context, e *entry, h search.Candidate, qPrep *cartridge.Prepared, qBullet *bullet.Bullet) (domain.Candidate, error) {
-	reg := Registration{Kind: e.kind.String(), CoarseScore: h.Score}
-	switch e.kind {
-	case search.KindCartridge:
-		p, err := c.preparedScan(ctx, e.agency, e.scans[0].scan)
-		if err != nil {
-			return domain.Candidate{}, err
-		}
-		cc := c.comparers.Get().(*cartridge.Comparer)
-		r, err := cc.Compare(qPrep, p)
-		c.comparers.Put(cc)
-		if err != nil {
-			return domain.Candidate{}, err
-		}
-		con := r.Forward.Consensus
-		reg.ThetaDeg, reg.DXUM, reg.DYUM = &con.Theta, &con.DXUM, &con.DYUM
-		reg.CMC, reg.Cells = &r.Decision.HighCMC, &r.Forward.Cells
-		lr := r.Log10LR
-		return candidate(e.scans[0].scan, r.Score, &lr, reg), nil
-	case search.KindBullet:
-		b := &bullet.Bullet{Name: e.id}
-		for _, l := range e.scans {
-			land, err := c.landScan(ctx, e.agency, l.scan)
-			if err != nil {
-				return domain.Candidate{}, err
-			}
-			b.Lands = append(b.Lands, land)
-			b.Problems = append(b.Problems, "")
-		}
-		r, err := c.bullets.CompareBullets(qBullet, b)
-		if err != nil {
-			return domain.Candidate{}, err
-		}
-		reg.Phase, reg.Pairs, reg.Margin = &r.Phase, &r.PairsOnPhase, &r.Margin
-		return candidate(e.scans[0].scan, r.Score, nil, reg), nil
+// Prepared implements search.PreparedSource: the prepared surface of an
+// indexed cartridge scan.
+func (c *Correlator) Prepared(ctx context.Context, id string) (*cartridge.Prepared, error) {
+	c.mu.RLock()
+	e := c.entries[id]
+	c.mu.RUnlock()
+	if e == nil || e.kind != search.KindCartridge {
+		return nil, fmt.Errorf("%w: %s", search.ErrNotFound, id)
 	}
-	return domain.Candidate{}, fmt.Errorf("entry %s of unknown kind", e.id)
+	return c.preparedScan(ctx, e.agency, domain.ScanID(id))
+}
+
+// Bullet implements search.BulletSource: the processed lands of an indexed
+// bullet exhibit.
+func (c *Correlator) Bullet(ctx context.Context, id string) (*bullet.Bullet, error) {
+	c.mu.RLock()
+	e := c.entries[id]
+	var scans []landScan
+	if e != nil {
+		scans = slices.Clone(e.scans)
+	}
+	c.mu.RUnlock()
+	if e == nil || e.kind != search.KindBullet {
+		return nil, fmt.Errorf("%w: %s", search.ErrNotFound, id)
+	}
+	b := &bullet.Bullet{Name: id}
+	for _, l := range scans {
+		land, err := c.landScan(ctx, e.agency, l.scan)
+		if err != nil {
+			return nil, err
+		}
+		b.Lands = append(b.Lands, land)
+		b.Problems = append(b.Problems, "")
+	}
+	return b, nil
 }
 
 func candidate(scan domain.ScanID, score float64, calibrated *float64, reg Registration) domain.Candidate {
@@ -507,7 +529,7 @@ func (c *Correlator) QueryForScan(ctx context.Context, agency domain.AgencyID, i
 	if e == nil {
 		return Query{}, errs.Errorf("server.QueryForScan", errs.Invalid, "scan %s has no search features (a 2D image cannot be searched yet)", id)
 	}
-	q := Query{Agency: agency, Kind: e.kind, Class: e.class, ExcludeExhibit: e.exhibit, Name: sc.OriginalName}
+	q := Query{Agency: agency, Kind: e.kind, Class: e.class, ExcludeExhibit: e.exhibit, Name: sc.OriginalName, Scan: id}
 	switch e.kind {
 	case search.KindCartridge:
 		if q.Surface, err = c.surface(ctx, agency, id); err != nil {

@@ -6,14 +6,15 @@
 //
 // # Correlation
 //
-// Correlator holds the corpus of every agency (loaded from
+// Correlator holds one search.Index per agency (loaded from
 // store.SearchEntries and the feature blobs at start, extended by each
-// ingest) and runs a search: class prefilter and coarse signatures
-// (search.Index) → the engines' full comparison (cartridge CMC, bullet SAM)
-// on the top K coarse candidates of the query's agency → candidates ranked
-// by the engine score. Cartridge cases are indexed per scan, bullets per
-// exhibit (their land scans in file-name order). This full stage is the
-// server's own until internal/search ships its Pipeline.
+// ingest) and searches with search.Pipeline: class prefilter and coarse
+// signatures → the engines' full comparison (cartridge CMC, bullet SAM) on
+// the top K → candidates ranked by the engine score (only fully compared
+// candidates are stored). It is the pipeline's source of prepared cartridge
+// cases and processed bullets, read from the derived blobs and cached.
+// Cartridge cases are indexed per scan, bullets per exhibit (their land
+// scans in file-name order).
 //
 // Worker handles correlation jobs: it starts the run, searches, and stores
 // the list with CompleteRun (one transaction), or FailRun for a scan that

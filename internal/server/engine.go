@@ -57,8 +57,8 @@ func (c *Correlator) Compare(ctx context.Context, agency domain.AgencyID, a, b d
 		if err != nil {
 			return nil, errs.E(op, errs.Invalid, err)
 		}
-		cc := c.comparers.Get().(*cartridge.Comparer)
-		defer c.comparers.Put(cc)
+		cc := c.cmpPool.Get().(*cartridge.Comparer)
+		defer c.cmpPool.Put(cc)
 		if out.Cartridge, err = cc.Compare(pa, pb); err != nil {
 			return nil, errs.E(op, errs.Invalid, err)
 		}

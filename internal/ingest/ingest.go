@@ -3,6 +3,8 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -259,12 +261,17 @@ func (in *Ingester) rederive(ctx context.Context, sc *domain.Scan, req Request) 
 }
 
 // ensureRun queues a correlation run for sc unless it has one (queued,
-// running or done), and puts it on the queue. A failed run is retried by a
-// new one.
+// running or done), and puts it on the queue. The first run of a scan has an
+// ID derived from the scan's, so concurrent ingests of one file create it
+// once; after a failed run a new one with a fresh ID is made.
 func (in *Ingester) ensureRun(ctx context.Context, sc domain.Scan, actor domain.UserID) (*domain.CorrelationRun, error) {
 	runs, _, err := in.Store.ListRuns(ctx, store.RunFilter{Agency: sc.AgencyID, QueryScan: sc.ID}, store.Page{Limit: 10})
 	if err != nil {
 		return nil, err
+	}
+	var id domain.RunID
+	if len(runs) == 0 {
+		id = firstRunID(sc.ID)
 	}
 	for _, r := range runs {
 		switch r.Status {
@@ -276,7 +283,10 @@ func (in *Ingester) ensureRun(ctx context.Context, sc domain.Scan, actor domain.
 			return nil, in.enqueue(ctx, r)
 		}
 	}
-	run, err := in.Store.CreateRun(ctx, domain.CorrelationRun{AgencyID: sc.AgencyID, QueryScan: sc.ID, CreatedBy: actor})
+	run, err := in.Store.CreateRun(ctx, domain.CorrelationRun{ID: id, AgencyID: sc.AgencyID, QueryScan: sc.ID, CreatedBy: actor})
+	if errs.Is(errs.Conflict, err) {
+		return nil, nil // created meanwhile by a concurrent ingest of the same file, which enqueues it
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -284,6 +294,16 @@ func (in *Ingester) ensureRun(ctx context.Context, sc domain.Scan, actor domain.
 		return nil, err
 	}
 	return &run, nil
+}
+
+// firstRunID derives the ID of a scan's first correlation run from the
+// scan's ID (a UUID of version 8, "custom").
+func firstRunID(scan domain.ScanID) domain.RunID {
+	sum := sha256.Sum256([]byte("tracemark first run of scan " + scan))
+	sum[6] = 0x80 | sum[6]&0x0f
+	sum[8] = 0x80 | sum[8]&0x3f
+	h := hex.EncodeToString(sum[:16])
+	return domain.RunID(h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32])
 }
 
 func (in *Ingester) enqueue(ctx context.Context, r domain.CorrelationRun) error {

@@ -102,12 +102,36 @@ func Engines(t *testing.T) map[string]func(t *testing.T) *store.Store {
 // OpenSQLite opens a store on a new SQLite file.
 func OpenSQLite(t *testing.T) *store.Store {
 	t.Helper()
-	s, err := store.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "tracemark.db"))
+	s, _ := OpenRaw(t, "sqlite")
+	return s
+}
+
+// OpenRaw opens an empty store on engine ("sqlite" or "postgres") and a
+// second, plain database/sql connection to the same tables, for tests
+// that tamper with rows behind the store's back.
+func OpenRaw(t *testing.T, engine string) (*store.Store, *sql.DB) {
+	t.Helper()
+	var s *store.Store
+	var raw *sql.DB
+	var err error
+	if engine == "postgres" {
+		var u string
+		s, u = OpenPostgresSchema(t)
+		raw, err = sql.Open("pgx", u)
+	} else {
+		path := filepath.Join(t.TempDir(), "tracemark.db")
+		s, err = store.Open(context.Background(), "sqlite://"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		raw, err = sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)")
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	t.Cleanup(func() { raw.Close() })
+	return s, raw
 }
 
 // OpenPostgres opens a store in a fresh schema, dropped at the end.

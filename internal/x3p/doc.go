@@ -58,8 +58,8 @@
 // fastest, float64 by default or float32 when Header.Z.DataType is "F", NaN
 // for missing points, never valid.bin) and bindata/mask.png. Metres are
 // recovered so that reading the written file gives bit-identical heights
-// and spacings, and NaN payloads (R's NA) are preserved: a float64 file read
-// and written unchanged has an identical data.bin (float64 or float32).
+// and spacings, and NaN payloads (R's NA) are preserved: a float file (D or F)
+// read and written unchanged has an identical data.bin.
 //
 // # Safety
 //

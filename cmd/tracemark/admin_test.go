@@ -75,6 +75,9 @@ func TestAdminAndAuditCommands(t *testing.T) {
 		t.Fatalf("verify: %q, %v", out, err)
 	}
 	out, _, err = runCmd(t, newAuditCmd(), "list", "--data", data)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, want := range []string{"agency.create", "user.create", "auth.password_set", "auth.token_created", "auth.token_revoked"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("audit list lacks %s:\n%s", want, out)

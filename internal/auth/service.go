@@ -62,6 +62,10 @@ type bucket struct {
 	seen time.Time
 }
 
+// maxUsernameBytes bounds a username presented at sign-in (longer ones
+// cannot exist: domain.User limits them far below).
+const maxUsernameBytes = 256
+
 // maxBuckets bounds the throttle's memory; the least recently used
 // buckets are dropped beyond it (an attacker rotating names gets no more
 // than the IP bucket allows anyway).
@@ -161,8 +165,13 @@ func errThrottled(op string) error {
 // stored with the session and in the audit log.
 func (s *Service) Login(ctx context.Context, username, password, ip, userAgent string) (Login, error) {
 	const op = "auth.Login"
+	if len(username) > maxUsernameBytes || len(password) > MaxPasswordBytes {
+		return Login{}, errs.E(op, errs.Permission, ErrUnauthenticated)
+	}
+	// Throttled attempts are logged, not audited: a flood must not grow
+	// the audit log (the lockout it leads to is audited).
 	if !s.allow("ip:"+ip, s.cfg.IPRate, s.cfg.IPBurst) || !s.allow("u:"+strings.ToLower(username), s.cfg.UserRate, s.cfg.UserBurst) {
-		s.record(ctx, Event{Action: "auth.login_throttled", Details: map[string]any{"username": clip(username), "ip": ip}})
+		s.cfg.Log.WarnContext(ctx, "sign-in attempt throttled", "ip", ip)
 		return Login{}, errThrottled(op)
 	}
 	fail := func(a Actor, why string) (Login, error) {

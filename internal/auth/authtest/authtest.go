@@ -55,7 +55,7 @@ func Expected(role domain.Role, opID string) int {
 // denied call must answer 401 (anonymous) or 403 (signed in); an allowed
 // one must answer neither (404 for a made-up ID or 400 for empty input
 // is fine: the request got past authorization).
-func CheckMatrix(t *testing.T, routes []Route, call func(t *testing.T, role domain.Role, r Route) int) {
+func CheckMatrix(t testing.TB, routes []Route, call func(t testing.TB, role domain.Role, r Route) int) {
 	t.Helper()
 	ops := auth.Operations()
 	roles := append([]domain.Role{Anonymous}, domain.Roles...)

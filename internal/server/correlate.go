@@ -564,8 +564,6 @@ func QueryForAnalysis(agency domain.AgencyID, a *ingest.Analysis, class domain.C
 	return q, nil
 }
 
-func ms(start time.Time) float64 { return float64(time.Since(start).Microseconds()) / 1000 }
-
 // naturalCompare orders names with embedded numbers numerically ("land 2"
 // before "land 10").
 func naturalCompare(a, b string) int {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracemark/tracemark/internal/blob"
 	"github.com/tracemark/tracemark/internal/domain"
 	"github.com/tracemark/tracemark/internal/ingest"
 	"github.com/tracemark/tracemark/internal/server"
@@ -56,6 +57,11 @@ cases and exhibits (--json for the full list with registrations).`,
 				return err
 			}
 			q.K = k
+			if sc, err := node.Store.ScanByOriginal(ctx, node.Agency.ID, blob.RefOf(data)); err == nil {
+				// The very file is stored: leave it out of its own list.
+				q.Scan, q.ExcludeExhibit = sc.ID, sc.ExhibitID
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s is stored as scan %s; it is left out of the list\n", name, sc.ID)
+			}
 			cands, st, err := node.Corr.Search(ctx, q)
 			if err != nil {
 				return err

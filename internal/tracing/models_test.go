@@ -11,10 +11,10 @@ func TestResolveAliases(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name    string
-		want    string
-		minTop  float64
-		exact   bool
+		name   string
+		want   string
+		minTop float64
+		exact  bool
 	}{
 		{"Makarov PM", "makarov-pm", 1, true},
 		{"ПМ", "makarov-pm", 1, true},

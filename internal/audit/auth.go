@@ -9,8 +9,12 @@ import (
 // RecordAuth appends a security event of package auth (sign-in, failure,
 // lockout, token change); wire it as auth.Config.Record.
 func (l *Log) RecordAuth(ctx context.Context, e auth.Event) error {
+	subject := e.Subject
+	if subject == "" {
+		subject = e.Actor.User
+	}
 	_, err := l.Append(ctx, Record{Agency: string(e.Actor.Agency), Actor: e.Actor.AuditName(), Action: e.Action,
-		ObjectType: "user", ObjectID: string(e.Actor.User), Details: e.Details})
+		ObjectType: "user", ObjectID: string(subject), Details: e.Details})
 	return err
 }
 

@@ -129,6 +129,10 @@ func decodePHC(s string) (Params, []byte, []byte, error) {
 	if seen != 3 {
 		return bad("want m, t, p")
 	}
+	// The decoder skips \r and \n; only the canonical alphabet is accepted.
+	if !isBase64(parts[4]) || !isBase64(parts[5]) {
+		return bad("salt or hash is not base64")
+	}
 	salt, err := b64.Strict().DecodeString(parts[4])
 	if err != nil {
 		return bad("salt is not base64")
@@ -160,4 +164,14 @@ func VerifyPassword(pw, hash string, want Params) (ok, rehash bool, err error) {
 		return false, false, nil
 	}
 	return true, p != want, nil
+}
+
+func isBase64(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
+			return false
+		}
+	}
+	return true
 }

@@ -18,8 +18,11 @@ import (
 // Event is a security event for the audit log: sign-in, sign-out, failed
 // sign-in, lockout, token created or revoked, password set.
 type Event struct {
-	Action  string // "auth.login", "auth.login_failed", "auth.lockout", …
-	Actor   Actor  // who (may be only partly known for a failed sign-in)
+	Action string // "auth.login", "auth.login_failed", "auth.lockout", …
+	Actor  Actor  // who (may be only partly known for a failed sign-in)
+	// Subject is the user acted upon when it is not the actor (a password
+	// set by an administrator, a token's owner); "" means the actor.
+	Subject domain.UserID
 	Details map[string]any
 }
 
@@ -317,7 +320,7 @@ func (s *Service) SetPassword(ctx context.Context, by Actor, agency domain.Agenc
 	if err != nil {
 		return errs.E(op, errs.Other, err)
 	}
-	s.record(ctx, Event{Action: "auth.password_set", Actor: by, Details: map[string]any{"user": user, "agency": agency, "sessions_ended": n}})
+	s.record(ctx, Event{Action: "auth.password_set", Actor: by, Subject: user, Details: map[string]any{"sessions_ended": n}})
 	return nil
 }
 
@@ -344,7 +347,7 @@ func (s *Service) CreateToken(ctx context.Context, by Actor, agency domain.Agenc
 	if err != nil {
 		return NewToken{}, err
 	}
-	s.record(ctx, Event{Action: "auth.token_created", Actor: by, Details: map[string]any{"token": t.ID, "name": t.Name, "user": user, "roles": t.Roles}})
+	s.record(ctx, Event{Action: "auth.token_created", Actor: by, Subject: user, Details: map[string]any{"token": t.ID, "name": t.Name, "roles": t.Roles}})
 	return NewToken{Token: t, Text: FormatAPIToken(t.ID, secret)}, nil
 }
 
@@ -354,7 +357,7 @@ func (s *Service) RevokeToken(ctx context.Context, by Actor, agency domain.Agenc
 	if err != nil {
 		return t, err
 	}
-	s.record(ctx, Event{Action: "auth.token_revoked", Actor: by, Details: map[string]any{"token": t.ID, "name": t.Name}})
+	s.record(ctx, Event{Action: "auth.token_revoked", Actor: by, Subject: t.User, Details: map[string]any{"token": t.ID, "name": t.Name}})
 	return t, nil
 }
 

@@ -109,7 +109,7 @@ func OpenSQLite(t *testing.T) *store.Store {
 // OpenRaw opens an empty store on engine ("sqlite" or "postgres") and a
 // second, plain database/sql connection to the same tables, for tests
 // that tamper with rows behind the store's back.
-func OpenRaw(t *testing.T, engine string) (*store.Store, *sql.DB) {
+func OpenRaw(t testing.TB, engine string) (*store.Store, *sql.DB) {
 	t.Helper()
 	var s *store.Store
 	var raw *sql.DB
@@ -143,7 +143,7 @@ func OpenPostgres(t *testing.T) *store.Store {
 
 // OpenPostgresSchema is OpenPostgres that also returns the URL of the
 // schema, for tests that reach the tables directly.
-func OpenPostgresSchema(t *testing.T) (*store.Store, string) {
+func OpenPostgresSchema(t testing.TB) (*store.Store, string) {
 	t.Helper()
 	base := os.Getenv(EnvPostgres)
 	if base == "" {

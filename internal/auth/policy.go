@@ -206,6 +206,12 @@ func Matrix() string {
 		}
 		b.WriteString("\n")
 	}
+	b.WriteString("\nConditions the handlers add:\n\n")
+	for _, id := range ids {
+		if n := policy[id].Note; n != "" {
+			fmt.Fprintf(&b, "- %s: %s\n", id, n)
+		}
+	}
 	return b.String()
 }
 

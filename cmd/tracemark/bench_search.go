@@ -81,7 +81,7 @@ peak_rss_mib and machine details; progress goes to stderr.`,
 	f.StringVar(&cfg.TruthCSV, "truth", "", "ground-truth CSV of the real scans (columns file, source_id)")
 	f.IntVar(&cfg.Queries, "queries", 50, "number of synthetic queries")
 	f.IntVar(&cfg.Pipeline.K, "k", 100, "coarse candidates kept per query")
-	f.IntVar(&cfg.Pipeline.Full, "full", 10, "candidates given the full comparison")
+	f.IntVar(&cfg.Pipeline.Full, "full", 20, "candidates given the full comparison")
 	f.IntVar(&cfg.Pipeline.Rerank, "rerank", 3000, "vector-scan survivors given the coarse rotation search")
 	f.IntVar(&cfg.Pipeline.Workers, "workers", 0, "parallel workers (0: GOMAXPROCS)")
 	f.StringVar(&report, "report", "", "write the JSON report to this file")

@@ -11,7 +11,7 @@ import (
 
 // TestFadulDatabaseSearch: the 40 processed Fadul scans as a database; each
 // scan queries the other 39 through the whole pipeline (coarse stage, full
-// fast-mode comparison of the best 10). Every true mate must survive the
+// fast-mode comparison of the best 20, the default). About 800 full comparisons: run with -timeout 30m on a busy machine. Every true mate must survive the
 // coarse stage and the top hit must be a mate (algorithms.md §5.3 recall
 // guardrail; issue 5 target top-1 = 100 %).
 func TestFadulDatabaseSearch(t *testing.T) {

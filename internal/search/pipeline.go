@@ -80,7 +80,7 @@ type PipelineConfig struct {
 	// K is the number of coarse candidates kept (default 100).
 	K int
 	// Full is how many of them, best coarse first, get the full engine
-	// comparison (default 10: examiners review the top 5–10, Nennstiel & Rahm; at most K).
+	// comparison (default 20; at most K): examiners review the top 5–10 (Nennstiel & Rahm), and 20 leaves room for a mate that the coarse stage ranks a little low (Fadul C needs it).
 	Full int
 	// Rerank is the number of cartridge candidates of the vector scan given
 	// the rotation search (Query.Rerank; default 3000).
@@ -122,7 +122,7 @@ func NewPipeline(index *Index, source PreparedSource, bullets BulletSource, cfg 
 		cfg.K = 100
 	}
 	if cfg.Full <= 0 {
-		cfg.Full = 10
+		cfg.Full = 20
 	}
 	cfg.Full = min(cfg.Full, cfg.K)
 	if cfg.Workers <= 0 {

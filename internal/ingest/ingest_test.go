@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -292,4 +294,61 @@ func BenchmarkIngest(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "scans/s")
+}
+
+// BenchmarkIngestParallel is BenchmarkIngest with four files in flight, as
+// tracemark ingest and concurrent uploads run: the fsyncs of the database
+// and the blob store overlap with the processing of other files.
+func BenchmarkIngestParallel(b *testing.B) {
+	e := newEnv(b, nil)
+	files := synthFiles(b, max(b.N, 1), 200)
+	next := make(chan []byte, len(files))
+	for _, f := range files {
+		next <- f
+	}
+	close(next)
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range next {
+				if _, err := e.ingest(f, "bench.x3p"); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "scans/s")
+}
+
+// TestImageIngest stores a calibrated PNG as it is: no derived data, no
+// correlation run.
+func TestImageIngest(t *testing.T) {
+	q := &recorder{jobs: map[string]int{}}
+	e := newEnv(t, q)
+	var buf bytes.Buffer
+	img := image.NewGray(image.Rect(0, 0, 40, 30))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i)
+	}
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.in.Ingest(context.Background(), ingest.Request{Agency: e.agency, Actor: e.user, Exhibit: e.exhibit.ID,
+		Name: "photo.png", UMPerPixel: 1.5, Body: bytes.NewReader(buf.Bytes())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := res.Scan
+	if !res.Created || sc.Format != domain.FormatPNG || sc.UMPerPixel != 1.5 || !sc.Features.IsZero() || res.Run != nil || len(q.jobs) != 0 {
+		t.Fatalf("image ingest: %+v run %v jobs %v", sc, res.Run, q.jobs)
+	}
+	got, err := blob.ReadAll(context.Background(), e.blobs, sc.Original)
+	if err != nil || !bytes.Equal(got, buf.Bytes()) {
+		t.Fatalf("stored image differs from the upload (%v)", err)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tracemark/tracemark/internal/audit"
+	"github.com/tracemark/tracemark/internal/auth"
 	"github.com/tracemark/tracemark/internal/auth/authtest"
 	"github.com/tracemark/tracemark/internal/domain"
 	"github.com/tracemark/tracemark/internal/errs"
@@ -375,5 +376,42 @@ func TestCustody(t *testing.T) {
 				t.Error("custody events can be updated")
 			}
 		})
+	}
+}
+
+func TestAuthEvents(t *testing.T) {
+	st := authtest.OpenSQLite(t)
+	l := audit.New(st, nil)
+	ag, _ := st.CreateAgency(ctx, domain.Agency{Code: "KZ", Name: "Lab"})
+	u, _ := st.CreateUser(ctx, domain.User{AgencyID: ag.ID, Username: "aliya", Roles: []domain.Role{domain.RoleExaminer}})
+	svc := auth.NewService(st, auth.Config{Params: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1, SaltLen: 16, KeyLen: 32}, Record: l.RecordAuth})
+	admin := auth.Actor{User: "0193a5e2-7c1a-7b3e-9f00-1c2d3e4f5a6b", Agency: ag.ID}
+	if err := svc.SetPassword(ctx, admin, ag.ID, u.ID, "a long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	svc.Login(ctx, "aliya", "wrong password!", "10.1.2.3", "test")
+	lg, err := svc.Login(ctx, "aliya", "a long enough password", "10.1.2.3", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Act(ctx, lg.Actor, "case.view", "case", cases[0], cases[0], nil); err != nil {
+		t.Fatal(err)
+	}
+	es, _ := l.List(ctx, audit.Filter{Agency: ag.ID}, 10)
+	var got []string
+	for _, e := range es {
+		got = append(got, e.Action+" "+e.Actor+" "+e.ObjectID)
+		if strings.Contains(e.Details, "a long enough password") || strings.Contains(e.Details, lg.Token) {
+			t.Errorf("entry %d holds a secret: %s", e.Seq, e.Details)
+		}
+	}
+	want := []string{
+		"auth.password_set " + string(admin.User) + " " + string(u.ID),
+		"auth.login_failed " + string(u.ID) + " " + string(u.ID),
+		"auth.login " + string(u.ID) + " " + string(u.ID),
+		"case.view " + string(u.ID) + " " + cases[0],
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("audit entries:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -18,6 +18,10 @@ func (l *Log) RecordAuth(ctx context.Context, e auth.Event) error {
 	return err
 }
 
-// Actor returns the audit record fields of an auth actor, for callers
-// building a Record: r := audit.Record{Action: "case.create", …}; r.Agency, r.Actor = audit.Actor(a).
-func Actor(a auth.Actor) (agency, actor string) { return string(a.Agency), a.AuditName() }
+// Act appends what actor a did: the usual call of an API handler after
+// a creation, change, export or view of evidence, a search or a
+// conclusion.
+func (l *Log) Act(ctx context.Context, a auth.Actor, action, objectType, objectID, caseID string, details any) (Entry, error) {
+	return l.Append(ctx, Record{Agency: string(a.Agency), Actor: a.AuditName(), Action: action, ObjectType: objectType,
+		ObjectID: objectID, CaseID: caseID, Details: details})
+}

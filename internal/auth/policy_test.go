@@ -102,3 +102,23 @@ func TestScope(t *testing.T) {
 		t.Errorf("anonymous with empty agency: %v", err)
 	}
 }
+
+func TestHTTPStatus(t *testing.T) {
+	tests := []struct {
+		err  error
+		want int
+	}{
+		{nil, 200},
+		{Authorize(Actor{}, "list-cases"), 401},
+		{Authorize(Actor{User: "u", Agency: "a", Roles: []domain.Role{domain.RoleInvestigator}}, "create-case"), 403},
+		{Scope(Actor{User: "u", Agency: "a"}, "b"), 404},
+		{errThrottled("x"), 429},
+		{CheckNewPassword("x"), 400},
+		{errors.New("disk on fire"), 500},
+	}
+	for _, tt := range tests {
+		if got := HTTPStatus(tt.err); got != tt.want {
+			t.Errorf("HTTPStatus(%v) = %d, want %d", tt.err, got, tt.want)
+		}
+	}
+}

@@ -324,6 +324,37 @@ func (s *Service) SetPassword(ctx context.Context, by Actor, agency domain.Agenc
 	return nil
 }
 
+// ChangePassword replaces the signed-in actor's own password after
+// checking the current one (a wrong one is ErrUnauthenticated and counts
+// towards the lockout like a failed sign-in). It ends all the user's
+// sessions, the current one included: the client signs in again.
+func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next string) error {
+	const op = "auth.ChangePassword"
+	if !a.SignedIn() || a.Token != "" {
+		return errs.E(op, errs.Permission, ErrUnauthenticated)
+	}
+	if err := CheckNewPassword(next); err != nil {
+		return err
+	}
+	cred, err := s.st.Credential(ctx, a.User)
+	if err != nil {
+		return errs.E(op, errs.Permission, ErrUnauthenticated)
+	}
+	now := s.cfg.Now().UTC()
+	if now.Before(cred.LockedUntil) {
+		return errThrottled(op)
+	}
+	ok, _, err := VerifyPassword(current, cred.PasswordHash, s.cfg.Params)
+	if err != nil || !ok {
+		if _, _, err := s.st.RecordLoginFailure(ctx, a.User, now, s.cfg.MaxFailures, s.cfg.FailureWindow, s.cfg.Lockout); err != nil {
+			return errs.E(op, errs.Other, err)
+		}
+		s.record(ctx, Event{Action: "auth.password_change_failed", Actor: a})
+		return errs.E(op, errs.Permission, ErrUnauthenticated)
+	}
+	return s.SetPassword(ctx, a, a.Agency, a.User, next)
+}
+
 // NewToken is a freshly created API token; Text is shown once and never
 // stored.
 type NewToken struct {

@@ -160,6 +160,17 @@ func testSessions(t *testing.T, e *env) {
 	}
 	_, err = e.svc.Session(ctx, l4.Token)
 	wantUnauth(t, err, "session after a password change")
+	l5, _ := e.svc.Login(ctx, "aliya", "another long password", "10.0.0.1", "test")
+	err = e.svc.ChangePassword(ctx, l5.Actor, "not the current one", "a third long password")
+	wantUnauth(t, err, "password change with a wrong current password")
+	if err := e.svc.ChangePassword(ctx, l5.Actor, "another long password", "a third long password"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.Session(ctx, l5.Token)
+	wantUnauth(t, err, "session after changing one's own password")
+	if _, err := e.svc.Login(ctx, "aliya", "a third long password", "10.0.0.1", "test"); err != nil {
+		t.Errorf("sign-in with the changed password: %v", err)
+	}
 	_, err = e.svc.Session(ctx, "garbage")
 	wantUnauth(t, err, "malformed token")
 	if err := e.svc.SetPassword(ctx, auth.Actor{}, e.agency.ID, e.user.ID, "short"); !errs.Is(errs.Invalid, err) {

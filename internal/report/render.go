@@ -222,7 +222,7 @@ func (w *writer) heading(id string) {
 
 func (w *writer) para(s string) {
 	w.pdf.SetFont(w.font, "", 10)
-	w.pdf.MultiCell(textW, lineH, s, "", "J", false)
+	w.pdf.MultiCell(textW, lineH, s, "", "L", false)
 	w.pdf.Ln(1)
 }
 

@@ -48,6 +48,9 @@ func newRootCmd() *cobra.Command {
 		newIngestCmd(),
 		newSearchCmd(),
 		newWorkerCmd(),
+		newAdminCmd(),
+		newAuditCmd(),
+		newReportCmd(),
 	)
 	return root
 }

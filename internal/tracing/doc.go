@@ -64,7 +64,8 @@
 // (every look-alike reading of a query hits the same posting list),
 // intersects the lists, and scores only the candidates; queries without a
 // run of three readable characters fall back to scanning the serials of
-// the right length (or all, with '*').
+// the right length (or all, with '*'), skipping at once those that do not
+// hold the query's look-alike classes in order.
 //
 // # Trace requests
 //

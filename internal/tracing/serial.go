@@ -182,6 +182,7 @@ type SerialHit struct {
 type SerialIndex struct {
 	ids     []FirearmID
 	keys    []string
+	classes []string // keys with every character replaced by its look-alike class
 	post    map[uint64][]uint32 // class trigram → entry numbers, ascending
 	byLen   map[int][]uint32    // serial length → entries (for queries without trigrams)
 	unknown []uint32            // serials with a '?' position: always verified
@@ -204,6 +205,7 @@ func (x *SerialIndex) Add(id FirearmID, serial string) {
 	n := uint32(len(x.ids))
 	x.ids = append(x.ids, id)
 	x.keys = append(x.keys, key)
+	x.classes = append(x.classes, classString(key))
 	rs := []rune(key)
 	if strings.ContainsAny(key, "?*") {
 		x.unknown = append(x.unknown, n)
@@ -234,17 +236,22 @@ func (x *SerialIndex) Search(p SerialPattern, minScore float64, limit int) []Ser
 		}
 	}
 	cands, ok := x.candidates(p)
-	if ok {
+	switch {
+	case ok:
 		for _, n := range cands {
 			consider(n)
 		}
-	} else if !p.star {
+	case !p.star:
+		need := fixedClasses(p)
 		for _, n := range x.byLen[len(p.key)] {
-			consider(n)
+			if subsequence(need, x.classes[n]) {
+				consider(n)
+			}
 		}
-	} else {
+	default:
+		need := fixedClasses(p)
 		for n := range x.ids {
-			if !strings.ContainsAny(x.keys[n], "?*") {
+			if subsequence(need, x.classes[n]) && !strings.ContainsAny(x.keys[n], "?*") {
 				consider(uint32(n))
 			}
 		}
@@ -262,6 +269,40 @@ func (x *SerialIndex) Search(p SerialPattern, minScore float64, limit int) []Ser
 		hits = hits[:limit]
 	}
 	return hits
+}
+
+func classString(key string) string {
+	var b strings.Builder
+	b.Grow(len(key))
+	for _, r := range key {
+		b.WriteRune(classOf(r))
+	}
+	return b.String()
+}
+
+// fixedClasses returns the classes of p's readable characters, in order:
+// any serial p matches holds them as a subsequence.
+func fixedClasses(p SerialPattern) []rune {
+	var out []rune
+	for _, r := range p.key {
+		if r != '?' && r != '*' {
+			out = append(out, classOf(r))
+		}
+	}
+	return out
+}
+
+func subsequence(need []rune, s string) bool {
+	i := 0
+	for _, r := range s {
+		if i == len(need) {
+			break
+		}
+		if r == need[i] {
+			i++
+		}
+	}
+	return i == len(need)
 }
 
 // candidates intersects the posting lists of the query's class trigrams

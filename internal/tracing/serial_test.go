@@ -153,6 +153,15 @@ func TestSerialIndexFindsWhatScanFinds(t *testing.T) {
 	if hits := x.Search(p, 0, 1); len(hits) != 1 || hits[0].ID != "obliterated" {
 		t.Errorf("Search(KM123456) = %v, want the obliterated KM12?456 first", hits)
 	}
+	x.Add("cyrillic", "АВ 777 123")
+	p, _ = ParseSerialPattern("ab-777-123")
+	if hits := x.Search(p, 0.99, 0); len(hits) != 1 || hits[0].ID != "cyrillic" || hits[0].Score != 1 {
+		t.Errorf("Latin query for a Cyrillic serial: %v, want one exact hit", hits)
+	}
+	p, _ = ParseSerialPattern("A8-7?7-1Z3")
+	if hits := x.Search(p, 0, 0); len(hits) != 1 || hits[0].ID != "cyrillic" || hits[0].Score >= 1 {
+		t.Errorf("look-alike and wildcard query: %v, want the Cyrillic serial below 1", hits)
+	}
 }
 
 func randomSerial(rng *rand.Rand) string {
@@ -179,6 +188,7 @@ func BenchmarkSerialIndex1M(b *testing.B) {
 		"one?":      serials[4242][:3] + "?" + serials[4242][4:],
 		"prefix*":   serials[99][:5] + "*",
 		"*suffix":   "*" + serials[5][2:],
+		"sparse":    serials[31][:2] + "?" + serials[31][3:4] + "?" + serials[31][5:6] + "*", // no trigram: scans all serials
 	}
 	for name, q := range cases {
 		p, err := ParseSerialPattern(q)

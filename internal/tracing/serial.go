@@ -182,7 +182,7 @@ type SerialHit struct {
 type SerialIndex struct {
 	ids     []FirearmID
 	keys    []string
-	classes []string // keys with every character replaced by its look-alike class
+	classes []string            // keys with every character replaced by its look-alike class
 	post    map[uint64][]uint32 // class trigram → entry numbers, ascending
 	byLen   map[int][]uint32    // serial length → entries (for queries without trigrams)
 	unknown []uint32            // serials with a '?' position: always verified

@@ -67,7 +67,7 @@ func sampleData(kind Kind) *Data {
 		},
 		Scans:    []ScanInfo{{Exhibit: "E1", File: "E1.x3p", SHA256: strings.Repeat("ab", 32), Instrument: "Sensofar S neox", ResolutionUM: 3.125}},
 		Software: "tracemark", Version: "test",
-		Params:   []Param{{Name: "mode", Value: "fast"}},
+		Params: []Param{{Name: "mode", Value: "fast"}},
 		Comparisons: []Comparison{
 			{A: "E1", B: "E2", Cartridge: &CartridgeScores{HighCMC: 23, OriginalMin: 15, CellsForward: 25, CellsBackward: 27, ThetaDeg: -24, DXUM: -44, DYUM: 19, Score: 17.33, Log10LR: &lr, Calibration: "v3"},
 				Image: testPNG(400, 200), Conclusion: Identification, Notes: "Primer flow-back agrees.",

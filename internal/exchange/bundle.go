@@ -93,6 +93,28 @@ type Contents struct {
 	Scans    []domain.Scan
 }
 
+func (c Contents) validate() error {
+	var vs []interface{ Validate() error }
+	for _, v := range c.Firearms {
+		vs = append(vs, v)
+	}
+	for _, v := range c.Cases {
+		vs = append(vs, v)
+	}
+	for _, v := range c.Exhibits {
+		vs = append(vs, v)
+	}
+	for _, v := range c.Scans {
+		vs = append(vs, v)
+	}
+	for _, v := range vs {
+		if err := v.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ExportOptions tune Export.
 type ExportOptions struct {
 	BundleID string    // default: a fresh UUIDv7
@@ -105,6 +127,9 @@ type ExportOptions struct {
 // is not its ref fails the export.
 func Export(ctx context.Context, w io.Writer, id *Identity, c Contents, originals blob.Fetcher, opt ExportOptions) (Manifest, error) {
 	const op = "exchange.Export"
+	if err := c.validate(); err != nil {
+		return Manifest{}, errs.E(op, errs.Invalid, fmt.Errorf("refusing to export an invalid record (the importer would refuse the bundle): %w", err))
+	}
 	now := opt.Now
 	if now.IsZero() {
 		now = time.Now()

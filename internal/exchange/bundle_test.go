@@ -190,3 +190,17 @@ func TestBundleLimits(t *testing.T) {
 		}
 	}
 }
+
+func TestExportRefusesInvalidRecords(t *testing.T) {
+	id := kzIdentity(t)
+	c, store := sampleContents(t, 1)
+	c.Firearms[0].Make = ""
+	var buf bytes.Buffer
+	if _, err := Export(context.Background(), &buf, id, c, store, ExportOptions{Now: exportTime}); !errs.Is(errs.Invalid, err) || !strings.Contains(err.Error(), "make is required") {
+		t.Errorf("err = %v, want Invalid naming the make", err)
+	}
+	c, _ = sampleContents(t, 1)
+	if _, err := Export(context.Background(), &buf, id, c, memory.New(), ExportOptions{Now: exportTime}); err == nil || !strings.Contains(err.Error(), "fetch original") {
+		t.Errorf("missing original: err = %v", err)
+	}
+}

@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -75,6 +76,25 @@ func TestBundleRefused(t *testing.T) {
 			return data
 		}, nil)
 	}
+	rawFlip := func(member string) []byte {
+		zr, err := zip.NewReader(bytes.NewReader(good), int64(len(good)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range zr.File {
+			if f.Name == member {
+				off, err := f.DataOffset()
+				if err != nil {
+					t.Fatal(err)
+				}
+				b := append([]byte(nil), good...)
+				b[off+int64(f.CompressedSize64)/2] ^= 0x10
+				return b
+			}
+		}
+		t.Fatalf("no member %s", member)
+		return nil
+	}
 	tests := []struct {
 		name   string
 		bundle []byte
@@ -85,6 +105,7 @@ func TestBundleRefused(t *testing.T) {
 	}{
 		{"changed byte in a scan", flipByte(scanMember), trusting(id), errs.Invalid, scanMember, "SHA-256 mismatch"},
 		{"changed byte in a record", flipByte("records/firearms/" + string(c.Firearms[0].ID) + ".json"), trusting(id), errs.Invalid, "records/firearms/", "SHA-256 mismatch"},
+		{"flipped bit in the zip data of a scan", rawFlip(scanMember), trusting(id), errs.Invalid, scanMember, "cannot be read"},
 		{"changed manifest", rezip(t, good, func(name string, data []byte) []byte {
 			if name == ManifestName {
 				return bytes.Replace(data, []byte(`"country":"KZ"`), []byte(`"country":"UZ"`), 1)

@@ -85,7 +85,8 @@ type PipelineConfig struct {
 	// Rerank is the number of cartridge candidates of the vector scan given
 	// the rotation search (Query.Rerank; default 3000).
 	Rerank int
-	// MaxRotationDeg bounds the coarse rotation search (Query.MaxRotationDeg).
+	// MaxRotationDeg bounds the coarse rotation search (Query.MaxRotationDeg;
+	// default: the engine's rotation grid, ±30° plus one polar cell).
 	MaxRotationDeg float64
 	// Workers is the number of parallel full comparisons (default
 	// GOMAXPROCS).
@@ -131,6 +132,11 @@ func NewPipeline(index *Index, source PreparedSource, bullets BulletSource, cfg 
 	ccfg := cartridge.DefaultConfig()
 	if cfg.Cartridge != nil {
 		ccfg = *cfg.Cartridge
+	}
+	if cfg.MaxRotationDeg <= 0 {
+		// The engine searches only its own rotation grid: a coarse match at
+		// a larger rotation could not be confirmed. One polar cell of slack.
+		cfg.MaxRotationDeg = math.Max(math.Abs(ccfg.ThetaMin), math.Abs(ccfg.ThetaMax)) + AngleStepDeg
 	}
 	p := &Pipeline{index: index, source: source, bullets: bullets, cfg: cfg, ccfg: ccfg,
 		comparers: make(chan *cartridge.Comparer, cfg.Workers)}

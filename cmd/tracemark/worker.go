@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"runtime"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -40,7 +39,6 @@ shared between machines).`,
 				return err
 			}
 			defer node.Close()
-			node.Worker.RefreshEvery = 10 * time.Minute
 			if concurrency <= 0 {
 				concurrency = runtime.GOMAXPROCS(0)
 			}

@@ -20,7 +20,9 @@
 //     so a record never refers to a missing blob. A crash leaves at most
 //     unreferenced blobs, which the next ingest of the same file reuses.
 //  5. Create a queued correlation run unless the scan has one, and enqueue
-//     job {agency, run} of kind JobKind with the scan ID as dedup ID.
+//     job {agency, run} of kind JobKind with the run ID as dedup ID. The
+//     first run of a scan has an ID derived from the scan ID, so the queue
+//     deduplicates by scan; a retry after a failed run gets a fresh ID.
 //
 // # Derived blobs
 //

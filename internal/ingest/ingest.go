@@ -311,7 +311,7 @@ func (in *Ingester) enqueue(ctx context.Context, r domain.CorrelationRun) error 
 		return nil
 	}
 	payload, _ := json.Marshal(Job{Agency: r.AgencyID, Run: r.ID})
-	if err := in.Queue.Enqueue(ctx, JobKind, payload, string(r.QueryScan)); err != nil {
+	if err := in.Queue.Enqueue(ctx, JobKind, payload, string(r.ID)); err != nil {
 		return errs.E("ingest.enqueue", errs.Transient, fmt.Errorf("queueing the correlation of scan %s (the run stays queued and is requeued at the next start): %w", r.QueryScan, err))
 	}
 	return nil

@@ -110,14 +110,20 @@ func (c *Correlator) corpus(agency domain.AgencyID) (*agencyCorpus, error) {
 		return ac, nil
 	}
 	idx := search.NewIndex(c.workers)
-	cfg := c.cartCfg
-	pipe, err := search.NewPipeline(idx, c, c, search.PipelineConfig{K: c.CoarseK, Full: c.K, Workers: c.workers, Cartridge: &cfg})
+	pipe, err := c.pipeline(idx)
 	if err != nil {
 		return nil, err
 	}
 	ac := &agencyCorpus{idx: idx, pipe: pipe}
 	c.agencies[agency] = ac
 	return ac, nil
+}
+
+// pipeline returns a search pipeline over idx with c as the source of the
+// candidates' prepared surfaces and bullets.
+func (c *Correlator) pipeline(idx *search.Index) (*search.Pipeline, error) {
+	cfg := c.cartCfg
+	return search.NewPipeline(idx, c, c, search.PipelineConfig{K: c.CoarseK, Full: c.K, Workers: c.workers, Cartridge: &cfg})
 }
 
 // Len returns the number of index entries of every agency.
@@ -165,8 +171,14 @@ func (c *Correlator) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	fresh.K, fresh.CoarseK = c.K, c.CoarseK
 	if err := fresh.Load(ctx); err != nil {
 		return err
+	}
+	for _, ac := range fresh.agencies { // search with c's caches and lock
+		if ac.pipe, err = c.pipeline(ac.idx); err != nil {
+			return err
+		}
 	}
 	c.mu.Lock()
 	c.agencies, c.entries, c.byScan, c.cursor, c.loaded = fresh.agencies, fresh.entries, fresh.byScan, fresh.cursor, fresh.loaded

@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tracemark/tracemark/internal/domain"
 	"github.com/tracemark/tracemark/internal/server"
+	"github.com/tracemark/tracemark/internal/store"
 )
 
 // TestServeShutsDownGracefully serves on a free port, answers a request,
@@ -50,5 +52,42 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + base + "/api/health"); err == nil {
 		t.Fatal("still serving after shutdown")
+	}
+}
+
+// TestReloadKeepsSearching reloads the corpus (as worker processes do
+// periodically) and searches again with the same result.
+func TestReloadKeepsSearching(t *testing.T) {
+	ctx := context.Background()
+	n, err := server.Open(ctx, quietConfig(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if _, err := n.LoadDemo(ctx, server.DemoConfig{Firearms: 2, Shots: 2, Barrels: 1, Bullets: 1}); err != nil {
+		t.Fatal(err)
+	}
+	runs, _, err := n.Store.ListRuns(ctx, store.RunFilter{Agency: n.Agency.ID}, store.Page{Limit: 1})
+	if err != nil || len(runs) == 0 {
+		t.Fatal("no runs", err)
+	}
+	search := func() []domain.Candidate {
+		q, err := n.Corr.QueryForScan(ctx, n.Agency.ID, runs[0].QueryScan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _, err := n.Corr.Search(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	before, size := search(), n.Corr.Len()
+	if err := n.Corr.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := search()
+	if n.Corr.Len() != size || len(after) != len(before) || len(after) > 0 && after[0].Scan != before[0].Scan {
+		t.Fatalf("after reload: %d entries and %d candidates, before %d and %d", n.Corr.Len(), len(after), size, len(before))
 	}
 }

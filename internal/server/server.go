@@ -192,7 +192,7 @@ func open(ctx context.Context, cfg Config, withQueue bool) (*Node, error) {
 	if cfg.Jobs.MaxDeliver > 0 {
 		maxAttempts = cfg.Jobs.MaxDeliver
 	}
-	n.Worker = &Worker{Store: n.Store, Corr: n.Corr, Log: cfg.Log, MaxAttempts: maxAttempts}
+	n.Worker = &Worker{Store: n.Store, Corr: n.Corr, Log: cfg.Log, MaxAttempts: maxAttempts, RefreshEvery: 10 * time.Minute}
 	if n.Queue != nil {
 		n.Ingester.Queue = n.Queue
 	}

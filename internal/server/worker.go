@@ -115,7 +115,7 @@ func Requeue(ctx context.Context, st *store.Store, q ingest.Enqueuer) (int, erro
 		}
 		for _, r := range runs {
 			payload, _ := json.Marshal(ingest.Job{Agency: r.AgencyID, Run: r.ID})
-			if err := q.Enqueue(ctx, ingest.JobKind, payload, string(r.QueryScan)); err != nil {
+			if err := q.Enqueue(ctx, ingest.JobKind, payload, string(r.ID)); err != nil {
 				return n, fmt.Errorf("requeueing run %s: %w", r.ID, err)
 			}
 			after = r.ID

@@ -187,6 +187,7 @@ type Data struct {
 	Number       string           `json:"number,omitempty"`
 	Seq          int              `json:"seq,omitempty"`
 	IssuedAt     time.Time        `json:"issued_at"`
+	TimeZone     string           `json:"time_zone,omitempty"` // IANA zone for dates shown, e.g. "Asia/Tashkent"; default UTC
 	Lab          Lab              `json:"lab"`
 	Case         domain.Case      `json:"case"`
 	RequestedBy  string           `json:"requested_by,omitempty"`

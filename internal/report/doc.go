@@ -14,7 +14,8 @@
 // from a Go module, and cover every letter of the seven languages. Output is
 // deterministic: the same Data (including IssuedAt, which is also the PDF
 // creation date) and templates give byte-identical files. Numbers, dates and
-// wording come from the localizer; lengths are in µm as everywhere in
+// wording come from the localizer, dates shown in Data.TimeZone (UTC by
+// default); lengths are in µm as everywhere in
 // tracemark. Images are PNG bytes and are embedded as given. Render does not
 // modify its input.
 //

@@ -17,9 +17,9 @@ func (w *writer) expertReport() {
 		[2]string{l.T("field.case_number", nil), d.Case.Number},
 		[2]string{l.T("field.case_title", nil), d.Case.Title},
 		[2]string{l.T("field.offence", nil), d.Case.Offence},
-		[2]string{l.T("field.occurred", nil), l.Date(d.Case.OccurredAt)},
+		[2]string{l.T("field.occurred", nil), w.date(d.Case.OccurredAt)},
 		[2]string{l.T("field.place", nil), d.Case.PlaceName},
-		[2]string{l.T("field.received", nil), l.Date(d.Case.ReceivedAt)},
+		[2]string{l.T("field.received", nil), w.date(d.Case.ReceivedAt)},
 		[2]string{l.T("field.requested_by", nil), d.RequestedBy},
 		[2]string{l.T("field.examinations", nil), d.Examinations},
 	)
@@ -29,7 +29,7 @@ func (w *writer) expertReport() {
 	if len(d.Custody) > 0 {
 		rows := make([][]string, len(d.Custody))
 		for i, e := range d.Custody {
-			rows[i] = []string{l.DateTime(e.At), e.Exhibit, w.custodyKind(e.Kind), e.By, e.Counterpart, e.Notes}
+			rows[i] = []string{w.dateTime(e.At), e.Exhibit, w.custodyKind(e.Kind), e.By, e.Counterpart, e.Notes}
 		}
 		w.table([]float64{26, 15, 31, 30, 30, textW - 132},
 			[]string{l.T("col.date_time", nil), l.T("col.exhibit", nil), l.T("col.action", nil), l.T("col.by", nil), l.T("col.counterpart", nil), l.T("col.note", nil)}, rows, false)
@@ -223,7 +223,7 @@ func (w *writer) verification(c Comparison) {
 		w.para(prefix + l.T("verification.none", nil))
 		return
 	}
-	s := prefix + l.T("verification.by", map[string]any{"Name": v.By.Name, "Date": l.Date(v.At)}) + ". " +
+	s := prefix + l.T("verification.by", map[string]any{"Name": v.By.Name, "Date": w.date(v.At)}) + ". " +
 		l.T("verification.result", nil) + ": " + l.T("afte."+string(v.Conclusion), nil) + ". "
 	if v.Conclusion == c.Conclusion {
 		s += l.T("verification.agree", nil)
@@ -244,7 +244,7 @@ func (w *writer) signatures() {
 	w.heading("section.signatures")
 	w.needSpace(40)
 	rows := [][]string{
-		{l.T("sign.examiner", nil), join(w.d.Examiner.Name, w.d.Examiner.Position), "", l.Date(w.d.IssuedAt)},
+		{l.T("sign.examiner", nil), join(w.d.Examiner.Name, w.d.Examiner.Position), "", w.date(w.d.IssuedAt)},
 		{l.T("sign.verifier", nil), join(w.d.Verifier.Name, w.d.Verifier.Position), "", ""},
 	}
 	w.tableMin([]float64{30, 65, 45, textW - 140}, []string{"", l.T("sign.name", nil), l.T("sign.signature", nil), l.T("sign.date", nil)},
@@ -272,7 +272,7 @@ func (w *writer) reviewSheet() {
 		[2]string{l.T("review.run", nil), r.Run},
 		[2]string{l.T("review.query", nil), r.Query},
 		[2]string{l.T("review.col.candidate", nil), l.TCount("plural.candidates", len(r.Candidates), nil)},
-		[2]string{"", l.T("review.searched", map[string]any{"Scans": l.TCount("plural.scans", r.Searched, nil), "Date": l.DateTime(r.At)})},
+		[2]string{"", l.T("review.searched", map[string]any{"Scans": l.TCount("plural.scans", r.Searched, nil), "Date": w.dateTime(r.At)})},
 	)
 	w.para(l.T("review.instructions", nil))
 	rows := make([][]string, len(r.Candidates))
@@ -320,7 +320,7 @@ func (w *writer) traceRequest() {
 	)
 	w.subheading(l.T("trace.recovery", nil))
 	w.fields(
-		[2]string{l.T("trace.recovered_at", nil), l.Date(tr.RecoveredAt)},
+		[2]string{l.T("trace.recovered_at", nil), w.date(tr.RecoveredAt)},
 		[2]string{l.T("field.place", nil), tr.Place},
 		[2]string{l.T("trace.circumstances", nil), tr.Circumstances},
 		[2]string{l.T("trace.leads", nil), strings.Join(tr.Leads, "; ")},
@@ -335,15 +335,15 @@ func (w *writer) receipt() {
 	w.fields(
 		[2]string{l.T("field.laboratory", nil), d.Lab.Name},
 		[2]string{l.T("field.case_number", nil), d.Case.Number},
-		[2]string{l.T("receipt.received_at", nil), l.DateTime(r.At)},
+		[2]string{l.T("receipt.received_at", nil), w.dateTime(r.At)},
 		[2]string{l.T("receipt.packaging", nil), r.Packaging},
 		[2]string{l.T("receipt.condition", nil), r.Condition},
 	)
 	w.exhibitTable()
 	w.needSpace(40)
 	rows := [][]string{
-		{l.T("receipt.delivered_by", nil), join(r.DeliveredBy.Name, r.DeliveredBy.Position), "", l.Date(r.At)},
-		{l.T("receipt.received_by", nil), join(r.ReceivedBy.Name, r.ReceivedBy.Position), "", l.Date(r.At)},
+		{l.T("receipt.delivered_by", nil), join(r.DeliveredBy.Name, r.DeliveredBy.Position), "", w.date(r.At)},
+		{l.T("receipt.received_by", nil), join(r.ReceivedBy.Name, r.ReceivedBy.Position), "", w.date(r.At)},
 	}
 	w.tableMin([]float64{30, 65, 45, textW - 140}, []string{"", l.T("sign.name", nil), l.T("sign.signature", nil), l.T("sign.date", nil)}, rows, true, 14)
 }

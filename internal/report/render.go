@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+	_ "time/tzdata" // labs run on Windows too, where the zone database may be absent
 
 	"codeberg.org/go-fonts/liberation/liberationsansbold"
 	"codeberg.org/go-fonts/liberation/liberationsansregular"
@@ -41,6 +43,13 @@ func Render(d *Data, lang string, t *Templates) (*Output, error) {
 	if err := validate(d); err != nil {
 		return nil, err
 	}
+	loc := time.UTC
+	if d.TimeZone != "" {
+		var err error
+		if loc, err = time.LoadLocation(d.TimeZone); err != nil {
+			return nil, fmt.Errorf("report: time_zone %q: %w (want an IANA name such as Asia/Tashkent)", d.TimeZone, err)
+		}
+	}
 	l, err := t.catalog.Localizer(lang)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
@@ -49,7 +58,7 @@ func Render(d *Data, lang string, t *Templates) (*Output, error) {
 	if number == "" {
 		number = t.Number(d.Lab.Agency, d.IssuedAt, d.Seq)
 	}
-	w := newWriter(t, l, d, number)
+	w := newWriter(t, l, d, number, loc)
 	switch d.Kind {
 	case KindComparison, KindCase:
 		w.expertReport()
@@ -117,11 +126,12 @@ type writer struct {
 	t       *Templates
 	number  string
 	font    string
+	loc     *time.Location // dates and times are shown in this zone
 	section int
 	figure  int
 }
 
-func newWriter(t *Templates, l *i18n.Localizer, d *Data, number string) *writer {
+func newWriter(t *Templates, l *i18n.Localizer, d *Data, number string, loc *time.Location) *writer {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetCatalogSort(true)
 	pdf.SetCreationDate(d.IssuedAt)
@@ -135,7 +145,7 @@ func newWriter(t *Templates, l *i18n.Localizer, d *Data, number string) *writer 
 	}
 	pdf.AddUTF8FontFromBytes("body", "", regular)
 	pdf.AddUTF8FontFromBytes("body", "B", bold)
-	w := &writer{pdf: pdf, l: l, d: d, t: t, number: number, font: "body"}
+	w := &writer{pdf: pdf, l: l, d: d, t: t, number: number, font: "body", loc: loc}
 	title := w.title()
 	pdf.SetTitle(title, true)
 	pdf.SetAuthor(d.Lab.Name, true)
@@ -149,6 +159,20 @@ func newWriter(t *Templates, l *i18n.Localizer, d *Data, number string) *writer 
 	pdf.AddPage()
 	w.titleBlock(title)
 	return w
+}
+
+func (w *writer) date(t time.Time) string {
+	if t.IsZero() {
+		return w.l.Date(t)
+	}
+	return w.l.Date(t.In(w.loc))
+}
+
+func (w *writer) dateTime(t time.Time) string {
+	if t.IsZero() {
+		return w.l.DateTime(t)
+	}
+	return w.l.DateTime(t.In(w.loc))
 }
 
 func (w *writer) title() string {
@@ -205,7 +229,7 @@ func (w *writer) titleBlock(title string) {
 	p.MultiCell(textW, 7, strings.ToUpper(title), "", "C", false)
 	p.SetFont(w.font, "", 10)
 	p.CellFormat(textW, 6, w.l.T("header.number", map[string]any{"Number": w.number})+"   ·   "+
-		w.l.T("header.date", map[string]any{"Date": w.l.Date(w.d.IssuedAt)}), "", 1, "C", false, 0, "")
+		w.l.T("header.date", map[string]any{"Date": w.date(w.d.IssuedAt)}), "", 1, "C", false, 0, "")
 	p.Ln(3)
 }
 

@@ -42,6 +42,9 @@ const (
 	KindScan     = "scan"      // JSON of a domain.Scan
 )
 
+// BundleID identifies a bundle: a UUIDv7 string as in internal/domain.
+type BundleID string
+
 // Member is one file of a bundle as the manifest lists it.
 type Member struct {
 	Path   string `json:"path"`
@@ -62,7 +65,7 @@ type Exporter struct {
 // exporter signs signingContext + those bytes.
 type Manifest struct {
 	Format    string    `json:"format"`
-	BundleID  string    `json:"bundle_id"` // UUIDv7
+	BundleID  BundleID  `json:"bundle_id"`
 	CreatedAt time.Time `json:"created_at"`
 	Exporter  Exporter  `json:"exporter"`
 	Members   []Member  `json:"members"`
@@ -117,7 +120,7 @@ func (c Contents) validate() error {
 
 // ExportOptions tune Export.
 type ExportOptions struct {
-	BundleID string    // default: a fresh UUIDv7
+	BundleID BundleID  // default: a fresh UUIDv7
 	Now      time.Time // default: time.Now
 }
 
@@ -140,7 +143,7 @@ func Export(ctx context.Context, w io.Writer, id *Identity, c Contents, original
 	}
 	if m.BundleID == "" {
 		var g domain.IDGen
-		m.BundleID = g.New()
+		m.BundleID = BundleID(g.New())
 	}
 	zw := zip.NewWriter(w)
 	seen := map[string]bool{}

@@ -177,8 +177,8 @@ func TestBundleDuplicateImport(t *testing.T) {
 	id := kzIdentity(t)
 	c, store := sampleContents(t, 1)
 	b := exportBundle(t, id, c, store)
-	seen := map[string]bool{}
-	opt := OpenOptions{Trust: trusting(id), Now: importTime, Imported: func(bid string) bool { return seen[bid] }}
+	seen := map[BundleID]bool{}
+	opt := OpenOptions{Trust: trusting(id), Now: importTime, Imported: func(bid BundleID) bool { return seen[bid] }}
 	first, err := Open(bytes.NewReader(b), int64(len(b)), opt)
 	if err != nil {
 		t.Fatal(err)

@@ -52,13 +52,13 @@ type OpenOptions struct {
 	Limits Limits
 	// Imported, if set, reports whether a bundle ID was imported before;
 	// such a bundle is refused with errs.Conflict.
-	Imported func(bundleID string) bool
+	Imported func(BundleID) bool
 	Now      time.Time // for revocation checks; default time.Now
 }
 
 // Origin is where imported records come from. It is kept with them.
 type Origin struct {
-	BundleID    string          `json:"bundle_id"`
+	BundleID    BundleID        `json:"bundle_id"`
 	Node        string          `json:"node"`
 	AgencyID    domain.AgencyID `json:"agency_id"`
 	Agency      string          `json:"agency"`
@@ -183,7 +183,7 @@ func Open(r io.ReaderAt, size int64, opt OpenOptions) (*Bundle, error) {
 	if !ed25519.Verify(peer.PublicKey, append([]byte(signingContext), body...), sig) {
 		return nil, refuse(errs.Permission, ManifestName, "signature does not verify with the key of peer %q (%s): the manifest was changed or signed by another key", peer.Node, fp)
 	}
-	if err := domain.CheckID("bundle id", m.BundleID); err != nil {
+	if err := domain.CheckID("bundle id", string(m.BundleID)); err != nil {
 		return nil, refuse(errs.Invalid, ManifestName, "%v", err)
 	}
 	if opt.Imported != nil && opt.Imported(m.BundleID) {

@@ -32,6 +32,9 @@ const (
 
 var detailRank = map[Detail]int{DetailNone: 0, DetailScores: 1, DetailThumbnails: 2, DetailFull: 3}
 
+// RuleID identifies a sharing rule: a UUIDv7 string as in internal/domain.
+type RuleID string
+
 // AnyPeer in SharingRule.Peer matches every trusted peer.
 const AnyPeer = "*"
 
@@ -39,7 +42,7 @@ const AnyPeer = "*"
 // fingerprint) or to every peer. Rules only grant; what no active rule
 // grants stays home.
 type SharingRule struct {
-	ID        string          `json:"id"` // UUIDv7
+	ID        RuleID          `json:"id"`
 	Owner     domain.AgencyID `json:"owner"`
 	Peer      string          `json:"peer"` // fingerprint, or AnyPeer
 	Kinds     []RecordKind    `json:"kinds"`
@@ -59,7 +62,7 @@ func (r SharingRule) Active(at time.Time) bool {
 // Validate checks a rule before it is stored.
 func (r SharingRule) Validate() error {
 	const op = "exchange.SharingRule"
-	if err := domain.CheckID("rule id", r.ID); err != nil {
+	if err := domain.CheckID("rule id", string(r.ID)); err != nil {
 		return err
 	}
 	if err := domain.CheckID("owner agency id", string(r.Owner)); err != nil {
@@ -97,7 +100,7 @@ type ShareQuery struct {
 type Decision struct {
 	Allowed bool   `json:"allowed"`
 	Detail  Detail `json:"detail"`  // what may be sent: at most Want
-	RuleID  string `json:"rule_id"` // the rule that granted it
+	RuleID  RuleID `json:"rule_id"` // the rule that granted it
 	Reason  string `json:"reason"`
 }
 
@@ -148,7 +151,7 @@ func hasKind(ks []RecordKind, k RecordKind) bool {
 // Revoke returns a copy of rules with rule id revoked at time at by by.
 // Revoking a revoked rule keeps the first revocation. An unknown id is
 // errs.NotFound; a rule of another agency is errs.Permission.
-func Revoke(rules []SharingRule, owner domain.AgencyID, id string, at time.Time, by domain.UserID) ([]SharingRule, error) {
+func Revoke(rules []SharingRule, owner domain.AgencyID, id RuleID, at time.Time, by domain.UserID) ([]SharingRule, error) {
 	const op = "exchange.Revoke"
 	out := append([]SharingRule(nil), rules...)
 	for i := range out {

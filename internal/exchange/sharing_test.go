@@ -15,7 +15,7 @@ func TestEvaluateSharing(t *testing.T) {
 	uzPeer, kgPeer, tjPeer := "SHA256:uz", "SHA256:kg", "SHA256:tj"
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	rule := func(peer string, d Detail, kinds ...RecordKind) SharingRule {
-		return SharingRule{ID: g.New(), Owner: kz, Peer: peer, Kinds: kinds, Detail: d, CreatedAt: t0}
+		return SharingRule{ID: RuleID(g.New()), Owner: kz, Peer: peer, Kinds: kinds, Detail: d, CreatedAt: t0}
 	}
 	uzFull := rule(uzPeer, DetailFull, ShareExhibits)
 	anyScores := rule(AnyPeer, DetailScores, ShareExhibits, ShareFirearms)
@@ -31,7 +31,7 @@ func TestEvaluateSharing(t *testing.T) {
 		q      ShareQuery
 		allow  bool
 		detail Detail
-		rule   string
+		rule   RuleID
 	}{
 		{"uz full scans", ShareQuery{kz, uzPeer, ShareExhibits, DetailFull, at}, true, DetailFull, uzFull.ID},
 		{"uz asks less", ShareQuery{kz, uzPeer, ShareExhibits, DetailScores, at}, true, DetailScores, uzFull.ID},
@@ -63,14 +63,14 @@ func TestEvaluateSharing(t *testing.T) {
 	if _, err := Revoke(rules, other, uzFull.ID, later, ""); !errs.Is(errs.Permission, err) {
 		t.Errorf("revoking another agency's rule: err = %v", err)
 	}
-	if _, err := Revoke(rules, kz, g.New(), later, ""); !errs.Is(errs.NotFound, err) {
+	if _, err := Revoke(rules, kz, RuleID(g.New()), later, ""); !errs.Is(errs.NotFound, err) {
 		t.Errorf("revoking an unknown rule: err = %v", err)
 	}
 }
 
 func TestSharingRuleValidate(t *testing.T) {
 	var g domain.IDGen
-	ok := SharingRule{ID: g.New(), Owner: domain.AgencyID(g.New()), Peer: AnyPeer, Kinds: []RecordKind{ShareExhibits}, Detail: DetailScores}
+	ok := SharingRule{ID: RuleID(g.New()), Owner: domain.AgencyID(g.New()), Peer: AnyPeer, Kinds: []RecordKind{ShareExhibits}, Detail: DetailScores}
 	if err := ok.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -234,7 +234,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 		return nil, err
 	}
 	pcfg.Processed = true
-	src := &synthSource{seed: cfg.Seed, pcfg: pcfg, ccfg: ccfg, cache: map[string]*cartridge.Prepared{}, limit: 2 * max(cfg.Pipeline.Full, 10)}
+	src := &synthSource{seed: cfg.Seed, pcfg: pcfg, ccfg: ccfg, cache: map[string]*cartridge.Prepared{}, limit: 8}
 	rep := &BenchReport{Notes: []string{
 		"synthetic exhibits: generated at 12.5 µm, 200×200 points, features computed directly (bulk path); queries and full comparisons use the scans preprocessed to 6.25 µm through the real pipeline",
 		"query_ms: Pipeline.Search (prefilter, coarse stage, full comparison of the top `full` candidates); the query's own preprocessing and features are ingest work and not counted",

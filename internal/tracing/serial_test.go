@@ -204,3 +204,20 @@ func BenchmarkSerialIndex1M(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSerialIndexAdd reports the cost of indexing one serial (time
+// and allocated bytes per serial, which approximates the index's memory).
+func BenchmarkSerialIndexAdd(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	serials := make([]string, 1<<16)
+	for i := range serials {
+		serials[i] = randomSerial(rng)
+	}
+	x := NewSerialIndex()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		x.Add(FirearmID("f"), serials[i&(len(serials)-1)])
+		i++
+	}
+}

@@ -239,7 +239,11 @@ func (w *writer) heading(id string) {
 	p := w.pdf
 	p.Ln(2)
 	p.SetFont(w.font, "B", 11)
-	p.MultiCell(textW, 6, fmt.Sprintf("%d. %s", w.section, w.l.T(id, nil)), "", "L", false)
+	title := w.l.T(id, nil)
+	if w.d.Kind == KindComparison || w.d.Kind == KindCase {
+		title = fmt.Sprintf("%d. %s", w.section, title) // expert reports cite sections by number
+	}
+	p.MultiCell(textW, 6, title, "", "L", false)
 	p.SetFont(w.font, "", 10)
 	p.Ln(1)
 }

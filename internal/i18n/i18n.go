@@ -178,3 +178,13 @@ func (l *Localizer) DateTime(t time.Time) string {
 	}
 	return l.Date(t) + " " + t.Format("15:04")
 }
+
+// Files returns the embedded catalogs (<tag>.json at the root), for
+// serving the same wording to the browser.
+func Files() fs.FS {
+	sub, err := fs.Sub(localeFiles, "locales")
+	if err != nil {
+		panic(err) // the embedded directory always exists
+	}
+	return sub
+}

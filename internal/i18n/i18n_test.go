@@ -2,6 +2,7 @@ package i18n
 
 import (
 	"encoding/json"
+	"io/fs"
 	"sort"
 	"strings"
 	"testing"
@@ -192,6 +193,15 @@ func TestMatch(t *testing.T) {
 	for in, want := range map[string]string{"ru-RU": "ru", "uz": "uz-Latn", "kk-KZ,ru;q=0.8": "kk", "tk": "tk"} {
 		if got, _ := Match(in); got != want {
 			t.Errorf("Match(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestFiles(t *testing.T) {
+	for _, tag := range Languages {
+		b, err := fs.ReadFile(Files(), tag+".json")
+		if err != nil || !json.Valid(b) {
+			t.Errorf("%s.json: %v", tag, err)
 		}
 	}
 }

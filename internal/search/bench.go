@@ -105,9 +105,15 @@ type Machine struct {
 // 6.25 µm × 400, four times cheaper); the signature works at 12.5 µm anyway.
 // Queries and the full comparison use the scans preprocessed to 6.25 µm
 // (cartridge.Preprocess, processed mode), exactly as a real search would.
+//
+// Firings are turned by at most ±15° so that two firings of one firearm are
+// at most 30° apart: the range the engine (and the coarse stage, by
+// default) searches. synth's default ±30° would put mates up to 60° apart,
+// which no cartridge comparison here is configured to find.
 const (
-	synthSpacingUM = 12.5
-	synthSizePX    = 200
+	synthSpacingUM   = 12.5
+	synthSizePX      = 200
+	synthRotationDeg = 15
 )
 
 func synthID(g, s int) string { return fmt.Sprintf("syn-%06d-%02d", g, s) }
@@ -131,7 +137,7 @@ func synthSeed(seed uint64, g int) uint64 {
 // synthFirearm generates the first shots firings of firearm g.
 func synthFirearm(seed uint64, g, shots int) ([]synth.Scan, error) {
 	return synth.Cartridges(synth.CartridgeConfig{Firearms: 1, Shots: shots, Seed: synthSeed(seed, g),
-		SpacingUM: synthSpacingUM, SizePX: synthSizePX})
+		SpacingUM: synthSpacingUM, SizePX: synthSizePX, RotationRangeDeg: synthRotationDeg})
 }
 
 // synthSource regenerates synthetic candidates on demand (preprocessed to

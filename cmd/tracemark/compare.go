@@ -14,6 +14,12 @@ type compareFlags struct {
 	png     string // write an overlay image here
 	bulletA []string
 	bulletB []string
+
+	// Cartridge cases only.
+	mode        string // fast or exhaustive
+	preset      string // preprocessing preset: default or cmcr
+	processed   string // auto, yes or no: are the scans already processed?
+	calibration string // score calibration JSON; empty = the shipped one
 }
 
 func newCompareCmd() *cobra.Command {
@@ -57,6 +63,10 @@ take explicit lists of land files instead.`,
 	}
 	cmd.Flags().BoolVar(&f.json, "json", false, "print the result as JSON")
 	cmd.Flags().StringVar(&f.png, "png", "", "write an overlay image to this PNG file")
+	cmd.Flags().StringVar(&f.mode, "mode", "fast", "cartridge cases: registration search, fast or exhaustive")
+	cmd.Flags().StringVar(&f.preset, "preset", "default", "cartridge cases: settings, default or cmcr (cmcR's preprocessing and cell limits)")
+	cmd.Flags().StringVar(&f.processed, "processed", "auto", "cartridge cases: are the scans already processed? auto, yes or no")
+	cmd.Flags().StringVar(&f.calibration, "calibration", "", "cartridge cases: score calibration JSON (default: the shipped one)")
 	cmd.Flags().StringSliceVar(&f.bulletA, "bullet-a", nil, "land X3P files of bullet A, in land order")
 	cmd.Flags().StringSliceVar(&f.bulletB, "bullet-b", nil, "land X3P files of bullet B, in land order")
 	return cmd

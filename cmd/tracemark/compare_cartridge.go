@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -11,22 +12,25 @@ import (
 	"github.com/tracemark/tracemark/internal/x3p"
 )
 
-// runCompareCartridges compares two breech-face scans in the default fast
-// mode. Each scan is preprocessed with the default preset unless it already
-// looks processed (cartridge.LooksProcessed), in which case it is only
-// checked and resampled.
+// runCompareCartridges compares two breech-face scans. Each scan is
+// preprocessed with the chosen preset unless it is declared processed, or
+// (with --processed auto) looks processed (cartridge.LooksProcessed), in
+// which case it is only checked and resampled.
 func runCompareCartridges(cmd *cobra.Command, f compareFlags, a, b string) error {
 	start := time.Now()
-	cfg := cartridge.DefaultConfig()
-	pa, la, err := loadForCompare(a, cfg)
+	cfg, pcfg, calib, err := cartridgeSettings(f)
 	if err != nil {
 		return err
 	}
-	pb, lb, err := loadForCompare(b, cfg)
+	pa, la, err := loadForCompare(a, f.processed, pcfg, cfg)
 	if err != nil {
 		return err
 	}
-	c, err := cartridge.NewComparer(cfg, nil)
+	pb, lb, err := loadForCompare(b, f.processed, pcfg, cfg)
+	if err != nil {
+		return err
+	}
+	c, err := cartridge.NewComparer(cfg, calib)
 	if err != nil {
 		return err
 	}
@@ -78,9 +82,42 @@ func shortName(s string) string {
 	return s
 }
 
+// cartridgeSettings turns the comparison flags into engine settings.
+func cartridgeSettings(f compareFlags) (cartridge.Config, cartridge.PreprocessConfig, *cartridge.Calibration, error) {
+	var pcfg cartridge.PreprocessConfig
+	mode, err := cartridge.ParseMode(f.mode)
+	if err != nil {
+		return cartridge.Config{}, pcfg, nil, err
+	}
+	cfg := cartridge.DefaultConfig()
+	if f.preset == "cmcr" {
+		cfg = cartridge.CmcRConfig()
+	}
+	cfg.Mode = mode
+	if pcfg, err = cartridge.PreprocessPreset(f.preset); err != nil {
+		return cfg, pcfg, nil, err
+	}
+	switch f.processed {
+	case "auto", "yes", "no":
+	default:
+		return cfg, pcfg, nil, fmt.Errorf("--processed must be auto, yes or no, not %q", f.processed)
+	}
+	var calib *cartridge.Calibration
+	if f.calibration != "" {
+		b, err := os.ReadFile(f.calibration)
+		if err != nil {
+			return cfg, pcfg, nil, fmt.Errorf("reading the calibration: %w", err)
+		}
+		if calib, err = cartridge.ParseCalibration(b); err != nil {
+			return cfg, pcfg, nil, fmt.Errorf("%s: %w", f.calibration, err)
+		}
+	}
+	return cfg, pcfg, calib, nil
+}
+
 // loadForCompare reads and preprocesses one scan and prepares it; it
-// returns how the scan was treated.
-func loadForCompare(path string, cfg cartridge.Config) (*cartridge.Prepared, string, error) {
+// returns how the scan was treated. processed is auto, yes or no.
+func loadForCompare(path, processed string, pcfg cartridge.PreprocessConfig, cfg cartridge.Config) (*cartridge.Prepared, string, error) {
 	f, err := x3p.ReadFile(path)
 	if err != nil {
 		return nil, "", err
@@ -88,12 +125,8 @@ func loadForCompare(path string, cfg cartridge.Config) (*cartridge.Prepared, str
 	if f.Surface == nil {
 		return nil, "", fmt.Errorf("%s is a point cloud; a breech-face comparison needs a gridded surface", path)
 	}
-	pcfg, err := cartridge.PreprocessPreset("default")
-	if err != nil {
-		return nil, "", err
-	}
-	how := "raw: preprocessed with the default preset"
-	if cartridge.LooksProcessed(f.Surface) {
+	how := "raw: preprocessed"
+	if processed == "yes" || (processed == "auto" && cartridge.LooksProcessed(f.Surface)) {
 		pcfg.Processed = true
 		how = "already processed: checked and resampled only"
 	}

@@ -1,12 +1,8 @@
 package search
 
 import (
-	"bufio"
 	"context"
-	"encoding/csv"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -296,7 +292,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	var realPrep = map[string]*cartridge.Prepared{}
 	var realFeat = map[string]*Features{}
 	if cfg.RealDir != "" {
-		rows, err := readTruth(cfg.TruthCSV)
+		rows, err := cartridge.ReadTruth(cfg.TruthCSV)
 		if err != nil {
 			return nil, err
 		}
@@ -304,8 +300,8 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 		var rerr error
 		parallelFor(ctx, workers, len(rows), func(i int) {
 			r := rows[i]
-			id := "real:" + r.file
-			pp, err := cartridge.LoadScan(filepath.Join(cfg.RealDir, r.file), pcfg)
+			id := "real:" + r.File
+			pp, err := cartridge.LoadScan(filepath.Join(cfg.RealDir, r.File), pcfg)
 			var p *cartridge.Prepared
 			var f *Features
 			if err == nil {
@@ -321,7 +317,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 			defer mu.Unlock()
 			if err != nil {
 				if rerr == nil {
-					rerr = fmt.Errorf("search: bench: %s: %w", r.file, err)
+					rerr = fmt.Errorf("search: bench: %s: %w", r.File, err)
 				}
 				return
 			}
@@ -333,7 +329,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 			return nil, rerr
 		}
 		for _, r := range rows {
-			reals = append(reals, realScan{"real:" + r.file, r.source})
+			reals = append(reals, realScan{"real:" + r.File, r.Source})
 		}
 		rep.RealCount = len(reals)
 	}
@@ -482,53 +478,6 @@ func quantile(v []float64, p float64) float64 {
 		return s[len(s)-1]
 	}
 	return s[i] + (x-float64(i))*(s[i+1]-s[i])
-}
-
-type truthRow struct{ file, source string }
-
-// readTruth reads a CSV with columns file and source_id.
-func readTruth(path string) ([]truthRow, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("search: truth: %w", err)
-	}
-	defer fh.Close()
-	r := csv.NewReader(bufio.NewReader(fh))
-	r.FieldsPerRecord = -1
-	head, err := r.Read()
-	if err != nil {
-		return nil, fmt.Errorf("search: truth %s: reading the header: %w", path, err)
-	}
-	fi, si := -1, -1
-	for i, h := range head {
-		switch strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")) {
-		case "file":
-			fi = i
-		case "source_id":
-			si = i
-		}
-	}
-	if fi < 0 || si < 0 {
-		return nil, fmt.Errorf("search: truth %s: need columns file and source_id, got %v", path, head)
-	}
-	var out []truthRow
-	for line := 2; ; line++ {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("search: truth %s: %w", path, err)
-		}
-		if len(rec) <= max(fi, si) || rec[fi] == "" || rec[si] == "" {
-			return nil, fmt.Errorf("search: truth %s line %d: empty file or source_id", path, line)
-		}
-		out = append(out, truthRow{rec[fi], rec[si]})
-	}
-	if len(out) < 2 {
-		return nil, fmt.Errorf("search: truth %s lists %d scans; need at least 2", path, len(out))
-	}
-	return out, nil
 }
 
 // PeakRSSMiB returns the process's peak resident set (VmHWM), MiB; 0 when

@@ -19,7 +19,7 @@ func TestFadulDatabaseSearch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("40 searches with full comparisons; skipped with -short")
 	}
-	rows, err := readTruth(filepath.Join(dir, "ground_truth.csv"))
+	rows, err := cartridge.ReadTruth(filepath.Join(dir, "ground_truth.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,11 +36,11 @@ func TestFadulDatabaseSearch(t *testing.T) {
 	feats := map[string]*Features{}
 	source := map[string]string{}
 	for _, r := range rows {
-		pp, err := cartridge.LoadScan(filepath.Join(dir, r.file), pcfg)
+		pp, err := cartridge.LoadScan(filepath.Join(dir, r.File), pcfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := cartridge.Prepare(r.file, pp.Map, ccfg)
+		p, err := cartridge.Prepare(r.File, pp.Map, ccfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -57,11 +57,11 @@ func TestFadulDatabaseSearch(t *testing.T) {
 		if err := g.UnmarshalBinary(blob); err != nil {
 			t.Fatal(err)
 		}
-		if err := idx.Add(r.file, Class{Kind: KindCartridge, Calibre: "9mm Luger"}, &g); err != nil {
+		if err := idx.Add(r.File, Class{Kind: KindCartridge, Calibre: "9mm Luger"}, &g); err != nil {
 			t.Fatal(err)
 		}
-		mem.PutPrepared(r.file, p)
-		prep[r.file], feats[r.file], source[r.file] = p, &g, r.source
+		mem.PutPrepared(r.File, p)
+		prep[r.File], feats[r.File], source[r.File] = p, &g, r.Source
 	}
 	pipe, err := NewPipeline(idx, mem, nil, PipelineConfig{})
 	if err != nil {
@@ -70,32 +70,32 @@ func TestFadulDatabaseSearch(t *testing.T) {
 	ctx := context.Background()
 	top1 := 0
 	for _, r := range rows {
-		res, err := pipe.Search(ctx, Request{ID: r.file, Class: Class{Calibre: "9MM luger"}, Features: feats[r.file], Prepared: prep[r.file]})
+		res, err := pipe.Search(ctx, Request{ID: r.File, Class: Class{Calibre: "9MM luger"}, Features: feats[r.File], Prepared: prep[r.File]})
 		if err != nil {
 			t.Fatal(err)
 		}
 		mates, kept := 0, 0
 		for _, o := range rows {
-			if o.file != r.file && o.source == r.source {
+			if o.File != r.File && o.Source == r.Source {
 				mates++
 			}
 		}
 		for _, h := range res.Hits {
-			if h.ID == r.file {
-				t.Errorf("%s found itself", r.file)
+			if h.ID == r.File {
+				t.Errorf("%s found itself", r.File)
 			}
-			if source[h.ID] == r.source {
+			if source[h.ID] == r.Source {
 				kept++
 			}
 		}
 		if kept != mates {
-			t.Errorf("%s: coarse stage kept %d of %d mates", r.file, kept, mates)
+			t.Errorf("%s: coarse stage kept %d of %d mates", r.File, kept, mates)
 		}
 		h := res.Hits[0]
-		if h.Compared && source[h.ID] == r.source {
+		if h.Compared && source[h.ID] == r.Source {
 			top1++
 		} else {
-			t.Errorf("%s: top hit %s (score %.2f, compared %v) is not a mate", r.file, h.ID, h.Score, h.Compared)
+			t.Errorf("%s: top hit %s (score %.2f, compared %v) is not a mate", r.File, h.ID, h.Score, h.Compared)
 		}
 	}
 	t.Logf("top-1 %d/%d", top1, len(rows))

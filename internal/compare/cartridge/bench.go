@@ -90,11 +90,13 @@ type BenchReport struct {
 	ComparisonErrors []string    `json:"comparison_errors,omitempty"`
 }
 
-type truthRow struct{ file, source string }
+// TruthRow is one scan of a ground-truth CSV: its file (relative to the
+// data folder) and its source (firearm) id.
+type TruthRow struct{ File, Source string }
 
 // ReadTruth reads a ground-truth CSV with columns file and source_id (any
 // order, other columns ignored).
-func ReadTruth(path string) ([]truthRow, error) {
+func ReadTruth(path string) ([]TruthRow, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("cartridge: truth: %w", err)
@@ -103,7 +105,7 @@ func ReadTruth(path string) ([]truthRow, error) {
 	return parseTruth(bufio.NewReader(f), path)
 }
 
-func parseTruth(in io.Reader, path string) ([]truthRow, error) {
+func parseTruth(in io.Reader, path string) ([]TruthRow, error) {
 	r := csv.NewReader(in)
 	r.FieldsPerRecord = -1
 	head, err := r.Read()
@@ -122,7 +124,7 @@ func parseTruth(in io.Reader, path string) ([]truthRow, error) {
 	if fi < 0 || si < 0 {
 		return nil, fmt.Errorf("cartridge: truth %s: need columns file and source_id, got %v", path, head)
 	}
-	var out []truthRow
+	var out []TruthRow
 	for line := 2; ; line++ {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -134,7 +136,7 @@ func parseTruth(in io.Reader, path string) ([]truthRow, error) {
 		if len(rec) <= max(fi, si) || rec[fi] == "" || rec[si] == "" {
 			return nil, fmt.Errorf("cartridge: truth %s line %d: empty file or source_id", path, line)
 		}
-		out = append(out, truthRow{rec[fi], rec[si]})
+		out = append(out, TruthRow{rec[fi], rec[si]})
 	}
 	if len(out) < 2 {
 		return nil, fmt.Errorf("cartridge: truth %s lists %d scans; need at least 2", path, len(out))
@@ -186,10 +188,10 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	pcfg.Processed = cfg.Preprocessed
 	parallel(ctx, workers, len(rows), func(i int) {
 		defer step()
-		path := filepath.Join(cfg.DataDir, rows[i].file)
+		path := filepath.Join(cfg.DataDir, rows[i].File)
 		pp, err := LoadScan(path, pcfg)
 		if err == nil {
-			prepared[i], err = Prepare(rows[i].file, pp.Map, cfg.Compare)
+			prepared[i], err = Prepare(rows[i].File, pp.Map, cfg.Compare)
 		}
 		perr[i] = err
 	})
@@ -241,7 +243,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 			return
 		}
 		results[k] = BenchPair{
-			A: rows[jb.i].file, B: rows[jb.j].file, Same: rows[jb.i].source == rows[jb.j].source,
+			A: rows[jb.i].File, B: rows[jb.j].File, Same: rows[jb.i].Source == rows[jb.j].Source,
 			Score: r.Score, Log10LR: r.Log10LR, HighCMC: r.Decision.HighCMC, OriginalMin: r.Decision.OriginalMin,
 			OriginalAB: r.Decision.Forward.Count, OriginalBA: r.Decision.Backward.Count,
 			ThetaAB: r.Forward.Registration.Theta, Ms: r.Elapsed, Features: r.Features,

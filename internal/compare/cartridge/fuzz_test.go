@@ -15,7 +15,7 @@ func FuzzParseTruth(f *testing.F) {
 			t.Fatalf("accepted %d rows", len(rows))
 		}
 		for _, r := range rows {
-			if r.file == "" || r.source == "" {
+			if r.File == "" || r.Source == "" {
 				t.Fatalf("accepted an empty field: %+v", r)
 			}
 		}

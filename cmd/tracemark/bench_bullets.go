@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -81,12 +80,7 @@ type barProgress struct {
 
 func (p *barProgress) Start(stage string, total int) {
 	p.finish()
-	p.bar = progressbar.NewOptions(total,
-		progressbar.OptionSetWriter(os.Stderr),
-		progressbar.OptionSetDescription(stage),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(200*time.Millisecond),
+	p.bar = newProgressBar(os.Stderr, total, stage,
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSetVisibility(p.show),
 	)

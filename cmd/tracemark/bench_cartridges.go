@@ -63,14 +63,7 @@ preprocessed once.`,
 					_ = bar.Finish()
 					fmt.Fprintln(os.Stderr)
 				}
-				bar = progressbar.NewOptions(total,
-					progressbar.OptionSetWriter(os.Stderr),
-					progressbar.OptionSetDescription(name),
-					progressbar.OptionShowCount(),
-					progressbar.OptionSetPredictTime(true),
-					progressbar.OptionShowElapsedTimeOnFinish(),
-					progressbar.OptionThrottle(200e6),
-				)
+				bar = newProgressBar(os.Stderr, total, name, progressbar.OptionShowElapsedTimeOnFinish())
 			}
 			cfg.Step = func() { _ = bar.Add(1) }
 			rep, err := cartridge.RunBench(cmd.Context(), cfg)

@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/mattn/go-isatty"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
@@ -88,9 +87,8 @@ The land order of a bullet is the order of its files' names.`,
 				fmt.Fprintf(errOut, "not in the manifest, skipped: %s\n", p)
 			}
 			var bar *progressbar.ProgressBar
-			if f, ok := errOut.(*os.File); ok && isatty.IsTerminal(f.Fd()) && !asJSON {
-				bar = progressbar.NewOptions(len(rows), progressbar.OptionSetWriter(errOut), progressbar.OptionSetDescription("ingest"),
-					progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true))
+			if isTerminal(errOut) && !asJSON {
+				bar = newProgressBar(errOut, len(rows), "ingest")
 			}
 			b.OnDone = func(o ingest.Outcome) {
 				if bar != nil {

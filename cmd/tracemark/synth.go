@@ -5,17 +5,14 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/term"
 
 	"github.com/tracemark/tracemark/internal/synth"
 	"github.com/tracemark/tracemark/internal/x3p"
@@ -142,11 +139,7 @@ func runSynth(cmd *cobra.Command, f synthFlags) error {
 		return fmt.Errorf("synth: writing %s: %w", truthPath, err)
 	}
 
-	bar := progressbar.NewOptions(total,
-		progressbar.OptionSetWriter(cmd.ErrOrStderr()),
-		progressbar.OptionSetDescription("synth "+f.kind),
-		progressbar.OptionShowCount(),
-		progressbar.OptionThrottle(200*time.Millisecond),
+	bar := newProgressBar(cmd.ErrOrStderr(), total, "synth "+f.kind,
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSetVisibility(total >= 20 && isTerminal(cmd.ErrOrStderr())),
 	)
@@ -210,9 +203,3 @@ func synthFile(s synth.Scan, seed uint64) *x3p.File {
 }
 
 func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
-
-// isTerminal reports whether w is a terminal (progress bars only make sense there).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}

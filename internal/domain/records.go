@@ -252,9 +252,12 @@ type CaseLink struct {
 	AgencyID    AgencyID    `json:"agency_id"`
 	CaseA       CaseID      `json:"case_a"`
 	CaseB       CaseID      `json:"case_b"`
-	CandidateID CandidateID `json:"candidate_id"` // the confirmed candidate that made the link
-	CreatedBy   UserID      `json:"created_by,omitempty"`
-	CreatedAt   time.Time   `json:"created_at"`
+	CandidateID CandidateID `json:"candidate_id,omitempty"` // the confirmed candidate that made the link, if one did
+	// ConclusionID is the verified (or resolved) identification that made
+	// the link, if one did (a store.ConclusionID).
+	ConclusionID string    `json:"conclusion_id,omitempty"`
+	CreatedBy    UserID    `json:"created_by,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
 }
 
 // Validation.

@@ -167,21 +167,8 @@ func (s *Store) ReviewCandidate(ctx context.Context, r domain.CandidateReview) (
 		if out.Status != domain.ReviewConfirmed || queryCase == candCase {
 			return nil
 		}
-		a, b := queryCase, candCase
-		if b < a {
-			a, b = b, a
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO case_links (id, agency_id, case_a, case_b, candidate_id, created_by, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (agency_id, case_a, case_b) DO NOTHING`,
-			s.ids.New(), r.AgencyID, a, b, r.CandidateID, r.By, r.At); err != nil {
-			return err
-		}
-		l, err := scanLink(tx.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM case_links WHERE agency_id = $1 AND case_a = $2 AND case_b = $3`, r.AgencyID, a, b))
-		if err != nil {
-			return err
-		}
-		link = &l
-		return nil
+		link, err = s.linkCases(ctx, tx, r.AgencyID, queryCase, candCase, r.CandidateID, "", r.By, r.At)
+		return err
 	})
 	if err != nil {
 		return domain.CandidateReview{}, nil, err
@@ -238,41 +225,4 @@ func (s *Store) ListReviews(ctx context.Context, agency domain.AgencyID, candida
 		next = encodeCursor(cursor{List: "reviews", ID: string(out[limit-1].ID)})
 	}
 	return out, next, nil
-}
-
-const linkColumns = `id, agency_id, case_a, case_b, candidate_id, created_by, created_at`
-
-func scanLink(r rowScanner) (domain.CaseLink, error) {
-	var (
-		l         domain.CaseLink
-		createdBy sql.NullString
-	)
-	err := r.Scan(&l.ID, &l.AgencyID, &l.CaseA, &l.CaseB, &l.CandidateID, &createdBy, &l.CreatedAt)
-	l.CreatedBy = domain.UserID(createdBy.String)
-	l.CreatedAt = l.CreatedAt.UTC()
-	return l, err
-}
-
-// CaseLinks returns the links of agency that involve the given case, oldest
-// first.
-func (s *Store) CaseLinks(ctx context.Context, agency domain.AgencyID, caseID domain.CaseID) ([]domain.CaseLink, error) {
-	const op = "store.CaseLinks"
-	if err := checkIDs("agency id", string(agency), "case id", string(caseID)); err != nil {
-		return nil, err
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+linkColumns+` FROM case_links
-		WHERE agency_id = $1 AND (case_a = $2 OR case_b = $2) ORDER BY id`, agency, caseID)
-	if err != nil {
-		return nil, s.classify(op, err)
-	}
-	defer rows.Close()
-	var out []domain.CaseLink
-	for rows.Next() {
-		l, err := scanLink(rows)
-		if err != nil {
-			return nil, s.classify(op, err)
-		}
-		out = append(out, l)
-	}
-	return out, s.classify(op, rows.Err())
 }

@@ -46,6 +46,7 @@ func Test(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"AgencyIsolation", testIsolation},
 		{"BadInput", testBadInput},
 	}
+	tests = append(tests, conclusionTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
 	}

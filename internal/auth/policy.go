@@ -108,6 +108,16 @@ var policy = map[string]Rule{
 	"verify-conclusion":    {Roles: verifiers, Note: "handler must refuse the examiner who recorded the conclusion"},
 	"resolve-disagreement": {Roles: supervisor, Note: "handler must refuse a party to the disagreement"},
 
+	// Workstation: the virtual comparison microscope, my work and reports.
+	"get-conclusion":           {Roles: readers, Note: "a pending conclusion's content is hidden from everyone but its examiner (blind)"},
+	"get-my-work":              {Roles: readers},
+	"get-surface":              {Roles: readers},
+	"get-surface-relief":       {Roles: readers},
+	"get-pair-view":            {Roles: readers},
+	"get-candidate-pair-view":  {Roles: readers},
+	"render-case-report":       {Roles: verifiers, Note: "the report's SHA-256 is recorded in the audit trail"},
+	"render-comparison-report": {Roles: verifiers, Note: "the report's SHA-256 is recorded in the audit trail"},
+
 	// Users and machine tokens of the actor's agency.
 	"list-users":   {Roles: admins},
 	"create-user":  {Roles: admins},

@@ -50,6 +50,7 @@ func Test(t *testing.T, open func(t *testing.T) *store.Store) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
 	}
+	t.Run("Tracing", func(t *testing.T) { testTracing(t, open) })
 }
 
 var ctx = context.Background()

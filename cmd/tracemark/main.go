@@ -51,6 +51,7 @@ func newRootCmd() *cobra.Command {
 		newAdminCmd(),
 		newAuditCmd(),
 		newReportCmd(),
+		newBackupCmd(), newRestoreCmd(),
 	)
 	return root
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -42,6 +43,11 @@ func newServeCmd() *cobra.Command {
 		demo    bool
 		workers int
 		k       int
+
+		tlsCert, tlsKey          string
+		selfTLS, insecure        bool
+		maxUploadMiB, maxBodyKiB int64
+		checkpointEvery          time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -56,14 +62,25 @@ cluster instead. Worker processes on this machine (tracemark worker --data
 DIR) share the embedded queue. --demo loads demonstration cases (two real
 Fadul scans, synthetic cartridge cases and bullets) before serving.
 
-Until sign-in exists every request acts as the user "examiner" of agency LAB
-(created at first start); the header X-Tracemark-User names another user.`,
+Every request except health and sign-in needs a signed-in user (POST
+/api/auth/login, a session cookie) or an API token (Authorization: Bearer).
+Create the first administrator with 'tracemark admin create-admin'; --demo
+also creates one demo user per role (admin, examiner, technician, verifier,
+investigator, liaison) with the password printed at start.
+
+On a loopback address the API is served over plain HTTP unless --tls or
+--tls-cert/--tls-key are given; on any other address it is always HTTPS
+(a self-signed ECDSA certificate is made under DATA/tls on first start and
+reused) unless --insecure-http is given explicitly (behind a TLS proxy).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := terminationContext(cmd.Context())
 			defer stop()
 			cfg := nf.config()
 			cfg.Addr, cfg.Workers, cfg.K = addr, workers, k
+			cfg.TLSCert, cfg.TLSKey, cfg.TLS, cfg.InsecureHTTP = tlsCert, tlsKey, selfTLS, insecure
+			cfg.MaxUploadBytes, cfg.MaxBodyBytes = maxUploadMiB<<20, maxBodyKiB<<10
+			cfg.CheckpointEvery = checkpointEvery
 			node, err := server.Open(ctx, cfg)
 			if err != nil {
 				return err
@@ -76,9 +93,17 @@ Until sign-in exists every request acts as the user "examiner" of agency LAB
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "demo: %d cases, %d exhibits, %d scans stored, %d correlation runs queued in %.1fs\n",
 					rep.Cases, rep.Exhibits, rep.Scans, rep.Runs, rep.Elapsed.Seconds())
+				users, err := node.EnsureDemoUsers(ctx)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "demo users of agency %s (password %q unless changed):\n", node.Agency.Code, server.DemoPassword)
+				for _, u := range users {
+					fmt.Fprintf(cmd.ErrOrStderr(), "  %-13s %v\n", u.Username, u.Roles)
+				}
 			}
-			return node.Serve(ctx, func(a string) {
-				fmt.Fprintf(cmd.ErrOrStderr(), "tracemark serving on http://%s/api/ (OpenAPI: http://%s/api/openapi.json)\n", a, a)
+			return node.Serve(ctx, func(u string) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "tracemark serving on %s/api/ (OpenAPI: %s/api/openapi.json; sign in: POST %s/api/auth/login)\n", u, u, u)
 			})
 		},
 	}
@@ -87,5 +112,12 @@ Until sign-in exists every request acts as the user "examiner" of agency LAB
 	cmd.Flags().BoolVar(&demo, "demo", false, "load demonstration cases, exhibits and scans first")
 	cmd.Flags().IntVar(&workers, "workers", 0, "correlation jobs run at once in this process (default: one per core; -1: none)")
 	cmd.Flags().IntVar(&k, "k", 20, "candidates compared in full and listed per run")
+	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "PEM certificate (chain) for HTTPS; with --tls-key")
+	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "PEM private key for HTTPS; with --tls-cert")
+	cmd.Flags().BoolVar(&selfTLS, "tls", false, "serve HTTPS on a loopback address too (self-signed certificate under DATA/tls unless --tls-cert)")
+	cmd.Flags().BoolVar(&insecure, "insecure-http", false, "serve plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)")
+	cmd.Flags().Int64Var(&maxUploadMiB, "max-upload-mib", 256, "largest scan file accepted, MiB")
+	cmd.Flags().Int64Var(&maxBodyKiB, "max-body-kib", 1024, "largest JSON request body accepted, KiB")
+	cmd.Flags().DurationVar(&checkpointEvery, "checkpoint-every", 10*time.Minute, "how often to sign an audit checkpoint (one is also signed at shutdown)")
 	return cmd
 }

@@ -65,6 +65,9 @@ func (h *handler) getCandidate(ctx context.Context, in *candidateIDInput) (*cand
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
+	if err := h.record(ctx, "candidate.view", "candidate", string(c.ID), "", nil); err != nil {
+		return nil, err
+	}
 	return &candidateOutput{Body: CandidateDetail{Candidate: c, Reviews: nonNil(reviews)}}, nil
 }
 
@@ -74,6 +77,13 @@ func (h *handler) reviewCandidate(ctx context.Context, in *reviewInput) (*review
 		Status: in.Body.Status, By: a.User, Reason: in.Body.Reason})
 	if err != nil {
 		return nil, h.fail(ctx, err)
+	}
+	details := map[string]any{"status": r.Status, "reason": r.Reason}
+	if link != nil {
+		details["link"] = link
+	}
+	if err := h.record(ctx, "candidate.review", "candidate", in.ID, "", details); err != nil {
+		return nil, err
 	}
 	return &reviewOutput{Body: ReviewResult{Review: r, Link: link}}, nil
 }

@@ -77,6 +77,9 @@ func (h *handler) listCases(ctx context.Context, in *listCasesInput) (*casesOutp
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
+	if err := h.record(ctx, "case.list", "case", "", "", map[string]any{"status": in.Status, "q": in.Q, "cursor": in.Cursor}); err != nil {
+		return nil, err
+	}
 	out := &casesOutput{}
 	out.Body.Items, out.Body.NextCursor = nonNil(items), next
 	return out, nil
@@ -90,6 +93,9 @@ func (h *handler) createCase(ctx context.Context, in *createCaseInput) (*caseOut
 		CreatedBy: a.User})
 	if err != nil {
 		return nil, h.fail(ctx, err)
+	}
+	if err := h.record(ctx, "case.create", "case", string(c.ID), c.ID, map[string]any{"number": c.Number}); err != nil {
+		return nil, err
 	}
 	return &caseOutput{Body: c}, nil
 }
@@ -108,6 +114,9 @@ func (h *handler) getCase(ctx context.Context, in *caseIDInput) (*caseDetailOutp
 	links, err := h.Store.CaseLinks(ctx, a.Agency, id)
 	if err != nil {
 		return nil, h.fail(ctx, err)
+	}
+	if err := h.record(ctx, "case.view", "case", string(id), id, nil); err != nil {
+		return nil, err
 	}
 	return &caseDetailOutput{Body: CaseDetail{Case: c, Exhibits: nonNil(ex), Links: nonNil(links)}}, nil
 }

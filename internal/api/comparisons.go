@@ -37,5 +37,8 @@ func (h *handler) compare(ctx context.Context, in *compareInput) (*compareOutput
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
+	if err := h.record(ctx, "scan.compare", "scan", string(in.Body.A), "", map[string]any{"a": in.Body.A, "b": in.Body.B}); err != nil {
+		return nil, err
+	}
 	return &compareOutput{Body: *c}, nil
 }

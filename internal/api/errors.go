@@ -9,20 +9,24 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/tracemark/tracemark/internal/auth"
 	"github.com/tracemark/tracemark/internal/errs"
 )
 
 // fail maps an error to the HTTP answer, in this one place: the error's
 // kind (package errs) chooses the status. Client errors carry their message
 // (which names the field or record at fault); server errors carry only an
-// incident number, and the error itself goes to the log.
-func (h *handler) fail(ctx context.Context, err error) huma.StatusError {
+// incident number, and the error itself goes to the log. The result is a
+// huma.StatusError, with headers where the status needs them (401:
+// WWW-Authenticate, 429: Retry-After).
+func (h *handler) fail(ctx context.Context, err error) error {
 	var se huma.StatusError
 	if errors.As(err, &se) {
-		return se
+		return err
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return huma.NewError(http.StatusServiceUnavailable, "the request was cancelled or timed out; try again")
@@ -31,17 +35,27 @@ func (h *handler) fail(ctx context.Context, err error) huma.StatusError {
 	if errors.As(err, &mbe) {
 		return huma.NewError(http.StatusRequestEntityTooLarge, "request body is larger than the limit of "+mib(mbe.Limit))
 	}
+	if errors.Is(err, auth.ErrUnauthenticated) {
+		return huma.ErrorWithHeaders(huma.NewError(http.StatusUnauthorized, auth.ErrUnauthenticated.Error()),
+			http.Header{"Www-Authenticate": {`Bearer realm="tracemark"`}})
+	}
+	var te *auth.ThrottleError
+	if errors.As(err, &te) {
+		return huma.ErrorWithHeaders(huma.NewError(http.StatusTooManyRequests, te.Error()),
+			http.Header{"Retry-After": {strconv.Itoa(int(te.RetryAfter.Seconds()))}})
+	}
+	msg := errs.Message(err)
 	switch errs.KindOf(err) {
 	case errs.Invalid:
-		return huma.NewError(http.StatusUnprocessableEntity, err.Error())
+		return huma.NewError(http.StatusUnprocessableEntity, msg)
 	case errs.NotFound:
-		return huma.NewError(http.StatusNotFound, err.Error())
+		return huma.NewError(http.StatusNotFound, msg)
 	case errs.Conflict:
-		return huma.NewError(http.StatusConflict, err.Error())
+		return huma.NewError(http.StatusConflict, msg)
 	case errs.Permission:
-		return huma.NewError(http.StatusForbidden, err.Error())
+		return huma.NewError(http.StatusForbidden, msg)
 	case errs.TooLarge:
-		return huma.NewError(http.StatusRequestEntityTooLarge, err.Error())
+		return huma.NewError(http.StatusRequestEntityTooLarge, msg)
 	case errs.Transient:
 		h.Log.WarnContext(ctx, "transient failure", "err", err)
 		return huma.NewError(http.StatusServiceUnavailable, "the service is busy; try again shortly")

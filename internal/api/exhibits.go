@@ -59,9 +59,15 @@ func (h *handler) exhibitRoutes() []route {
 
 func (h *handler) listExhibits(ctx context.Context, in *listExhibitsInput) (*exhibitsOutput, error) {
 	a := actor(ctx)
+	if _, err := h.Store.Case(ctx, a.Agency, domain.CaseID(in.ID)); err != nil {
+		return nil, h.fail(ctx, err)
+	}
 	items, next, err := h.Store.ListExhibits(ctx, a.Agency, domain.CaseID(in.ID), store.Page{Limit: in.Limit, Cursor: in.Cursor})
 	if err != nil {
 		return nil, h.fail(ctx, err)
+	}
+	if err := h.record(ctx, "exhibit.list", "case", in.ID, domain.CaseID(in.ID), nil); err != nil {
+		return nil, err
 	}
 	out := &exhibitsOutput{}
 	out.Body.Items, out.Body.NextCursor = nonNil(items), next
@@ -76,6 +82,9 @@ func (h *handler) createExhibit(ctx context.Context, in *createExhibitInput) (*e
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
+	if err := h.record(ctx, "exhibit.create", "exhibit", string(e.ID), e.CaseID, map[string]any{"label": e.Label, "kind": e.Kind}); err != nil {
+		return nil, err
+	}
 	return &exhibitOutput{Body: e}, nil
 }
 
@@ -84,6 +93,9 @@ func (h *handler) getExhibit(ctx context.Context, in *exhibitIDInput) (*exhibitO
 	e, err := h.Store.Exhibit(ctx, a.Agency, domain.ExhibitID(in.ID))
 	if err != nil {
 		return nil, h.fail(ctx, err)
+	}
+	if err := h.record(ctx, "exhibit.view", "exhibit", string(e.ID), e.CaseID, nil); err != nil {
+		return nil, err
 	}
 	return &exhibitOutput{Body: e}, nil
 }

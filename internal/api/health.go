@@ -15,16 +15,10 @@ type healthOutput struct {
 	}
 }
 
-type meOutput struct {
-	Body Actor
-}
-
 func (h *handler) healthRoutes() []route {
 	return []route{
 		newRoute(Public, huma.Operation{OperationID: "health", Method: http.MethodGet, Path: "/api/health",
 			Summary: "Service health", Tags: []string{"health"}}, h.health),
-		newRoute(Read, huma.Operation{OperationID: "whoami", Method: http.MethodGet, Path: "/api/me",
-			Summary: "The acting user, agency and roles", Tags: []string{"health"}}, h.whoami),
 	}
 }
 
@@ -35,10 +29,6 @@ func (h *handler) health(ctx context.Context, _ *struct{}) (*healthOutput, error
 		out.Body.Details = h.Health(ctx)
 	}
 	return out, nil
-}
-
-func (h *handler) whoami(ctx context.Context, _ *struct{}) (*meOutput, error) {
-	return &meOutput{Body: actor(ctx)}, nil
 }
 
 // pageInput is the paging of every list.

@@ -72,6 +72,9 @@ func (h *handler) listRuns(ctx context.Context, in *listRunsInput) (*runsOutput,
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
+	if err := h.record(ctx, "run.list", "run", "", "", map[string]any{"status": in.Status, "scan": in.Scan}); err != nil {
+		return nil, err
+	}
 	out := &runsOutput{}
 	out.Body.Items, out.Body.NextCursor = nonNil(items), next
 	return out, nil
@@ -82,6 +85,9 @@ func (h *handler) getRun(ctx context.Context, in *runIDInput) (*runOutput, error
 	r, err := h.Store.Run(ctx, a.Agency, domain.RunID(in.ID))
 	if err != nil {
 		return nil, h.fail(ctx, err)
+	}
+	if err := h.record(ctx, "run.view", "run", string(r.ID), "", nil); err != nil {
+		return nil, err
 	}
 	return &runOutput{Body: r}, nil
 }
@@ -100,6 +106,9 @@ func (h *handler) listCandidates(ctx context.Context, in *listCandidatesInput) (
 		store.Page{Limit: in.Limit, Cursor: in.Cursor})
 	if err != nil {
 		return nil, h.fail(ctx, err)
+	}
+	if err := h.record(ctx, "run.candidates", "run", string(run.ID), "", map[string]any{"statuses": in.Status, "cursor": in.Cursor}); err != nil {
+		return nil, err
 	}
 	out := &candidatesOutput{}
 	out.Body.Run, out.Body.NextCursor = run, next

@@ -114,9 +114,16 @@ func (h *handler) scanRoutes() []route {
 
 func (h *handler) listScans(ctx context.Context, in *listScansInput) (*scansOutput, error) {
 	a := actor(ctx)
-	items, next, err := h.Store.ListScans(ctx, a.Agency, domain.ExhibitID(in.ID), store.Page{Limit: in.Limit, Cursor: in.Cursor})
+	ex, err := h.Store.Exhibit(ctx, a.Agency, domain.ExhibitID(in.ID))
 	if err != nil {
 		return nil, h.fail(ctx, err)
+	}
+	items, next, err := h.Store.ListScans(ctx, a.Agency, ex.ID, store.Page{Limit: in.Limit, Cursor: in.Cursor})
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	if err := h.record(ctx, "scan.list", "exhibit", string(ex.ID), ex.CaseID, nil); err != nil {
+		return nil, err
 	}
 	out := &scansOutput{}
 	out.Body.Items, out.Body.NextCursor = nonNil(items), next
@@ -143,11 +150,19 @@ func (h *handler) uploadScan(ctx context.Context, in *uploadInput) (*uploadOutpu
 			return nil, huma.Error422UnprocessableEntity("acquired_at " + form.AcquiredAt + " is not an RFC 3339 time such as 2026-11-27T09:30:00Z")
 		}
 	}
-	res, err := h.Ingest.Ingest(ctx, ingest.Request{Agency: a.Agency, Actor: a.User, Exhibit: domain.ExhibitID(in.ID),
-		Kind: kind, Name: form.File.Filename, UMPerPixel: form.UMPerPixel, Instrument: form.Instrument,
+	ex, err := h.Store.Exhibit(ctx, a.Agency, domain.ExhibitID(in.ID))
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	name := baseName(form.File.Filename)
+	res, err := h.Ingest.Ingest(ctx, ingest.Request{Agency: a.Agency, Actor: a.User, Exhibit: ex.ID,
+		Kind: kind, Name: name, UMPerPixel: form.UMPerPixel, Instrument: form.Instrument,
 		AcquiredAt: acquired, Body: form.File})
 	if err != nil {
 		return nil, h.fail(ctx, err)
+	}
+	if err := h.recordScanned(ctx, ex, res); err != nil {
+		return nil, err
 	}
 	out := &uploadOutput{Status: http.StatusCreated, Body: UploadResult{Scan: res.Scan, Created: res.Created, Run: res.Run, Elapsed: res.ElapsedMS}}
 	if !res.Created {
@@ -161,6 +176,9 @@ func (h *handler) getScan(ctx context.Context, in *scanIDInput) (*scanOutput, er
 	sc, err := h.Store.Scan(ctx, a.Agency, domain.ScanID(in.ID))
 	if err != nil {
 		return nil, h.fail(ctx, err)
+	}
+	if err := h.record(ctx, "scan.view", "scan", string(sc.ID), h.caseOf(ctx, sc.ExhibitID), nil); err != nil {
+		return nil, err
 	}
 	return &scanOutput{Body: sc}, nil
 }
@@ -179,6 +197,11 @@ func (h *handler) downloadScan(ctx context.Context, in *scanIDInput) (*huma.Stre
 	rc, size, err := h.Blobs.Fetch(ctx, sc.Original)
 	if err != nil {
 		return nil, h.fail(ctx, err)
+	}
+	if err := h.record(ctx, "scan.export", "scan", string(sc.ID), h.caseOf(ctx, sc.ExhibitID),
+		map[string]any{"sha256": sc.Original.String(), "bytes": size}); err != nil {
+		rc.Close()
+		return nil, err
 	}
 	return &huma.StreamResponse{Body: func(hc huma.Context) {
 		defer rc.Close()
@@ -214,6 +237,9 @@ func (h *handler) thumbnail(ctx context.Context, in *thumbnailInput) (*pngOutput
 	var buf bytes.Buffer
 	if err := render.WritePNG(&buf, img); err != nil {
 		return nil, h.fail(ctx, err)
+	}
+	if err := h.record(ctx, "scan.image", "scan", string(sc.ID), h.caseOf(ctx, sc.ExhibitID), map[string]any{"width": width}); err != nil {
+		return nil, err
 	}
 	return &pngOutput{ContentType: "image/png", CacheControl: "private, max-age=86400", Body: buf.Bytes()}, nil
 }
@@ -259,6 +285,65 @@ func (h *handler) scanImage(ctx context.Context, sc domain.Scan, width int) (ima
 		m = f.Surface
 	}
 	return render.Relief(m, render.Options{Colour: true, MaxWidth: width}), nil
+}
+
+// recordScanned records an upload: for a new scan, the custody event
+// "scanned" with the file's SHA-256 and the reader's warnings (X3P
+// checksums among them), which is also its audit entry; for a file the
+// agency held already, an audit entry naming the stored scan.
+func (h *handler) recordScanned(ctx context.Context, ex domain.Exhibit, res *ingest.Result) error {
+	sc := res.Scan
+	if !res.Created {
+		return h.record(ctx, "scan.upload", "scan", string(sc.ID), ex.CaseID, map[string]any{"created": false, "sha256": sc.Original.String()})
+	}
+	a := actor(ctx)
+	notes := "uploaded as " + sc.OriginalName
+	if sc.Instrument != "" {
+		notes += "; instrument " + sc.Instrument
+	}
+	at := sc.AcquiredAt
+	if at.IsZero() {
+		at = sc.CreatedAt
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	if _, err := h.Audit.AddCustody(ctx, a.AuditName(), string(ex.CaseID), store.CustodyEvent{Agency: a.Agency, Exhibit: ex.ID,
+		Kind: store.CustodyScanned, At: at.UTC(), By: a.User, Notes: clip(notes, 4000), Scan: sc.ID,
+		ScanHashes: []string{sc.Original.String()}, Warnings: sc.Warnings}); err != nil {
+		return h.fail(ctx, err)
+	}
+	requestOf(ctx).audited = true
+	return nil
+}
+
+// caseOf returns the case of an exhibit of the actor's agency ("" if it
+// cannot be read: the audit entry then lacks only the case).
+func (h *handler) caseOf(ctx context.Context, id domain.ExhibitID) domain.CaseID {
+	ex, err := h.Store.Exhibit(ctx, actor(ctx).Agency, id)
+	if err != nil {
+		return ""
+	}
+	return ex.CaseID
+}
+
+// baseName keeps only the last element of an uploaded file name, whatever
+// the client's path separator: the name is shown to people and offered
+// back in downloads, never used as a path, but it must not look like one.
+func baseName(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, name)
+	if name == "" || name == "." || name == ".." {
+		return "upload"
+	}
+	return name
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/tracemark/tracemark/internal/blob"
 	"github.com/tracemark/tracemark/internal/domain"
 	"github.com/tracemark/tracemark/internal/errs"
 	"github.com/tracemark/tracemark/internal/ingest"
@@ -71,6 +72,11 @@ func (h *handler) search(ctx context.Context, in *searchInput) (*searchOutput, e
 	items, stats, err := h.Engine.SearchFile(ctx, a.Agency, an, domain.ClassCharacteristics{Calibre: form.Calibre}, form.File.Filename, form.K)
 	if err != nil {
 		return nil, h.fail(ctx, err)
+	}
+	details := map[string]any{"file": baseName(form.File.Filename), "sha256": blob.RefOf(data).String(), "kind": form.Kind,
+		"calibre": form.Calibre, "k": form.K, "candidates": len(items)}
+	if err := h.record(ctx, "search", "file", blob.RefOf(data).String(), "", details); err != nil {
+		return nil, err
 	}
 	return &searchOutput{Body: SearchResult{Items: nonNil(items), Stats: stats}}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tracemark/tracemark/internal/domain"
 	"github.com/tracemark/tracemark/internal/errs"
@@ -112,7 +113,7 @@ func TestHTTPStatus(t *testing.T) {
 		{Authorize(Actor{}, "list-cases"), 401},
 		{Authorize(Actor{User: "u", Agency: "a", Roles: []domain.Role{domain.RoleInvestigator}}, "create-case"), 403},
 		{Scope(Actor{User: "u", Agency: "a"}, "b"), 404},
-		{errThrottled("x"), 429},
+		{errThrottled("x", time.Minute), 429},
 		{CheckNewPassword("x"), 400},
 		{errors.New("disk on fire"), 500},
 	}

@@ -155,10 +155,22 @@ type Login struct {
 	ExpiresAt time.Time
 }
 
+// ThrottleError is wrapped by the errs.Transient error of a refused
+// sign-in attempt (throttled or locked); RetryAfter is how long the
+// client should wait, for the HTTP Retry-After header.
+type ThrottleError struct {
+	RetryAfter time.Duration
+}
+
+func (e *ThrottleError) Error() string {
+	return "too many sign-in attempts; wait a few minutes and try again"
+}
+
 // errThrottled is the answer when a bucket is empty or the account is
-// locked; it does not say which, nor whether the account exists.
-func errThrottled(op string) error {
-	return errs.Errorf(op, errs.Transient, "too many sign-in attempts; wait a few minutes and try again")
+// locked; it does not say which, nor whether the account exists. wait is
+// rounded up to whole seconds, at least one.
+func errThrottled(op string, wait time.Duration) error {
+	return errs.E(op, errs.Transient, &ThrottleError{RetryAfter: max(time.Second, wait.Round(time.Second))})
 }
 
 // Login checks a username and password and opens a session. Every
@@ -175,7 +187,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	// the audit log (the lockout it leads to is audited).
 	if !s.allow("ip:"+ip, s.cfg.IPRate, s.cfg.IPBurst) || !s.allow("u:"+strings.ToLower(username), s.cfg.UserRate, s.cfg.UserBurst) {
 		s.cfg.Log.WarnContext(ctx, "sign-in attempt throttled", "ip", ip)
-		return Login{}, errThrottled(op)
+		return Login{}, errThrottled(op, time.Duration(float64(time.Second)/float64(min(s.cfg.UserRate, s.cfg.IPRate))))
 	}
 	fail := func(a Actor, why string) (Login, error) {
 		s.record(ctx, Event{Action: "auth.login_failed", Actor: a, Details: map[string]any{"username": clip(username), "ip": ip, "reason": why}})
@@ -201,7 +213,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	now := s.cfg.Now().UTC()
 	if now.Before(cred.LockedUntil) {
 		s.record(ctx, Event{Action: "auth.login_locked", Actor: a, Details: map[string]any{"ip": ip, "locked_until": cred.LockedUntil}})
-		return Login{}, errThrottled(op)
+		return Login{}, errThrottled(op, cred.LockedUntil.Sub(now))
 	}
 	ok, rehash, err := VerifyPassword(password, cred.PasswordHash, s.cfg.Params)
 	if err != nil {
@@ -342,7 +354,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next str
 	}
 	now := s.cfg.Now().UTC()
 	if now.Before(cred.LockedUntil) {
-		return errThrottled(op)
+		return errThrottled(op, cred.LockedUntil.Sub(now))
 	}
 	ok, _, err := VerifyPassword(current, cred.PasswordHash, s.cfg.Params)
 	if err != nil || !ok {
@@ -437,7 +449,7 @@ func (s *Service) Identify(ctx context.Context, method string, header func(strin
 		}
 		return s.Token(ctx, strings.TrimSpace(tok))
 	}
-	tok := sessionCookie(header("Cookie"))
+	tok := SessionToken(header("Cookie"))
 	if tok == "" {
 		return Actor{}, errBadToken(op)
 	}
@@ -455,7 +467,8 @@ func (s *Service) Identify(ctx context.Context, method string, header func(strin
 	return a, nil
 }
 
-func sessionCookie(h string) string {
+// SessionToken returns the session token in a Cookie header ("" if none).
+func SessionToken(h string) string {
 	if h == "" {
 		return ""
 	}

@@ -63,7 +63,7 @@ func FuzzSessionCookie(f *testing.F) {
 	f.Add("tracemark_session=" + newSecret())
 	f.Add("a=b; tracemark_session=x; c")
 	f.Fuzz(func(t *testing.T, h string) {
-		tok := sessionCookie(h)
+		tok := SessionToken(h)
 		if tok != "" && !strings.Contains(h, tok) {
 			t.Fatalf("cookie value %q not in header %q", tok, h)
 		}

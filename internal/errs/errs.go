@@ -90,3 +90,21 @@ func KindOf(err error) Kind {
 
 // Is reports whether err is classified as kind.
 func Is(kind Kind, err error) bool { return err != nil && KindOf(err) == kind }
+
+// Message returns the text of err without the operation names of the
+// classified errors at its head ("store.CreateCase: case C-1 exists"
+// gives "case C-1 exists"): what a client is shown. Operation names
+// inside the text of wrapping causes are left as written.
+func Message(err error) string {
+	for {
+		e, ok := err.(*Error)
+		if !ok || e.Err == nil {
+			break
+		}
+		err = e.Err
+	}
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

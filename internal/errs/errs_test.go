@@ -49,3 +49,21 @@ func TestErrorKeepsCause(t *testing.T) {
 		t.Error("Kind.String is wrong")
 	}
 }
+
+func TestMessage(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{errors.New("plain"), "plain"},
+		{Errorf("store.CreateCase", Conflict, "case %s exists", "C-1"), "case C-1 exists"},
+		{E("api.create", Other, Errorf("store.CreateCase", Conflict, "case exists")), "case exists"},
+		{E("ingest.Ingest", Invalid, fmt.Errorf("reading f: %w", Errorf("x3p.Read", Invalid, "bad zip"))), "reading f: x3p.Read: bad zip"},
+	}
+	for _, tc := range tests {
+		if got := Message(tc.err); got != tc.want {
+			t.Errorf("Message(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}

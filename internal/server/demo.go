@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tracemark/tracemark/internal/auth"
 	"github.com/tracemark/tracemark/internal/domain"
+	"github.com/tracemark/tracemark/internal/errs"
 	"github.com/tracemark/tracemark/internal/ingest"
+	"github.com/tracemark/tracemark/internal/store"
 	"github.com/tracemark/tracemark/internal/synth"
 	"github.com/tracemark/tracemark/internal/x3p"
 )
@@ -28,6 +31,57 @@ type DemoReport struct {
 	Elapsed                      time.Duration
 }
 
+// DemoPassword is the password of every demo user. The demo is for
+// trying tracemark out on one machine; never load it into a real database.
+const DemoPassword = "tracemark-demo"
+
+// DemoUser is a demonstration account of the default agency.
+type DemoUser struct {
+	Username string
+	Password string
+	Roles    []domain.Role
+	ID       domain.UserID
+}
+
+// demoUsers are one user per role, named after it.
+var demoUsers = []struct {
+	name string
+	role domain.Role
+}{
+	{"admin", domain.RoleAdministrator}, {"examiner", domain.RoleExaminer}, {"technician", domain.RoleTechnician},
+	{"verifier", domain.RoleVerifier}, {"investigator", domain.RoleInvestigator}, {"liaison", domain.RoleLiaison},
+}
+
+// EnsureDemoUsers creates the demo users of the default agency, one per
+// role, with DemoPassword (an existing user with a password keeps it;
+// one without gets DemoPassword). It returns them for printing.
+func (n *Node) EnsureDemoUsers(ctx context.Context) ([]DemoUser, error) {
+	console := auth.Actor{User: n.User.ID, Username: n.User.Username, Agency: n.Agency.ID}
+	var out []DemoUser
+	for _, d := range demoUsers {
+		u, err := n.Store.UserByName(ctx, d.name)
+		if errs.Is(errs.NotFound, err) {
+			u, err = n.Store.CreateUser(ctx, domain.User{AgencyID: n.Agency.ID, Username: d.name,
+				DisplayName: "Demo " + string(d.role), Roles: []domain.Role{d.role}})
+			if err == nil {
+				_, err = n.Audit.Act(ctx, console, "user.create", "user", string(u.ID), "", map[string]any{"username": u.Username, "roles": u.Roles, "demo": true})
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("demo user %s: %w", d.name, err)
+		}
+		if _, err := n.Store.Credential(ctx, u.ID); errs.Is(errs.NotFound, err) {
+			if err := n.Auth.SetPassword(ctx, console, u.AgencyID, u.ID, DemoPassword); err != nil {
+				return nil, fmt.Errorf("demo user %s: %w", d.name, err)
+			}
+		} else if err != nil {
+			return nil, fmt.Errorf("demo user %s: %w", d.name, err)
+		}
+		out = append(out, DemoUser{Username: u.Username, Password: DemoPassword, Roles: u.Roles, ID: u.ID})
+	}
+	return out, nil
+}
+
 // LoadDemo fills the default agency with demonstration cases: two real
 // Fadul breech faces (one firearm, bundled), synthetic cartridge cases of a
 // few firearms and synthetic bullets, each firing its own case so that the
@@ -42,7 +96,11 @@ func (n *Node) LoadDemo(ctx context.Context, cfg DemoConfig) (DemoReport, error)
 		cfg.Barrels, cfg.Bullets = 2, 2
 	}
 	var rep DemoReport
-	d := demoLoader{n: n, rep: &rep}
+	users, err := n.EnsureDemoUsers(ctx)
+	if err != nil {
+		return rep, err
+	}
+	d := demoLoader{n: n, rep: &rep, by: auth.Actor{User: users[1].ID, Username: users[1].Username, Agency: n.Agency.ID, Roles: users[1].Roles}}
 
 	// Real scans: Fadul slide 1, two firings, each recovered at its own scene.
 	for i, name := range []string{"Fadul 1-1.x3p", "Fadul 1-2.x3p"} {
@@ -60,7 +118,7 @@ func (n *Node) LoadDemo(ctx context.Context, cfg DemoConfig) (DemoReport, error)
 	}
 
 	// Synthetic cartridge cases.
-	err := synth.EachCartridge(synth.CartridgeConfig{Firearms: cfg.Firearms, Shots: cfg.Shots, Seed: 7}, func(s synth.Scan) error {
+	err = synth.EachCartridge(synth.CartridgeConfig{Firearms: cfg.Firearms, Shots: cfg.Shots, Seed: 7}, func(s synth.Scan) error {
 		c := domain.Case{Number: "DEMO-SYN-" + s.Truth.ShotID, Title: "Demo: synthetic cartridge case (firearm " + s.Truth.SourceID + ")",
 			Offence: "shooting", PlaceName: "Tashkent"}
 		e := domain.Exhibit{Label: "E1", Kind: domain.KindCartridgeCase, Role: domain.RoleCrimeScene,
@@ -91,6 +149,14 @@ func (n *Node) LoadDemo(ctx context.Context, cfg DemoConfig) (DemoReport, error)
 	return rep, err
 }
 
+// nonZeroTime returns t in UTC, or now if t is zero.
+func nonZeroTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Now().UTC()
+	}
+	return t.UTC()
+}
+
 func encodeX3P(s synth.Scan) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := x3p.Write(&buf, x3p.New(s.Surface)); err != nil {
@@ -102,13 +168,14 @@ func encodeX3P(s synth.Scan) ([]byte, error) {
 type demoLoader struct {
 	n   *Node
 	rep *DemoReport
+	by  auth.Actor // the demo examiner
 }
 
 // file stores one demo file in its case and exhibit, creating them when
 // missing.
 func (d demoLoader) file(ctx context.Context, c domain.Case, e domain.Exhibit, name string, data []byte, kind ingest.Kind) error {
 	n := d.n
-	ag, user := n.Agency.ID, n.User.ID
+	ag, user := n.Agency.ID, d.by.User
 	c.AgencyID, c.CreatedBy = ag, user
 	cs, created, err := ingest.FindOrCreateCase(ctx, n.Store, c)
 	if err != nil {
@@ -132,6 +199,12 @@ func (d demoLoader) file(ctx context.Context, c domain.Case, e domain.Exhibit, n
 	}
 	if res.Created {
 		d.rep.Scans++
+		sc := res.Scan
+		if _, err := n.Audit.AddCustody(ctx, d.by.AuditName(), string(cs.ID), store.CustodyEvent{Agency: ag, Exhibit: ex.ID,
+			Kind: store.CustodyScanned, At: nonZeroTime(sc.CreatedAt), By: user, Notes: "demo scan " + name, Scan: sc.ID,
+			ScanHashes: []string{sc.Original.String()}, Warnings: sc.Warnings}); err != nil {
+			return fmt.Errorf("demo file %s: custody: %w", name, err)
+		}
 	}
 	if res.Run != nil {
 		d.rep.Runs++

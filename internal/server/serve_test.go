@@ -33,7 +33,7 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("Serve returned early: %v", err)
 	}
-	resp, err := http.Get("http://" + base + "/api/health")
+	resp, err := http.Get(base + "/api/health")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	case <-time.After(40 * time.Second):
 		t.Fatal("Serve did not stop within 40 s of cancellation")
 	}
-	if _, err := http.Get("http://" + base + "/api/health"); err == nil {
+	if _, err := http.Get(base + "/api/health"); err == nil {
 		t.Fatal("still serving after shutdown")
 	}
 }

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,9 +15,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/danielgtaylor/huma/v2"
-
 	"github.com/tracemark/tracemark/internal/api"
+	"github.com/tracemark/tracemark/internal/audit"
+	"github.com/tracemark/tracemark/internal/auth"
 	"github.com/tracemark/tracemark/internal/blob"
 	"github.com/tracemark/tracemark/internal/blob/local"
 	"github.com/tracemark/tracemark/internal/blob/s3"
@@ -24,6 +26,7 @@ import (
 	"github.com/tracemark/tracemark/internal/ingest"
 	"github.com/tracemark/tracemark/internal/jobs"
 	"github.com/tracemark/tracemark/internal/store"
+	"github.com/tracemark/tracemark/internal/web"
 )
 
 // Config says where everything lives. Empty fields take embedded defaults
@@ -54,10 +57,21 @@ type Config struct {
 	K int
 	// MaxUploadBytes bounds one scan file (default ingest.DefaultMaxFileBytes).
 	MaxUploadBytes int64
-	// DevUser is the username that requests act as until sign-in exists
-	// (default "examiner" of agency LAB, created at first start). A request
-	// may name another user in the X-Tracemark-User header.
-	DevUser string
+	// MaxBodyBytes bounds every other request body (default 1 MiB).
+	MaxBodyBytes int64
+	// TLSCert and TLSKey are PEM files of the HTTPS certificate and key.
+	// Without them, TLS (or SelfSigned) serves HTTPS with a self-signed
+	// certificate kept under DataDir/tls. A non-loopback Addr always
+	// serves HTTPS unless InsecureHTTP is set.
+	TLSCert, TLSKey string
+	TLS             bool
+	InsecureHTTP    bool
+	// CheckpointEvery is how often Serve signs an audit checkpoint
+	// (default 10 min; one is also signed at shutdown).
+	CheckpointEvery time.Duration
+	// Auth tunes sign-in (throttling, lockout, session lifetimes); its
+	// Record and Log are set by Open.
+	Auth auth.Config
 	// Jobs overrides queue settings (URL, DataDir and ListenAddr are set
 	// from the fields above).
 	Jobs    jobs.Config
@@ -68,10 +82,13 @@ type Config struct {
 // DefaultDataDir is the data folder when none is given.
 const DefaultDataDir = "tracemark-data"
 
-// Demo agency and user, created at first start.
+// The default agency and its console account, created at first start.
+// The console account acts for commands run on the server's console
+// (tracemark ingest, the demo loader) in the audit trail; it has no roles
+// and no password, so nobody can sign in with it.
 const (
 	DefaultAgencyCode = "LAB"
-	DefaultUser       = "examiner"
+	ConsoleUser       = "console"
 )
 
 func (c Config) withDefaults() Config {
@@ -99,8 +116,8 @@ func (c Config) withDefaults() Config {
 	if c.MaxUploadBytes <= 0 {
 		c.MaxUploadBytes = ingest.DefaultMaxFileBytes
 	}
-	if c.DevUser == "" {
-		c.DevUser = DefaultUser
+	if c.CheckpointEvery <= 0 {
+		c.CheckpointEvery = 10 * time.Minute
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()
@@ -118,7 +135,9 @@ type Node struct {
 	Ingester *ingest.Ingester
 	Worker   *Worker
 	Agency   domain.Agency // the default agency
-	User     domain.User   // the default (dev) user
+	User     domain.User   // the console account of the default agency
+	Auth     *auth.Service // signs users in, identifies requests
+	Audit    *audit.Log    // the hash-chained audit trail, signing with the node's key
 	log      *slog.Logger
 }
 
@@ -169,10 +188,19 @@ func open(ctx context.Context, cfg Config, withQueue bool) (*Node, error) {
 			return nil, fmt.Errorf("opening the job queue: %w", err)
 		}
 	}
-	if n.Agency, n.User, err = bootstrap(ctx, n.Store, cfg.DevUser); err != nil {
+	if n.Agency, n.User, err = bootstrap(ctx, n.Store); err != nil {
 		n.Close()
 		return nil, err
 	}
+	key, err := audit.LoadOrCreateKey(cfg.DataDir)
+	if err != nil {
+		n.Close()
+		return nil, fmt.Errorf("loading the audit signing key: %w", err)
+	}
+	n.Audit = audit.New(n.Store, key, audit.WithLogger(cfg.Log))
+	ac := cfg.Auth
+	ac.Record, ac.Log = n.Audit.RecordAuth, cfg.Log
+	n.Auth = auth.NewService(n.Store, ac)
 	if n.Corr, err = NewCorrelator(n.Store, n.Blobs, cfg.Log); err != nil {
 		n.Close()
 		return nil, err
@@ -230,8 +258,9 @@ func redact(u string) string {
 	return u
 }
 
-// bootstrap makes sure the default agency and the dev user exist.
-func bootstrap(ctx context.Context, st *store.Store, username string) (domain.Agency, domain.User, error) {
+// bootstrap makes sure the default agency and its console account exist.
+func bootstrap(ctx context.Context, st *store.Store) (domain.Agency, domain.User, error) {
+	username := ConsoleUser
 	ag, err := st.AgencyByCode(ctx, DefaultAgencyCode)
 	if errs.Is(errs.NotFound, err) {
 		ag, err = st.CreateAgency(ctx, domain.Agency{Code: DefaultAgencyCode, Name: "Local laboratory"})
@@ -244,7 +273,7 @@ func bootstrap(ctx context.Context, st *store.Store, username string) (domain.Ag
 	}
 	u, err := st.UserByName(ctx, username)
 	if errs.Is(errs.NotFound, err) {
-		u, err = st.CreateUser(ctx, domain.User{AgencyID: ag.ID, Username: username, DisplayName: "Demo examiner", Roles: domain.Roles})
+		u, err = st.CreateUser(ctx, domain.User{AgencyID: ag.ID, Username: username, DisplayName: "Server console", Roles: []domain.Role{}})
 		if errs.Is(errs.Conflict, err) {
 			u, err = st.UserByName(ctx, username)
 		}
@@ -266,37 +295,22 @@ func (n *Node) Close() {
 	}
 }
 
-// UserHeader names another user to act as, until sign-in exists.
-const UserHeader = "X-Tracemark-User"
-
-// identify is the development Identifier: the user named in UserHeader,
-// else the default user.
-func (n *Node) identify(ctx huma.Context) (api.Actor, error) {
-	u := n.User
-	if name := ctx.Header(UserHeader); name != "" {
-		var err error
-		if u, err = n.Store.UserByName(ctx.Context(), name); err != nil {
-			return api.Actor{}, errors.New("unknown user " + clip(name))
-		}
-		if u.Disabled {
-			return api.Actor{}, errors.New("user " + clip(name) + " is disabled")
-		}
-	}
-	return api.Actor{User: u.ID, Agency: u.AgencyID, Roles: u.Roles}, nil
-}
-
-func clip(s string) string {
-	if len(s) > 60 {
-		return s[:60] + "…"
-	}
-	return s
-}
-
-// Handler returns the node's HTTP handler (the API).
+// Handler returns the node's HTTP handler: the API under /api/, the web workstation elsewhere.
 func (n *Node) Handler() http.Handler {
-	return api.New(api.Deps{Store: n.Store, Blobs: n.Blobs, Ingest: n.Ingester, Engine: engine{n.Corr},
-		Identify: n.identify, MaxUploadBytes: n.Cfg.MaxUploadBytes, Version: n.Cfg.Version, Log: n.log,
-		Health: n.health})
+	secure, _ := n.Cfg.useTLS()
+	return web.Mount(api.New(api.Deps{Store: n.Store, Blobs: n.Blobs, Ingest: n.Ingester, Engine: engine{n.Corr},
+		Auth: n.Auth, Audit: n.Audit, AuditKeys: n.auditKeys(), SecureCookies: secure,
+		MaxUploadBytes: n.Cfg.MaxUploadBytes, MaxBodyBytes: n.Cfg.MaxBodyBytes, Version: n.Cfg.Version, Log: n.log,
+		Health: n.health}))
+}
+
+// auditKeys are the public keys whose audit checkpoints this node trusts:
+// its own.
+func (n *Node) auditKeys() []ed25519.PublicKey {
+	if k, err := audit.LoadKey(filepath.Join(n.Cfg.DataDir, audit.KeyFile)); err == nil {
+		return []ed25519.PublicKey{k.Public().(ed25519.PublicKey)}
+	}
+	return nil
 }
 
 func (n *Node) health(ctx context.Context) map[string]any {
@@ -317,17 +331,34 @@ func (n *Node) Work(ctx context.Context, concurrency int) error {
 	return n.Queue.Work(ctx, ingest.JobKind, concurrency, n.Worker.Handle)
 }
 
-// Serve serves HTTP on cfg.Addr and runs the correlation worker until ctx
-// ends, then shuts down gracefully: the listener stops, requests in flight
-// get up to 15 s, the worker finishes or releases its jobs. ready, if not
-// nil, receives the listening address.
-func (n *Node) Serve(ctx context.Context, ready func(addr string)) error {
+// Serve serves the API on cfg.Addr (HTTPS when the configuration asks
+// for it or the address is not loopback; see Config.TLS) and runs the
+// correlation worker until ctx ends, then shuts down gracefully: the
+// listener stops, requests in flight get up to 15 s, the worker finishes
+// or releases its jobs, and an audit checkpoint is signed. Every
+// CheckpointEvery meanwhile it signs a checkpoint and prunes old sessions.
+// ready, if not nil, receives the URL it serves on.
+func (n *Node) Serve(ctx context.Context, ready func(url string)) error {
+	useTLS, err := n.Cfg.useTLS()
+	if err != nil {
+		return err
+	}
+	var tlsCfg *tls.Config
+	if useTLS {
+		if tlsCfg, err = n.tlsConfig(); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", n.Cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", n.Cfg.Addr, err)
 	}
+	scheme := "http"
+	if tlsCfg != nil {
+		ln, scheme = tls.NewListener(ln, tlsCfg), "https"
+	}
 	srv := &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelWarn)}
+		MaxHeaderBytes: 64 << 10, TLSConfig: tlsCfg, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelWarn)}
 	workCtx, stopWork := context.WithCancel(context.Background())
 	workDone := make(chan error, 1)
 	if n.Cfg.Workers > 0 && n.Queue != nil {
@@ -335,11 +366,17 @@ func (n *Node) Serve(ctx context.Context, ready func(addr string)) error {
 	} else {
 		workDone <- nil
 	}
+	maintDone := make(chan struct{})
+	go func() {
+		defer close(maintDone)
+		n.maintain(workCtx)
+	}()
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- srv.Serve(ln) }()
-	n.log.Info("serving", "addr", ln.Addr().String(), "data", n.Cfg.DataDir, "corpus", n.Corr.Len())
+	url := scheme + "://" + ln.Addr().String()
+	n.log.Info("serving", "url", url, "data", n.Cfg.DataDir, "corpus", n.Corr.Len())
 	if ready != nil {
-		ready(ln.Addr().String())
+		ready(url)
 	}
 	select {
 	case <-ctx.Done():
@@ -355,10 +392,36 @@ func (n *Node) Serve(ctx context.Context, ready func(addr string)) error {
 	if werr := <-workDone; werr != nil && err == nil {
 		err = werr
 	}
+	<-maintDone
+	if seq, cerr := n.Audit.Checkpoint(shutCtx); cerr != nil {
+		n.log.Error("signing the audit checkpoint at shutdown failed", "err", cerr)
+	} else if seq > 0 {
+		n.log.Info("audit checkpoint signed", "seq", seq)
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
+}
+
+// maintain signs an audit checkpoint and prunes ended sessions every
+// CheckpointEvery until ctx ends.
+func (n *Node) maintain(ctx context.Context) {
+	t := time.NewTicker(n.Cfg.CheckpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := n.Audit.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+			n.log.Warn("signing a periodic audit checkpoint failed", "err", err)
+		}
+		if _, err := n.Auth.Prune(ctx); err != nil && ctx.Err() == nil {
+			n.log.Warn("pruning ended sessions failed", "err", err)
+		}
+	}
 }
 
 // WorkerDataURL finds the embedded queue's URL that a serving process on

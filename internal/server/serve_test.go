@@ -1,10 +1,19 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/tracemark/tracemark/internal/audit"
+	"github.com/tracemark/tracemark/internal/auth"
 
 	"github.com/tracemark/tracemark/internal/domain"
 	"github.com/tracemark/tracemark/internal/server"
@@ -89,5 +98,120 @@ func TestReloadKeepsSearching(t *testing.T) {
 	after := search()
 	if n.Corr.Len() != size || len(after) != len(before) || len(after) > 0 && after[0].Scan != before[0].Scan {
 		t.Fatalf("after reload: %d entries and %d candidates, before %d and %d", n.Corr.Len(), len(after), size, len(before))
+	}
+}
+
+// TestServeTLS serves HTTPS with the self-signed certificate made on first
+// start, talks to it with a client that trusts only that certificate,
+// checks that the session cookie is Secure, that a restart reuses the
+// certificate, and that shutdown signs an audit checkpoint.
+func TestServeTLS(t *testing.T) {
+	dir := t.TempDir()
+	var firstCert []byte
+	for round := 0; round < 2; round++ {
+		cfg := quietConfig(dir)
+		cfg.Addr, cfg.TLS = "127.0.0.1:0", true
+		cfg.Auth = auth.Config{Params: auth.Params{Time: 1, MemoryKiB: 64, Threads: 1, SaltLen: 16, KeyLen: 32}}
+		ctx, cancel := context.WithCancel(context.Background())
+		n, err := server.Open(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		urls := make(chan string, 1)
+		done := make(chan error, 1)
+		go func() { done <- n.Serve(ctx, func(u string) { urls <- u }) }()
+		var base string
+		select {
+		case base = <-urls:
+		case err := <-done:
+			t.Fatalf("Serve returned early: %v", err)
+		}
+		if !strings.HasPrefix(base, "https://") {
+			t.Fatalf("serving on %s, want https", base)
+		}
+		pemBytes, err := os.ReadFile(filepath.Join(dir, server.TLSDir, server.SelfCertPEM))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if round == 0 {
+			firstCert = pemBytes
+		} else if !bytes.Equal(pemBytes, firstCert) {
+			t.Fatal("the self-signed certificate was not reused at the second start")
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pemBytes)
+		hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+		resp, err := hc.Get(base + "/api/health")
+		if err != nil {
+			t.Fatalf("TLS client: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.TLS == nil {
+			t.Fatalf("health over TLS: %d", resp.StatusCode)
+		}
+		// localhost is in the certificate too.
+		if resp, err := hc.Get(strings.Replace(base, "127.0.0.1", "localhost", 1) + "/api/health"); err != nil {
+			t.Fatalf("TLS client via localhost: %v", err)
+		} else {
+			resp.Body.Close()
+		}
+		// A plain-HTTP client gets nothing useful.
+		if resp, err := http.Get(strings.Replace(base, "https://", "http://", 1) + "/api/health"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				t.Fatal("plain HTTP answered 200 on the TLS port")
+			}
+		}
+		users, err := n.EnsureDemoUsers(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err = hc.Post(base+"/api/auth/login", "application/json",
+			strings.NewReader(`{"username":"`+users[1].Username+`","password":"`+server.DemoPassword+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || len(resp.Cookies()) != 1 || !resp.Cookies()[0].Secure {
+			t.Fatalf("login over TLS: %d, cookies %+v; want one Secure cookie", resp.StatusCode, resp.Cookies())
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+		rep, err := audit.Verify(context.Background(), n.Store)
+		if err != nil || rep.Problem != nil || rep.Checkpoints == 0 || rep.Unsigned != 0 {
+			t.Fatalf("audit after shutdown: %+v %v; want intact, signed up to the end", rep, err)
+		}
+		n.Close()
+	}
+}
+
+// TestTLSRequired checks when Serve insists on HTTPS.
+func TestTLSRequired(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		addr     string
+		tls      bool
+		insecure bool
+		want     string // "http", "https" or "error"
+	}{
+		{"127.0.0.1:0", false, false, "http"},
+		{"localhost:0", false, false, "http"},
+		{"127.0.0.1:0", true, false, "https"},
+		{"0.0.0.0:0", false, false, "https"},
+		{"0.0.0.0:0", false, true, "http"},
+		{"127.0.0.1:0", true, true, "error"},
+	}
+	for _, tc := range tests {
+		cfg := quietConfig(dir)
+		cfg.Addr, cfg.TLS, cfg.InsecureHTTP = tc.addr, tc.tls, tc.insecure
+		got, err := server.SchemeFor(cfg)
+		if err != nil {
+			got = "error"
+		}
+		if got != tc.want {
+			t.Errorf("%s tls=%v insecure=%v: %s (%v), want %s", tc.addr, tc.tls, tc.insecure, got, err, tc.want)
+		}
 	}
 }

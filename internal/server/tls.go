@@ -48,6 +48,15 @@ func (c Config) useTLS() (bool, error) {
 	return !isLoopback(host), nil
 }
 
+// SchemeFor returns the scheme Serve uses with cfg: "https" or "http".
+func SchemeFor(cfg Config) (string, error) {
+	ok, err := cfg.useTLS()
+	if ok {
+		return "https", err
+	}
+	return "http", err
+}
+
 // isLoopback reports whether host names only this machine (an empty host
 // or 0.0.0.0 listens everywhere, so it is not loopback).
 func isLoopback(host string) bool {

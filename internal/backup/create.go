@@ -48,6 +48,9 @@ type Options struct {
 // copied and in which order.
 func Create(ctx context.Context, w io.Writer, n Node, opt Options) (Manifest, error) {
 	const op = "backup.Create"
+	if n.Store == nil || n.Blobs == nil {
+		return Manifest{}, errs.Errorf(op, errs.Invalid, "backup needs the node's store and blob store")
+	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}

@@ -272,8 +272,9 @@ func queryStrings(ctx context.Context, q interface {
 	return out, rows.Err()
 }
 
-// migrateTo applies migrations up to and including version (goose).
-func (s *Store) migrateTo(ctx context.Context, version int64) error {
+// MigrateTo applies this binary's migrations up to and including version
+// (LoadSnapshot; tests that need a database of an older schema).
+func (s *Store) MigrateTo(ctx context.Context, version int64) error {
 	p, err := s.migrationProvider()
 	if err != nil {
 		return err

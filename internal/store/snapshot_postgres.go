@@ -127,7 +127,7 @@ func LoadSnapshot(ctx context.Context, url, dir string, version int64, tables []
 	if err := s.CheckEmpty(ctx); err != nil {
 		return err
 	}
-	if err := s.migrateTo(ctx, version); err != nil {
+	if err := s.MigrateTo(ctx, version); err != nil {
 		return errs.E(op, errs.Other, err)
 	}
 	order, err := s.loadOrder(ctx, tables)

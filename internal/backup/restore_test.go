@@ -1,0 +1,169 @@
+package backup_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tracemark/tracemark/internal/backup"
+	"github.com/tracemark/tracemark/internal/blob/local"
+	"github.com/tracemark/tracemark/internal/domain"
+	"github.com/tracemark/tracemark/internal/errs"
+	"github.com/tracemark/tracemark/internal/store"
+)
+
+func TestRestoreTargetRules(t *testing.T) {
+	ctx := context.Background()
+	archive, n := smallBackup(t, true)
+	path := writeArchive(t, archive)
+	opt := backup.RestoreOptions{Log: quietLog()}
+
+	// A non-empty folder is refused without --force and left as it was.
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(dir, "old-evidence.txt")
+	if err := os.WriteFile(old, []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := backup.Restore(ctx, path, backup.Target{DataDir: dir}, opt); !errs.Is(errs.Conflict, err) {
+		t.Fatalf("restore into a non-empty folder = %v, want a Conflict", err)
+	}
+	if b, err := os.ReadFile(old); err != nil || string(b) != "keep me" {
+		t.Fatalf("the refused restore touched the old data: %q, %v", b, err)
+	}
+
+	// With --force the old folder is moved aside whole, not deleted.
+	res, err := backup.Restore(ctx, path, backup.Target{DataDir: dir, Force: true}, opt)
+	if err != nil {
+		t.Fatalf("forced restore: %v", err)
+	}
+	if res.Replaced == "" {
+		t.Fatal("forced restore reports no replaced folder")
+	}
+	if b, err := os.ReadFile(filepath.Join(res.Replaced, "old-evidence.txt")); err != nil || string(b) != "keep me" {
+		t.Fatalf("old data not kept in %s: %q, %v", res.Replaced, b, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "old-evidence.txt")); err == nil {
+		t.Error("the old file is still in the restored folder")
+	}
+	st, err := store.Open(ctx, filepath.Join(dir, "tracemark.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.AgencyByCode(ctx, n.agency.Code); err != nil {
+		t.Errorf("restored database lacks the agency: %v", err)
+	}
+
+	// An empty existing folder is fine without --force.
+	empty := filepath.Join(t.TempDir(), "empty")
+	if err := os.Mkdir(empty, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := backup.Restore(ctx, path, backup.Target{DataDir: empty}, opt); err != nil {
+		t.Errorf("restore into an empty folder: %v", err)
+	}
+
+	// A SQLite backup cannot go to PostgreSQL, nor take a --db path.
+	if _, err := backup.Restore(ctx, path, backup.Target{DataDir: filepath.Join(t.TempDir(), "x"), DBURL: "postgres://u@h/db"}, opt); !errs.Is(errs.Invalid, err) {
+		t.Errorf("SQLite backup into PostgreSQL = %v, want Invalid", err)
+	}
+}
+
+// TestSchemaVersions: an older backup is migrated forward; one newer than
+// this binary is refused before anything is written.
+func TestSchemaVersions(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "old")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	dbPath := filepath.Join(dir, "tracemark.db")
+	if err := os.WriteFile(dbPath, nil, 0o600); err != nil { // an empty file is an empty SQLite database
+		t.Fatal(err)
+	}
+	old, err := store.OpenExisting(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	if err := old.MigrateTo(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	ag, err := old.CreateAgency(ctx, domain.Agency{Code: "OLD", Name: "Schema 1 lab"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := local.New(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	m, err := backup.Create(ctx, &buf, backup.Node{Store: old, Blobs: blobs, DataDir: dir}, backup.Options{Log: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.SchemaVersion != 1 {
+		t.Fatalf("manifest schema version %d, want 1", m.SchemaVersion)
+	}
+	target := filepath.Join(t.TempDir(), "new")
+	res, err := backup.Restore(ctx, writeArchive(t, buf.Bytes()), backup.Target{DataDir: target}, backup.RestoreOptions{Log: quietLog()})
+	if err != nil {
+		t.Fatalf("restoring a schema-1 backup: %v", err)
+	}
+	latest, _ := store.LatestSchemaVersion(store.SQLite)
+	if res.SchemaBefore != 1 || res.SchemaAfter != latest {
+		t.Errorf("schema %d → %d, want 1 → %d", res.SchemaBefore, res.SchemaAfter, latest)
+	}
+	st, err := store.Open(ctx, filepath.Join(target, "tracemark.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Agency(ctx, ag.ID); err != nil {
+		t.Errorf("agency of the schema-1 backup: %v", err)
+	}
+
+	// Newer than this binary: refused, nothing written.
+	m2 := baseManifest()
+	m2.SchemaVersion = latest + 1
+	newer := handArchive(t, m2, []handEntry{{name: backup.SQLiteName, body: []byte("db")}})
+	target2 := filepath.Join(t.TempDir(), "newer")
+	_, err = backup.Restore(ctx, writeArchive(t, newer), backup.Target{DataDir: target2}, backup.RestoreOptions{Log: quietLog()})
+	if err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("restoring a newer schema = %v, want a refusal", err)
+	}
+	if _, err := os.Stat(target2); err == nil {
+		t.Error("a refused restore created the target")
+	}
+}
+
+// TestRestorePostgresRefusesNonEmpty: a PostgreSQL backup only goes into
+// an empty database (schema).
+func TestRestorePostgresRefusesNonEmpty(t *testing.T) {
+	ctx := context.Background()
+	src := postgresSchemaURL(t)
+	n := newNode(t, src, "")
+	if _, err := n.write(ctx, "1"); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := backup.Create(ctx, &buf, backup.Node{Store: n.st, Blobs: n.blobs, DataDir: n.dir, SigningKey: n.key}, backup.Options{Log: quietLog()}); err != nil {
+		t.Fatal(err)
+	}
+	path := writeArchive(t, buf.Bytes())
+	// The source database itself is not empty.
+	_, err := backup.Restore(ctx, path, backup.Target{DataDir: filepath.Join(t.TempDir(), "d"), DBURL: src}, backup.RestoreOptions{Log: quietLog()})
+	if !errs.Is(errs.Conflict, err) {
+		t.Fatalf("restore into a non-empty PostgreSQL schema = %v, want a Conflict", err)
+	}
+	cases, _, err := n.st.ListCases(ctx, store.CaseFilter{Agency: n.agency.ID}, store.Page{})
+	if err != nil || len(cases) != 1 {
+		t.Errorf("the source database after the refused restore: %d cases, %v; want 1", len(cases), err)
+	}
+}

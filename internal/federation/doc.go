@@ -1,0 +1,49 @@
+// Package federation connects tracemark nodes of different agencies and
+// countries: each node answers its peers' ballistic searches over mutual
+// TLS, within what its agencies' sharing rules allow, and sends its own
+// searches to all its peers at once. It also moves signed exchange
+// bundles (package exchange) in and out of a node's store.
+//
+// # Registration and trust
+//
+// A node has two keys: its Ed25519 exchange identity (exchange.Identity,
+// which signs bundles and federation requests) and a self-signed TLS
+// certificate (Cert, <data dir>/federation_tls.pem, mode 0600). Operators
+// exchange Cards (node, agency, country, public key, certificate
+// fingerprint, URL) by a channel they trust and register each other
+// (store.AddPeer). There is no certificate authority: each side pins the
+// other's certificate by its SHA-256 fingerprint.
+//
+// # A search
+//
+// The asking node analyses the query once and sends its search features
+// and processed surface (never the original file) to every trusted peer in
+// parallel, each request signed with its exchange key over the method,
+// path, date and body hash. The answering node refuses, with HTTP 403 and
+// the reason, a client certificate it has not pinned, one of a revoked
+// peer, one outside its validity period, a signature that does not verify
+// with that peer's key, or a date more than MaxClockSkew away. Otherwise,
+// for each of its agencies, exchange.Evaluate decides from the agency's
+// sharing rules what may go to that peer (nothing, scores, thumbnails, or
+// the full original scan), and only allowed agencies are searched, each in
+// its own index (Searcher). Candidates carry the owning agency and
+// country — for an imported exhibit, its original ones (record origins).
+// The asker waits at most PeerTimeout per peer; a peer that refuses, fails
+// or does not answer is reported in its PeerResult while the others'
+// candidates are returned. Both sides append every exchange to their
+// audit logs (federation.search.sent, .served, .refused;
+// exchange.export, exchange.import, exchange.import.refused).
+//
+// # Bundles
+//
+// Export collects the selected records with their cases and scans and
+// writes an exchange bundle signed by the node. Import verifies it against
+// the node's trusted peers (exchange.Open), stores the original files,
+// then all records in one transaction with their origin
+// (store.ImportBundle: a bundle imported twice is refused, records already
+// held are not duplicated), and finally computes the derived data that
+// makes imported scans searchable.
+//
+// Scores are those of the search pipeline (cartridge: calibrated
+// log-odds with log10 LR; bullet: SAM in [0, 1]); times are milliseconds.
+package federation

@@ -1,0 +1,279 @@
+package federation_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"image/png"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tracemark/tracemark/internal/audit"
+	"github.com/tracemark/tracemark/internal/domain"
+	"github.com/tracemark/tracemark/internal/errs"
+	"github.com/tracemark/tracemark/internal/exchange"
+	"github.com/tracemark/tracemark/internal/federation"
+)
+
+// Two firings of the same Ruger slide (Fadul 1-1 and 1-2, processed), kept
+// in the x3p package's test data.
+var (
+	fadul11 = filepath.Join("..", "x3p", "testdata", "Fadul 1-1.x3p")
+	fadul12 = filepath.Join("..", "x3p", "testdata", "Fadul 1-2.x3p")
+)
+
+// TestThreeNodes is the federation target: Kazakh, Uzbek and Kyrgyz
+// laboratories, each its own node, database and data directory, on
+// loopback with mutual TLS. A cartridge case ingested in Kazakhstan is found
+// from Uzbekistan with its origin; revoking the sharing rule hides it; a
+// bundle moves it with its origin, and a tampered or repeated bundle is
+// refused; a stopped peer is reported while the others answer; a revoked
+// peer is refused; both sides audit every exchange.
+func TestThreeNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three nodes and compares real scans")
+	}
+	ctx := context.Background()
+	kz := startNode(t, "kz-mia", "KZ-MIA", "KZ", nodeOptions{})
+	uz := startNode(t, "uz-mfc", "UZ-MFC", "UZ", nodeOptions{})
+	kg := startNode(t, "kg-mia", "KG-MIA", "KG", nodeOptions{})
+	for _, a := range []*testNode{kz, uz, kg} {
+		for _, b := range []*testNode{kz, uz, kg} {
+			if a != b {
+				a.trust(t, b)
+			}
+		}
+	}
+	scan := kz.ingest(t, "KZ-2025-117", fadul11)
+	rule := kz.share(t, uz, exchange.DetailThumbnails)
+	query := uz.query(t, fadul12)
+
+	// Found from Uzbekistan, with its origin and a thumbnail, not the scan.
+	res := uz.search(t, query)
+	if res.Failed != 0 {
+		t.Fatalf("peers failed: %+v", res.Peers)
+	}
+	got := candidatesFrom(res, "kz-mia")
+	if len(got) != 1 || got[0].Scan != scan.ID {
+		t.Fatalf("candidates from kz-mia: %+v; want scan %s", got, scan.ID)
+	}
+	c := got[0]
+	if c.Country != "KZ" || c.Agency != "KZ-MIA" || c.Detail != exchange.DetailThumbnails || c.Fingerprint != kz.fingerprint() {
+		t.Errorf("candidate origin: %s/%s detail %s key %s", c.Country, c.Agency, c.Detail, c.Fingerprint)
+	}
+	if len(c.Original) != 0 {
+		t.Error("the original scan left Kazakhstan although the rule allows only thumbnails")
+	}
+	if _, err := png.Decode(bytes.NewReader(c.Thumbnail)); err != nil {
+		t.Errorf("thumbnail is not a PNG: %v", err)
+	}
+	t.Logf("found %s from uz-mfc: score %.2f, log10 LR %v, %.0f ms", c.Scan, c.Score, deref(c.Log10LR), res.ElapsedMS)
+	if kgAnswer := peerResult(t, res, "kg-mia"); !kgAnswer.OK || kgAnswer.Candidates != 0 {
+		t.Errorf("kg-mia holds nothing but answered %+v", kgAnswer)
+	}
+
+	// Kyrgyzstan has no rule from Kazakhstan: it learns nothing.
+	kgRes := kg.search(t, kg.query(t, fadul12))
+	if n := len(candidatesFrom(kgRes, "kz-mia")); n != 0 {
+		t.Errorf("kg-mia got %d candidates from kz-mia without a sharing rule", n)
+	}
+	if a := peerResult(t, kgRes, "kz-mia"); len(a.Agencies) != 1 || a.Agencies[0].Detail != exchange.DetailNone {
+		t.Errorf("kz-mia's answer to kg-mia: %+v; want one agency refusing", a.Agencies)
+	}
+
+	// Revoked: no longer found.
+	if _, err := kz.st.RevokeSharingRule(ctx, kz.agency.ID, rule.ID, kz.user.ID); err != nil {
+		t.Fatal(err)
+	}
+	res = uz.search(t, query)
+	if n := len(candidatesFrom(res, "kz-mia")); n != 0 || peerResult(t, res, "kz-mia").OK != true {
+		t.Errorf("after revoking the rule kz-mia still returns %d candidates (%+v)", n, peerResult(t, res, "kz-mia"))
+	}
+
+	// A signed bundle carries the exhibit to Uzbekistan with its origin.
+	var bundle bytes.Buffer
+	m, err := kz.fed.Export(ctx, &bundle, kz.agency.ID, kz.user.ID, federation.Selection{Exhibits: []domain.ExhibitID{scan.ExhibitID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered := tamper(t, bundle.Bytes())
+	_, err = uz.fed.Import(ctx, uz.agency.ID, uz.user.ID, uz.ing, bytes.NewReader(tampered), int64(len(tampered)))
+	var te *exchange.TamperError
+	if !errors.As(err, &te) || !strings.Contains(te.Member, "records/exhibits/") {
+		t.Errorf("tampered bundle: %v; want a TamperError naming the exhibit record", err)
+	}
+	if _, err := uz.st.Exhibit(ctx, uz.agency.ID, scan.ExhibitID); errs.KindOf(err) != errs.NotFound {
+		t.Errorf("the refused bundle left its exhibit behind: %v", err)
+	}
+	imp, err := uz.fed.Import(ctx, uz.agency.ID, uz.user.ID, uz.ing, bytes.NewReader(bundle.Bytes()), int64(bundle.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imp.Counts.Scans != 1 || imp.Counts.Exhibits != 1 || imp.Origin.Country != "KZ" || imp.Origin.BundleID != m.BundleID || imp.Indexed != 1 {
+		t.Errorf("import: %+v", imp)
+	}
+	if _, err := uz.fed.Import(ctx, uz.agency.ID, uz.user.ID, uz.ing, bytes.NewReader(bundle.Bytes()), int64(bundle.Len())); errs.KindOf(err) != errs.Conflict {
+		t.Errorf("second import of the bundle: %v; want a conflict", err)
+	}
+	// The imported exhibit keeps its Kazakh origin when Uzbekistan shares it on.
+	uz.share(t, kg, exchange.DetailScores)
+	kgRes = kg.search(t, kg.query(t, fadul12))
+	fromUZ := candidatesFrom(kgRes, "uz-mfc")
+	if len(fromUZ) != 1 || fromUZ[0].Country != "KZ" || fromUZ[0].Agency != "KZ-MIA" || len(fromUZ[0].Thumbnail) != 0 {
+		t.Errorf("kg-mia's candidates from uz-mfc: %+v; want kz-mia's exhibit with its origin, scores only", fromUZ)
+	}
+
+	// A stopped peer is reported; the others' results still come back.
+	kz.share(t, uz, exchange.DetailScores)
+	kg.shutdown()
+	res = uz.search(t, query)
+	wantError(t, peerResult(t, res, "kg-mia"), "kg-mia")
+	if got := candidatesFrom(res, "kz-mia"); len(got) != 1 || res.Failed != 1 {
+		t.Errorf("with kg-mia down: %d candidates from kz-mia, %d failed; want 1 and 1", len(got), res.Failed)
+	}
+
+	// A revoked peer is refused, with the reason.
+	if _, err := kz.st.RevokePeer(ctx, uz.fingerprint(), "laptop stolen"); err != nil {
+		t.Fatal(err)
+	}
+	res = uz.search(t, query)
+	wantError(t, peerResult(t, res, "kz-mia"), "revoked")
+
+	// Audited on both sides, and both chains verify.
+	kzActions, uzActions := kz.auditActions(t), uz.auditActions(t)
+	for action, min := range map[string]int{"federation.search.served": 3, "federation.search.refused": 1, "exchange.export": 1} {
+		if kzActions[action] < min {
+			t.Errorf("kz-mia audit has %d %s entries, want ≥ %d (%v)", kzActions[action], action, min, kzActions)
+		}
+	}
+	for action, min := range map[string]int{"federation.search.sent": 4, "exchange.import": 1, "exchange.import.refused": 2, "federation.search.served": 1} {
+		if uzActions[action] < min {
+			t.Errorf("uz-mfc audit has %d %s entries, want ≥ %d (%v)", uzActions[action], action, min, uzActions)
+		}
+	}
+	for _, n := range []*testNode{kz, uz} {
+		rep, err := audit.Verify(ctx, n.st, n.auditKey(t))
+		if err != nil || rep.Problem != nil || rep.Entries == 0 {
+			t.Errorf("%s audit chain: %+v, %v", n.name, rep, err)
+		}
+	}
+}
+
+func deref(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// tamper rewrites the exhibit record of a bundle (its label), keeping the
+// signed manifest: the hash no longer matches.
+func tamper(t *testing.T, data []byte) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(f.Name, "records/exhibits/") {
+			b = bytes.Replace(b, []byte(`"label": "E1"`), []byte(`"label": "E9"`), 1)
+		}
+		w, err := zw.Create(f.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(b)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// slowSearcher never answers before its context ends.
+type slowSearcher struct{}
+
+func (slowSearcher) Search(ctx context.Context, _ domain.AgencyID, _ federation.Query) ([]federation.Match, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestRefusals covers the bad peers: unknown, expired certificate, a
+// certificate that is not the pinned one, and one that does not answer in
+// time (the search returns and says which peer failed).
+func TestRefusals(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	expired, err := federation.NewCert("tj-expired", now.Add(-48*time.Hour), now.Add(-24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kz := startNode(t, "kz-mia", "KZ-MIA", "KZ", nodeOptions{timeout: 2 * time.Second})
+	stranger := startNode(t, "tj-unknown", "TJ-MIA", "TJ", nodeOptions{})
+	old := startNode(t, "tj-expired", "TJ-MVD", "TJ", nodeOptions{cert: expired})
+	slow := startNode(t, "tm-slow", "TM-MIA", "TM", nodeOptions{searcher: slowSearcher{}})
+	stranger.trust(t, kz) // kz does not know the stranger
+	old.trust(t, kz)
+	kz.trust(t, old)
+	kz.trust(t, slow)
+	slow.trust(t, kz)
+	slow.share(t, kz, exchange.DetailScores)
+	q := kz.query(t, fadul12)
+
+	res := stranger.search(t, stranger.query(t, fadul12))
+	wantError(t, peerResult(t, res, "kz-mia"), "unknown peer")
+
+	res = old.search(t, old.query(t, fadul12))
+	wantError(t, peerResult(t, res, "kz-mia"), "expired")
+
+	// kz calling the expired node refuses its server certificate too; the
+	// slow node is reported as not answering; the search itself returns.
+	start := time.Now()
+	res = kz.search(t, q)
+	wantError(t, peerResult(t, res, "tj-expired"), "expired")
+	wantError(t, peerResult(t, res, "tm-slow"), "did not answer within")
+	if res.Failed != 2 {
+		t.Errorf("failed peers %d, want 2", res.Failed)
+	}
+	if d := time.Since(start); d > time.Minute {
+		t.Errorf("the search waited %s for a peer that does not answer", d)
+	}
+
+	// A peer whose certificate is not the pinned one is refused by the caller.
+	p, err := slow.fed.Card().Peer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.CertFingerprint = "SHA256:" + strings.Repeat("ab", 32)
+	if _, err := kz.st.AddPeer(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	res = kz.search(t, federation.Outgoing{Agency: q.Agency, Kind: q.Kind, Features: q.Features, Processed: q.Processed, K: 1, Peers: []string{slow.fingerprint()}})
+	wantError(t, peerResult(t, res, "tm-slow"), "not the pinned")
+
+	// Searching a revoked or unknown peer by name is refused before sending.
+	if _, err := kz.fed.Search(ctx, federation.Outgoing{Kind: q.Kind, Features: q.Features, Processed: q.Processed, Peers: []string{"SHA256:00"}}); errs.KindOf(err) != errs.Invalid {
+		t.Errorf("search of an unknown peer: %v; want invalid", err)
+	}
+	if _, err := kz.fed.Search(ctx, federation.Outgoing{Kind: "cartridge", Features: []byte("junk"), Processed: q.Processed}); errs.KindOf(err) != errs.Invalid {
+		t.Errorf("search with junk features: %v; want invalid", err)
+	}
+	if a := kz.auditActions(t); a["federation.search.refused"] < 2 {
+		t.Errorf("kz-mia audited %d refusals, want ≥ 2 (unknown peer, expired certificate): %v", a["federation.search.refused"], a)
+	}
+}

@@ -44,7 +44,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // nodeOptions vary a test node.
 type nodeOptions struct {
-	cert     *federation.Cert   // default: LoadOrCreateCert in the data dir
+	cert     *federation.Cert    // default: LoadOrCreateCert in the data dir
 	searcher federation.Searcher // default: the node's correlator
 	timeout  time.Duration
 }

@@ -1,0 +1,118 @@
+// The API client: JSON over fetch with the session cookie, the CSRF token
+// on changing requests, and errors turned into one ApiError whose key names
+// a message of the catalogs (so the user reads it in their language).
+
+const session = { csrf: '', devUser: sessionStorage.getItem('tracemark.devUser') || '', onExpired: null };
+
+export class ApiError extends Error {
+  constructor(status, problem, key) {
+    super(problem?.detail || problem?.title || 'HTTP ' + status);
+    this.status = status;
+    this.problem = problem || {};
+    this.key = key;
+  }
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+// keyFor maps a status to a message key of the catalogs; callers may name
+// a more specific key for 404 (a missing scan, a deleted candidate).
+function keyFor(status, notFoundKey) {
+  if (status === 401) return 'ui.err.session_expired';
+  if (status === 403) return 'ui.err.forbidden';
+  if (status === 404) return notFoundKey || 'ui.err.not_found';
+  if (status === 409) return 'ui.err.conflict';
+  if (status === 413) return 'ui.err.too_large';
+  if (status === 422 || status === 400) return 'ui.err.invalid';
+  if (status === 429) return 'ui.err.throttled';
+  if (status >= 500) return 'ui.err.server';
+  return 'ui.err.unknown';
+}
+
+export function setCSRF(token) { if (token) session.csrf = token; }
+export function setDevUser(name) {
+  session.devUser = name || '';
+  if (name) sessionStorage.setItem('tracemark.devUser', name); else sessionStorage.removeItem('tracemark.devUser');
+}
+export function onExpired(fn) { session.onExpired = fn; }
+
+// csrfFrom finds the CSRF token in a sign-in or whoami answer.
+export function csrfFrom(body) {
+  return body?.csrf_token || body?.csrf || body?.CSRF || '';
+}
+
+export async function request(method, url, body, opts = {}) {
+  const headers = { Accept: 'application/json' };
+  let payload;
+  if (body instanceof FormData) payload = body;
+  else if (body !== undefined) { headers['Content-Type'] = 'application/json'; payload = JSON.stringify(body); }
+  if (UNSAFE.has(method) && session.csrf) headers['X-CSRF-Token'] = session.csrf;
+  if (session.devUser) headers['X-Tracemark-User'] = session.devUser;
+  let res;
+  try {
+    res = await fetch(url, { method, headers, body: payload, credentials: 'same-origin', signal: opts.signal });
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+    throw new ApiError(0, { detail: e.message }, 'ui.err.network');
+  }
+  const hdr = res.headers.get('X-CSRF-Token');
+  if (hdr) session.csrf = hdr;
+  if (res.status === 204) return null;
+  const type = res.headers.get('Content-Type') || '';
+  const data = type.includes('json') ? await res.json().catch(() => null) : (opts.raw ? await res.arrayBuffer() : await res.text());
+  if (!res.ok) {
+    const err = new ApiError(res.status, typeof data === 'object' ? data : { detail: String(data || '') }, keyFor(res.status, opts.notFound));
+    if (res.status === 401 && !opts.quiet401 && session.onExpired) session.onExpired(err);
+    throw err;
+  }
+  return data;
+}
+
+export const get = (url, opts) => request('GET', url, undefined, opts);
+export const post = (url, body, opts) => request('POST', url, body, opts);
+
+// getBinary fetches url as an ArrayBuffer with its headers (height maps).
+export async function getBinary(url, opts = {}) {
+  const headers = {};
+  if (session.devUser) headers['X-Tracemark-User'] = session.devUser;
+  const res = await fetch(url, { headers, credentials: 'same-origin', signal: opts.signal });
+  if (!res.ok) {
+    const p = await res.json().catch(() => ({}));
+    const err = new ApiError(res.status, p, keyFor(res.status, opts.notFound));
+    if (res.status === 401 && session.onExpired) session.onExpired(err);
+    throw err;
+  }
+  return { buf: await res.arrayBuffer(), headers: res.headers, type: res.headers.get('Content-Type') || '' };
+}
+
+export function qs(params) {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== '' && v != null) u.set(k, v);
+  const s = u.toString();
+  return s ? '?' + s : '';
+}
+
+export function devUserName() { return session.devUser; }
+
+// signIn posts the credentials to /api/login. Until the server has
+// sign-in (404), it falls back to the development identity header
+// X-Tracemark-User of `tracemark serve`, checked with /api/me.
+export async function signIn(username, password) {
+  try {
+    const res = await request('POST', '/api/login', { username, password }, { quiet401: true });
+    setDevUser('');
+    setCSRF(csrfFrom(res));
+    const me = await request('GET', '/api/me', undefined, { quiet401: true });
+    setCSRF(csrfFrom(me));
+    return me;
+  } catch (e) {
+    if (!(e instanceof ApiError) || (e.status !== 404 && e.status !== 405)) throw e;
+  }
+  setDevUser(username);
+  try {
+    return await request('GET', '/api/me', undefined, { quiet401: true });
+  } catch (e) {
+    setDevUser('');
+    throw e;
+  }
+}

@@ -1,0 +1,35 @@
+import { h, link } from '../dom.js';
+import { t, date, num } from '../i18n.js';
+
+export function field(label, value) {
+  return [h('dt', { text: label }), h('dd', {}, value == null || value === '' ? '—' : value)];
+}
+
+export function kindLabel(k) { return k ? t('kind.' + k) : '—'; }
+export function roleLabel(r) { return r ? t('role.' + r) : '—'; }
+export function statusLabel(s) { return t('status.' + (s || 'unreviewed')); }
+export function caseStatusLabel(s) { return t('ui.case_status.' + (s || 'open')); }
+
+export function thumb(scanID, width, alt) {
+  return h('img', { class: 'thumb', loading: 'lazy', decoding: 'async', width, alt: alt || '',
+    src: `/api/scans/${encodeURIComponent(scanID)}/thumbnail?width=${width * 2}`,
+    onerror: (e) => { e.target.replaceWith(h('span', { class: 'thumb missing', text: t('ui.err.no_scan_short') })); } });
+}
+
+export function classText(c) {
+  if (!c) return '—';
+  const parts = [c.calibre, c.ammunition_make, c.breech_face_class, c.firing_pin_shape, c.lands ? t('ui.lands_n', { N: c.lands }) : '', c.twist].filter(Boolean);
+  return parts.join(' · ') || '—';
+}
+
+export function caseLink(c) { return c ? link('/cases/' + c.id, { text: c.number || c.id }) : '—'; }
+
+export function table(headers, rows, props = {}) {
+  return h('table', props, h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col', text: x })))), h('tbody', {}, rows));
+}
+
+export function breadcrumb(...items) {
+  return h('nav', { class: 'crumbs', 'aria-label': t('ui.breadcrumb') }, items.map((it, i) => [i ? ' › ' : '', it]));
+}
+
+export { date, num };

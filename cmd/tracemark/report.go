@@ -188,4 +188,3 @@ func newReportCaseCmd(templates *string) *cobra.Command {
 	f.StringVar(&zone, "time-zone", "", "IANA time zone of the dates shown (default UTC)")
 	return cmd
 }
-

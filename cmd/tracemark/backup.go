@@ -90,7 +90,9 @@ Check an archive with 'tracemark backup verify FILE'; restore it with
 			// leaves a file that looks complete.
 			partial := out + ".partial"
 			f, err := os.OpenFile(partial, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-			if err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return fmt.Errorf("%s exists: another backup is writing it, or one was interrupted (then remove it)", partial)
+			} else if err != nil {
 				return fmt.Errorf("creating the archive: %w", err)
 			}
 			defer func() {

@@ -85,7 +85,14 @@ audit log does not verify.`,
 				return exitError{code: 1}
 			}
 			if !asJSON {
-				fmt.Fprintln(w, "audit log intact; the restored node can be started with: tracemark serve --data "+bf.data)
+				start := "tracemark serve --data " + bf.data
+				if bf.db != "" {
+					start += " --db <the --db URL above>"
+				}
+				if bf.blobs != "" {
+					start += " --blobs <the --blobs URL above>"
+				}
+				fmt.Fprintln(w, "audit log intact; the restored node can be started with: "+start)
 			}
 			return nil
 		},

@@ -6,8 +6,10 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -198,6 +200,10 @@ const maxKeyFiles = 1000
 func writeKeys(ctx context.Context, aw *archiveWriter, dir string, log *slog.Logger) error {
 	var files []string
 	des, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		log.WarnContext(ctx, "backup: no data folder, so no key files copied", "folder", dir)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("listing the data folder %s: %w", dir, err)
 	}

@@ -236,9 +236,13 @@ func (m Manifest) String() string {
 	for _, t := range m.Tables {
 		rows += t.Rows
 	}
-	return fmt.Sprintf("%s backup of %s taken %s by tracemark %s: schema %d, %d tables (%d rows), %d blobs (%d bytes), audit log %d entries",
+	s := fmt.Sprintf("%s backup of %s taken %s by tracemark %s: schema %d, %d tables (%d rows), %d blobs (%d bytes), audit log %d entries",
 		m.Dialect, orUnknown(m.Source.Hostname), m.CreatedAt.Format(time.RFC3339), orUnknown(m.Version), m.SchemaVersion,
 		len(m.Tables), rows, n, size, m.Audit.LastSeq)
+	if k := len(m.MissingBlobs); k > 0 {
+		s += fmt.Sprintf("; WARNING: %d blobs the database names were already missing from the blob store at backup time (manifest missing_blobs)", k)
+	}
+	return s
 }
 
 func orUnknown(s string) string {

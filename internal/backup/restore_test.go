@@ -3,12 +3,14 @@ package backup_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tracemark/tracemark/internal/backup"
+	"github.com/tracemark/tracemark/internal/blob"
 	"github.com/tracemark/tracemark/internal/blob/local"
 	"github.com/tracemark/tracemark/internal/domain"
 	"github.com/tracemark/tracemark/internal/errs"
@@ -165,5 +167,76 @@ func TestRestorePostgresRefusesNonEmpty(t *testing.T) {
 	cases, _, err := n.st.ListCases(ctx, store.CaseFilter{Agency: n.agency.ID}, store.Page{})
 	if err != nil || len(cases) != 1 {
 		t.Errorf("the source database after the refused restore: %d cases, %v; want 1", len(cases), err)
+	}
+}
+
+// failingReceiver fails the restore midway, like a crash or a full disk.
+type failingReceiver struct {
+	blob.Storage
+	left int
+}
+
+func (f *failingReceiver) Receive(ctx context.Context, r io.Reader, max int64) (blob.Ref, int64, error) {
+	if f.left--; f.left < 0 {
+		return blob.Ref{}, 0, errs.Errorf("test", errs.Other, "disk full")
+	}
+	return f.Storage.Receive(ctx, r, max)
+}
+
+// TestFailedForcedRestoreKeepsOldData: a restore that fails midway leaves
+// the old folder exactly where it was and no staging folder behind.
+func TestFailedForcedRestoreKeepsOldData(t *testing.T) {
+	ctx := context.Background()
+	archive, _ := smallBackup(t, true)
+	path := writeArchive(t, archive)
+	root := t.TempDir()
+	dir := filepath.Join(root, "data")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "old.txt"), []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := local.New(filepath.Join(t.TempDir(), "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = backup.Restore(ctx, path, backup.Target{DataDir: dir, Force: true, Blobs: &failingReceiver{Storage: blobs, left: 2}},
+		backup.RestoreOptions{Log: quietLog()})
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("Restore = %v, want the receiver's failure", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "old.txt")); err != nil || string(b) != "old" {
+		t.Errorf("old data after a failed restore: %q, %v", b, err)
+	}
+	des, _ := os.ReadDir(root)
+	if len(des) != 1 {
+		t.Errorf("a failed restore left %d entries next to the target, want only the target", len(des))
+	}
+}
+
+// TestMissingBlobListed: a blob the database names but the blob store
+// lost before the backup is listed in the manifest, not silently skipped.
+func TestMissingBlobListed(t *testing.T) {
+	ctx := context.Background()
+	n := newNode(t, "", "")
+	it, err := n.write(ctx, "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.blobs.(blob.Remover).Remove(ctx, it.scan.Features); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	m, err := backup.Create(ctx, &buf, backup.Node{Store: n.st, Blobs: n.blobs, DataDir: n.dir}, backup.Options{Log: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.MissingBlobs) != 1 || m.MissingBlobs[0] != it.scan.Features.String() {
+		t.Errorf("missing blobs %v, want [%s]", m.MissingBlobs, it.scan.Features)
+	}
+	v, err := backup.Verify(ctx, bytes.NewReader(buf.Bytes()), backup.VerifyOptions{})
+	if err != nil || len(v.Manifest.MissingBlobs) != 1 {
+		t.Errorf("verify: %v, missing %v", err, v.Manifest.MissingBlobs)
 	}
 }

@@ -2,7 +2,7 @@
 // on changing requests, and errors turned into one ApiError whose key names
 // a message of the catalogs (so the user reads it in their language).
 
-const session = { csrf: '', devUser: sessionStorage.getItem('tracemark.devUser') || '', onExpired: null };
+const session = { csrf: '', onExpired: null };
 
 export class ApiError extends Error {
   constructor(status, problem, key) {
@@ -30,15 +30,11 @@ function keyFor(status, notFoundKey) {
 }
 
 export function setCSRF(token) { if (token) session.csrf = token; }
-export function setDevUser(name) {
-  session.devUser = name || '';
-  if (name) sessionStorage.setItem('tracemark.devUser', name); else sessionStorage.removeItem('tracemark.devUser');
-}
 export function onExpired(fn) { session.onExpired = fn; }
 
 // csrfFrom finds the CSRF token in a sign-in or whoami answer.
 export function csrfFrom(body) {
-  return body?.csrf_token || body?.csrf || body?.CSRF || '';
+  return body?.csrf_token || '';
 }
 
 export async function request(method, url, body, opts = {}) {
@@ -47,7 +43,6 @@ export async function request(method, url, body, opts = {}) {
   if (body instanceof FormData) payload = body;
   else if (body !== undefined) { headers['Content-Type'] = 'application/json'; payload = JSON.stringify(body); }
   if (UNSAFE.has(method) && session.csrf) headers['X-CSRF-Token'] = session.csrf;
-  if (session.devUser) headers['X-Tracemark-User'] = session.devUser;
   let res;
   try {
     res = await fetch(url, { method, headers, body: payload, credentials: 'same-origin', signal: opts.signal });
@@ -73,9 +68,7 @@ export const post = (url, body, opts) => request('POST', url, body, opts);
 
 // getBinary fetches url as an ArrayBuffer with its headers (height maps).
 export async function getBinary(url, opts = {}) {
-  const headers = {};
-  if (session.devUser) headers['X-Tracemark-User'] = session.devUser;
-  const res = await fetch(url, { headers, credentials: 'same-origin', signal: opts.signal });
+  const res = await fetch(url, { credentials: 'same-origin', signal: opts.signal });
   if (!res.ok) {
     const p = await res.json().catch(() => ({}));
     const err = new ApiError(res.status, p, keyFor(res.status, opts.notFound));
@@ -92,27 +85,14 @@ export function qs(params) {
   return s ? '?' + s : '';
 }
 
-export function devUserName() { return session.devUser; }
-
-// signIn posts the credentials to /api/login. Until the server has
-// sign-in (404), it falls back to the development identity header
-// X-Tracemark-User of `tracemark serve`, checked with /api/me.
+// signIn opens a session (POST /api/auth/login): the answer sets the
+// HttpOnly session cookie and carries the CSRF token for changing requests.
 export async function signIn(username, password) {
-  try {
-    const res = await request('POST', '/api/login', { username, password }, { quiet401: true });
-    setDevUser('');
-    setCSRF(csrfFrom(res));
-    const me = await request('GET', '/api/me', undefined, { quiet401: true });
-    setCSRF(csrfFrom(me));
-    return me;
-  } catch (e) {
-    if (!(e instanceof ApiError) || (e.status !== 404 && e.status !== 405)) throw e;
-  }
-  setDevUser(username);
-  try {
-    return await request('GET', '/api/me', undefined, { quiet401: true });
-  } catch (e) {
-    setDevUser('');
-    throw e;
-  }
+  const res = await request('POST', '/api/auth/login', { username, password }, { quiet401: true });
+  setCSRF(csrfFrom(res));
+  return res;
+}
+
+export async function signOut() {
+  try { await request('POST', '/api/auth/logout', undefined, { quiet401: true }); } finally { session.csrf = ''; }
 }

@@ -47,19 +47,25 @@ async function loadMe() {
 export async function afterSignIn(me) {
   app.me = me;
   app.expiredShown = false;
-  const saved = localStorage.getItem('tracemark.lang.' + userID(me));
-  if (saved && saved !== lang()) await setLanguage(saved);
+  await userLanguage(me);
   const back = sessionStorage.getItem('tracemark.back');
   sessionStorage.removeItem('tracemark.back');
   navigate(back && back !== '/signin' ? back : '/', { replace: true });
 }
 
-export function userID(me) { return me?.user?.id || me?.User || me?.id || ''; }
-export function userName(me) { return me?.user?.display_name || me?.user?.username || me?.username || me?.name || api.devUserName() || userID(me).slice(0, 8); }
+// userLanguage switches to the user's language: the one they chose here
+// last, else the locale of their account.
+async function userLanguage(me) {
+  const want = localStorage.getItem('tracemark.lang.' + userID(me)) || me?.user?.locale;
+  if (want && want !== lang() && LANGUAGES.includes(want)) await setLanguage(want);
+}
+
+export function userID(me) { return me?.user?.id || ''; }
+export function userName(me) { return me?.user?.display_name || me?.user?.username || ''; }
+export function userRoles(me) { return me?.user?.roles || []; }
 
 export async function signOut() {
-  try { await api.post('/api/logout'); } catch { /* the session may be gone already */ }
-  api.setDevUser('');
+  try { await api.signOut(); } catch { /* the session may be gone already */ }
   app.me = null;
   navigate('/signin', { replace: true });
 }
@@ -128,7 +134,6 @@ export function errorText(e) {
 
 export function showError(el, e) {
   if (e?.name === 'AbortError') return;
-  console.error(e);
   el.append(h('p', { class: 'error', role: 'alert', text: errorText(e) }));
 }
 
@@ -174,10 +179,7 @@ async function boot() {
   document.addEventListener('keydown', shortcuts);
   try {
     const me = await loadMe();
-    if (me) {
-      const saved = localStorage.getItem('tracemark.lang.' + userID(me));
-      if (saved && saved !== lang()) await setLanguage(saved);
-    }
+    if (me) await userLanguage(me);
   } catch (e) {
     toast(errorText(e), 'error');
   }

@@ -1,7 +1,6 @@
 // work wraps the conclusion, verification and my-work routes
 // (docs/api-workstation.md).
 import * as api from './api.js';
-import { t } from './i18n.js';
 
 export const AFTE = ['identification', 'inconclusive_a', 'inconclusive_b', 'inconclusive_c', 'elimination', 'unsuitable'];
 
@@ -15,10 +14,6 @@ function pairHref(c) {
 
 export const work = {
   async myWork() { return api.get('/api/my-work'); },
-  async verifications() {
-    const res = await api.get('/api/verifications');
-    return (res.items || []).map((c) => ({ href: pairHref(c), title: t('ui.verify_pair', { Examiner: c.examiner_name || '', A: c.case_a ? c.case_a.slice(0, 8) : '' }), at: c.recorded_at, c }));
-  },
   pairHref,
   list(params) { return api.get('/api/conclusions' + api.qs({ limit: 50, ...params })); },
   get(id) { return api.get('/api/conclusions/' + encodeURIComponent(id), { notFound: 'ui.err.conclusion_missing' }); },

@@ -64,7 +64,7 @@ export function robustRange(...maps) {
 const STOPS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]]; // viridis
 
 export function colourAt(f) {
-  const x = Math.min(0.9999, Math.max(0, f)) * (STOPS.length - 1);
+  const x = (Number.isFinite(f) ? Math.min(0.9999, Math.max(0, f)) : 0) * (STOPS.length - 1);
   const i = Math.floor(x);
   const r = x - i;
   const a = STOPS[i], b = STOPS[i + 1];

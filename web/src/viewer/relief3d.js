@@ -152,7 +152,7 @@ export class Relief3D {
     const box = new THREE.Box3().setFromObject(this.group);
     const c = box.getCenter(new THREE.Vector3());
     const size = box.getSize(new THREE.Vector3());
-    const d = Math.max(size.x / this.camera.aspect, size.y) * 1.35 / (2 * Math.tan((this.camera.fov * Math.PI) / 360));
+    const d = Math.max(size.x / this.camera.aspect, size.y) * 0.8 / (2 * Math.tan((this.camera.fov * Math.PI) / 360));
     this.camera.near = d / 100; this.camera.far = d * 20;
     this.camera.position.set(c.x, c.y - d * 0.35, d);
     this.camera.updateProjectionMatrix();

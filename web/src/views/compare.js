@@ -28,6 +28,10 @@ export async function comparison(main, scanA, scanB) {
   document.title = t('ui.comparison') + ' — tracemark';
 
   const scanMeta = (id) => api.get('/api/scans/' + encodeURIComponent(id), { notFound: 'ui.err.scan_missing', signal: ac.signal });
+  // Height maps are asked for at once, in parallel with the records: the
+  // view is interactive as soon as both decimated maps are drawn.
+  const early = [loadSurface(scanA, FIRST_MAX, ac.signal), loadSurface(scanB, FIRST_MAX, ac.signal)];
+  early.forEach((p) => p.catch(() => {}));
   const [metaA, metaB, cand] = await Promise.all([scanMeta(scanA), scanMeta(scanB),
     candidateID ? api.get('/api/candidates/' + encodeURIComponent(candidateID), { notFound: 'ui.err.candidate_missing', signal: ac.signal }).catch((e) => ({ error: e })) : null]);
   if (cand?.error) toast(errorText(cand.error), 'error');
@@ -79,10 +83,10 @@ export async function comparison(main, scanA, scanB) {
   // Surfaces: decimated first (fast), finer afterwards ----------------------
   const labelA = h('span');
   const labelB = h('span');
-  async function surfaceOf(meta, max) {
+  async function surfaceOf(meta, max, pending) {
     if (IMAGE_FORMATS.has((meta.format || '').toLowerCase())) return loadImage(meta, Math.min(2048, max * 4));
     try {
-      return await loadSurface(meta.id, max, ac.signal);
+      return await (pending || loadSurface(meta.id, max, ac.signal));
     } catch (e) {
       // The scan record exists (meta): a 404 here means no height map is
       // served for it; its calibrated image still shows in the same view.
@@ -114,7 +118,7 @@ export async function comparison(main, scanA, scanB) {
   }
 
   try {
-    const [a, b] = await Promise.all([surfaceOf(metaA, FIRST_MAX), surfaceOf(metaB, FIRST_MAX)]);
+    const [a, b] = await Promise.all([surfaceOf(metaA, FIRST_MAX, early[0]), surfaceOf(metaB, FIRST_MAX, early[1])]);
     surf.a = a; surf.b = b;
   } catch (e) {
     if (e.name === 'AbortError') return () => {};
@@ -155,6 +159,7 @@ export async function comparison(main, scanA, scanB) {
   const lightBox = h('section', { class: 'light' }, h('h2', { text: t('ui.light') }),
     h('label', { class: 'field' }, t('ui.light.azimuth'), az), h('label', { class: 'field' }, t('ui.light.elevation'), el), lightOut);
 
+  const conclCtx = { scanA, scanB, candidateID, conclusionID: params.get('conclusion') || '', marks: () => scope.marks, signal: ac.signal };
   const measureOut = h('p', { class: 'measure-out', id: 'measure-out', 'aria-live': 'polite', text: t('ui.measure.hint') });
   const marksList = h('ol', { class: 'marks-list', id: 'marks-list' });
   function drawMarks() {
@@ -163,6 +168,7 @@ export async function comparison(main, scanA, scanB) {
       h('input', { type: 'text', maxLength: 200, value: m.label || '', placeholder: t('ui.mark.label'), 'aria-label': t('ui.mark.label_n', { N: i + 1 }), oninput: (e) => { m.label = e.target.value; scope.draw(); } }),
       h('button', { type: 'button', class: 'ghost', text: t('ui.remove'), 'aria-label': t('ui.mark.remove_n', { N: i + 1 }), onclick: () => { scope.marks.splice(i, 1); drawMarks(); scope.draw(); } }))));
     if (!scope.marks.length) marksList.append(h('li', { class: 'muted', text: t('ui.mark.none') }));
+    conclCtx.refreshMarks?.();
   }
   drawMarks();
   const toolsBox = h('section', { class: 'tools' }, h('h2', { text: t('ui.tool.measure') }), measureOut, h('h2', { text: t('ui.marks') }), marksList);
@@ -256,7 +262,7 @@ export async function comparison(main, scanA, scanB) {
     }).catch(() => { /* the coarse maps stay */ });
   }
 
-  conclusionPanel(concl, { scanA, scanB, candidateID, conclusionID: params.get('conclusion') || '', marks: () => scope.marks, signal: ac.signal });
+  conclusionPanel(concl, conclCtx);
 
   // Modes and tools -------------------------------------------------------
   async function setMode(m) {

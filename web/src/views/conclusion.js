@@ -1,7 +1,7 @@
 import { h, clear, toast } from '../dom.js';
 import { t, tc, dateTime } from '../i18n.js';
 import { work, AFTE, newKey } from '../work.js';
-import { currentUser, userID, errorText } from '../main.js';
+import { currentUser, userID, userRoles, errorText } from '../main.js';
 
 // conclusionPanel shows, for one pair of scans, the step the user can take:
 // record a conclusion (examiner), verify one blind (a second examiner or a
@@ -27,12 +27,15 @@ export async function conclusionPanel(box, ctx) {
 
   function render(c) {
     const me = userID(currentUser());
-    const roles = currentUser()?.roles || currentUser()?.Roles || currentUser()?.user?.roles || [];
+    const roles = userRoles(currentUser());
     clear(box);
     box.dataset.state = c ? c.status : 'none';
-    if (!c || c.status === 'verified' || c.status === 'resolved') {
-      if (c) box.append(outcome(c));
-      if (!c || c.examiner !== me) box.append(form('record', c));
+    if (!c) {
+      box.append(roles.includes('examiner') ? form('record', null) : h('p', { class: 'notice', text: t('ui.concl.none') }));
+      return;
+    }
+    if (c.status === 'verified' || c.status === 'resolved') {
+      box.append(outcome(c));
       return;
     }
     if (c.status === 'awaiting_verification') {
@@ -84,6 +87,7 @@ export async function conclusionPanel(box, ctx) {
     const marksCount = h('span');
     const refreshMarks = () => { marksCount.textContent = tc('ui.plural.marked', ctx.marks().length); };
     refreshMarks();
+    ctx.refreshMarks = refreshMarks;
     const button = h('button', { type: 'submit', class: 'primary', id: 'concl-submit', text: t('ui.concl.submit.' + kind) });
     const options = AFTE.map((v, i) => h('label', { class: 'afte' },
       h('input', { type: 'radio', name, value: v, required: true, checked: false, id: name + '-' + v, onfocus: refreshMarks }),

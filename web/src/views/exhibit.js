@@ -1,5 +1,5 @@
 import { h, link } from '../dom.js';
-import { t, tc, date, dateTime, um, num } from '../i18n.js';
+import { t, tc, has, date, dateTime, um, num } from '../i18n.js';
 import * as api from '../api.js';
 import { field, kindLabel, roleLabel, classText, thumb, table, breadcrumb } from './common.js';
 
@@ -48,12 +48,12 @@ export async function exhibitDetail(main, id) {
 // custody lists the chain-of-custody events of the exhibit (list-custody).
 async function custody(id) {
   try {
-    const res = await api.get('/api/exhibits/' + encodeURIComponent(id) + '/custody', { quiet401: false });
-    const ev = res.items || res.events || [];
+    const res = await api.get('/api/exhibits/' + encodeURIComponent(id) + '/custody');
+    const ev = res.items || [];
     if (!ev.length) return h('p', { class: 'empty', text: t('ui.empty.custody') });
     return table([t('col.date_time'), t('col.action'), t('col.by'), t('col.counterpart'), t('col.note')],
-      ev.map((e) => h('tr', {}, h('td', { text: dateTime(e.at || e.time) }), h('td', { text: t('custody.' + (e.action || e.kind)) }),
-        h('td', { text: e.by_name || (e.by || '').slice(0, 8) }), h('td', { text: e.counterpart || '—' }), h('td', { text: e.note || '—' }))), { class: 'list' });
+      ev.map((e) => h('tr', {}, h('td', { text: dateTime(e.at) }), h('td', { text: has('custody.' + e.kind) ? t('custody.' + e.kind) : e.kind }),
+        h('td', { text: e.by_name || (e.by || '').slice(0, 8) }), h('td', { text: e.counterpart || '—' }), h('td', { text: e.notes || '—' }))), { class: 'list', id: 'custody' });
   } catch (e) {
     return h('p', { class: 'empty', text: e.status === 404 ? t('ui.empty.custody') : t(e.key || 'ui.err.unknown') });
   }

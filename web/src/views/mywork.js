@@ -1,45 +1,37 @@
 import { h, link } from '../dom.js';
-import { t, tc, dateTime } from '../i18n.js';
-import * as api from '../api.js';
+import { t, tc, dateTime, int } from '../i18n.js';
 import { thumb } from './common.js';
 import { work } from '../work.js';
 
-// myWork lists what waits for the user: new candidate lists, blind
-// verifications assigned to them, and conclusions sent back.
+// myWork lists what waits for the user (GET /api/my-work): blind
+// verifications, disagreements to resolve, their own open conclusions and
+// new candidate lists.
 export async function myWork(main) {
   document.title = t('ui.mywork') + ' — tracemark';
-  const lists = h('div', { id: 'work-lists' });
-  const verif = h('div', { id: 'work-verifications' });
+  const w = await work.myWork();
+  const conclusions = (items, cls, empty) => (items?.length
+    ? h('ul', { class: 'worklist ' + cls }, items.map((c) => h('li', {},
+      link(work.pairHref(c), { class: 'open-conclusion', text: conclusionTitle(c) }), ' · ',
+      h('span', { class: 'muted', text: t('ui.concl.status.' + c.status) + ' · ' + dateTime(c.recorded_at) }))))
+    : h('p', { class: 'empty', text: t(empty) }));
+  const lists = w.candidate_lists || [];
   main.append(h('h1', { text: t('ui.mywork') }),
-    h('section', { class: 'card' }, h('h2', { text: t('ui.work.verifications') }), verif),
-    h('section', { class: 'card' }, h('h2', { text: t('ui.work.lists') }), lists));
-
-  work.verifications().then((items) => {
-    if (!items.length) { verif.append(h('p', { class: 'empty', text: t('ui.empty.verifications') })); return; }
-    verif.append(h('ul', { class: 'worklist' }, items.map((v) => h('li', {},
-      link(v.href, { class: 'open-verification', text: v.title }), ' · ', h('span', { class: 'muted', text: dateTime(v.at) })))));
-  }).catch((e) => verif.append(h('p', { class: 'empty', text: e.status === 404 ? t('ui.empty.verifications') : t(e.key || 'ui.err.unknown') })));
-
-  const res = await api.get('/api/runs' + api.qs({ status: 'done', limit: 30 }));
-  const runs = res.items || [];
-  if (!runs.length) { lists.append(h('p', { class: 'empty', text: t('ui.empty.runs') })); return; }
-  const ul = h('ul', { class: 'runlist' });
-  lists.append(ul);
-  for (const r of runs) {
-    const li = h('li', { class: 'run' }, thumb(r.query_scan, 48, ''),
-      h('div', {}, link('/runs/' + r.id, { class: 'open-run', text: t('ui.run_of', { Date: dateTime(r.finished_at || r.queued_at) }) }),
-        h('div', { class: 'muted small run-info' }, tc('plural.candidates', r.stats?.compared ?? 0))));
-    ul.append(li);
-    describe(r, li.querySelector('.run-info'));
-  }
+    h('section', { class: 'card', id: 'work-verifications' }, h('h2', { text: t('ui.work.verifications') }),
+      conclusions(w.verifications, 'verifications', 'ui.empty.verifications')),
+    w.disagreements?.length ? h('section', { class: 'card', id: 'work-disagreements' }, h('h2', { text: t('ui.work.disagreements') }),
+      conclusions(w.disagreements, 'disagreements', 'ui.empty.verifications')) : null,
+    w.my_open_conclusions?.length ? h('section', { class: 'card', id: 'work-mine' }, h('h2', { text: t('ui.work.mine') }),
+      conclusions(w.my_open_conclusions, 'mine', 'ui.empty.verifications')) : null,
+    h('section', { class: 'card', id: 'work-lists' }, h('h2', { text: t('ui.work.lists') }),
+      lists.length ? h('ul', { class: 'runlist' }, lists.map((l) => h('li', { class: 'run' },
+        thumb(l.run.query_scan, 48, ''),
+        h('div', {},
+          link('/runs/' + l.run.id, { class: 'open-run', text: (l.query_case_number || '') + ' · ' + (l.query_exhibit_label || '') }),
+          h('div', { class: 'muted small', text: t('ui.run_of', { Date: dateTime(l.run.finished_at || l.run.queued_at) }) + ' · ' +
+            tc('plural.candidates', l.total) + ' · ' + t('ui.work.unreviewed', { N: int(l.unreviewed), Total: int(l.total) }) })))))
+        : h('p', { class: 'empty', text: t('ui.empty.runs') })));
 }
 
-// describe adds the query's case and exhibit to a run line.
-async function describe(run, el) {
-  try {
-    const scan = await api.get('/api/scans/' + run.query_scan);
-    const ex = await api.get('/api/exhibits/' + scan.exhibit_id);
-    const c = await api.get('/api/cases/' + ex.case_id);
-    el.prepend(c.case.number + ' · ' + ex.label + ' · ' + (scan.original_name || '') + ' · ');
-  } catch { /* the line stays without the description */ }
+function conclusionTitle(c) {
+  return t('ui.verify_pair', { Examiner: c.examiner_name || '', A: (c.case_a || '').slice(0, 8) });
 }

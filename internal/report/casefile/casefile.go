@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -97,7 +99,8 @@ func Build(ctx context.Context, src Sources, req Request) (*report.Data, error) 
 		Software: src.Software, Version: src.Version}
 
 	b := builder{ctx: ctx, src: src, agency: req.Agency, d: d, exhibits: map[domain.ExhibitID]domain.Exhibit{},
-		users: map[domain.UserID]report.Person{}, scans: map[domain.ScanID]bool{}}
+		users: map[domain.UserID]report.Person{}, scans: map[domain.ScanID]bool{},
+		prepared: map[domain.ScanID]func() (*cartridge.Prepared, error){}}
 	own, _, err := st.ListExhibits(ctx, req.Agency, cs.ID, store.Page{Limit: store.MaxLimit})
 	if err != nil {
 		return nil, err
@@ -108,10 +111,16 @@ func Build(ctx context.Context, src Sources, req Request) (*report.Data, error) 
 		}
 	}
 	cfg := cartridge.DefaultConfig()
+	var figures []func() (report.Comparison, error)
 	for _, c := range conclusions {
-		if err := b.comparison(c, cfg); err != nil {
+		f, err := b.comparison(c, cfg)
+		if err != nil {
 			return nil, err
 		}
+		figures = append(figures, f)
+	}
+	if err := b.computeFigures(figures); err != nil {
+		return nil, err
 	}
 	if len(conclusions) > 0 {
 		d.Params = engineParams(cfg)
@@ -132,6 +141,9 @@ type builder struct {
 	exhibits map[domain.ExhibitID]domain.Exhibit
 	users    map[domain.UserID]report.Person
 	scans    map[domain.ScanID]bool
+
+	mu       sync.Mutex // guards prepared, filled while figures are computed
+	prepared map[domain.ScanID]func() (*cartridge.Prepared, error)
 }
 
 // exhibit adds an exhibit and its chain of custody once.
@@ -196,46 +208,70 @@ func (b *builder) scanInfo(sc domain.Scan) {
 		SHA256: sc.Original.Hex(), Instrument: sc.Instrument, ResolutionUM: res})
 }
 
-// comparison recomputes the engine's comparison of a conclusion's pair and
-// adds it with the conclusion and its verification.
-func (b *builder) comparison(c store.Conclusion, cfg cartridge.Config) error {
+// computeFigures runs the engine comparisons, a few at once, and fills in
+// the figures and images of the comparisons in order.
+func (b *builder) computeFigures(figures []func() (report.Comparison, error)) error {
+	results := make([]report.Comparison, len(figures))
+	failed := make([]error, len(figures))
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	var wg sync.WaitGroup
+	for i, f := range figures {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			results[i], failed[i] = f()
+		}()
+	}
+	wg.Wait()
+	for i, r := range results {
+		if failed[i] != nil {
+			return failed[i]
+		}
+		c := &b.d.Comparisons[i]
+		c.A, c.B, c.Cartridge, c.Bullet, c.Image = r.A, r.B, r.Cartridge, r.Bullet, r.Image
+	}
+	return nil
+}
+
+// comparison adds a conclusion with its verification and returns the
+// function that recomputes the engine's figures and image of its pair.
+func (b *builder) comparison(c store.Conclusion, cfg cartridge.Config) (func() (report.Comparison, error), error) {
 	st := b.src.Store
 	for _, ex := range []domain.ExhibitID{c.ExhibitA, c.ExhibitB} {
 		if err := b.exhibit(ex); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	sa, err := st.Scan(b.ctx, b.agency, c.ScanA)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sb, err := st.Scan(b.ctx, b.agency, c.ScanB)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	la, lb := b.label(c.ExhibitA), b.label(c.ExhibitB)
-	var out report.Comparison
+	var figures func() (report.Comparison, error)
 	landsA, err := LandScans(b.ctx, st, b.agency, c.ExhibitA)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(landsA) > 0 {
 		landsB, err := LandScans(b.ctx, st, b.agency, c.ExhibitB)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if out, err = b.bulletComparison(la, lb, landsA, landsB); err != nil {
-			return err
+		for _, sc := range slices.Concat(landsA, landsB) {
+			b.scanInfo(sc)
 		}
+		figures = func() (report.Comparison, error) { return b.bulletComparison(la, lb, landsA, landsB) }
 	} else {
 		b.scanInfo(sa)
 		b.scanInfo(sb)
-		if out, err = b.cartridgeComparison(la, lb, sa, sb, cfg); err != nil {
-			return err
-		}
+		figures = func() (report.Comparison, error) { return b.cartridgeComparison(la, lb, sa, sb, cfg) }
 	}
-	out.Conclusion = report.Conclusion(cmp.Or(c.FinalConclusion, c.Conclusion))
-	out.Notes = c.Notes
+	out := report.Comparison{A: la, B: lb, Conclusion: report.Conclusion(cmp.Or(c.FinalConclusion, c.Conclusion)), Notes: c.Notes}
 	if v := c.Verification; v != nil {
 		out.Verification = &report.Verification{By: b.person(v.By), At: v.At, Conclusion: report.Conclusion(v.Conclusion), Blind: true, Notes: v.Notes}
 		if r := c.Resolution; r != nil {
@@ -244,10 +280,23 @@ func (b *builder) comparison(c store.Conclusion, cfg cartridge.Config) error {
 		}
 	}
 	b.d.Comparisons = append(b.d.Comparisons, out)
-	return nil
+	return figures, nil
 }
 
+// surface returns the prepared processed surface of a scan, once per
+// report (safe for concurrent use).
 func (b *builder) surface(sc domain.Scan) (*cartridge.Prepared, error) {
+	b.mu.Lock()
+	get, ok := b.prepared[sc.ID]
+	if !ok {
+		get = sync.OnceValues(func() (*cartridge.Prepared, error) { return b.prepare(sc) })
+		b.prepared[sc.ID] = get
+	}
+	b.mu.Unlock()
+	return get()
+}
+
+func (b *builder) prepare(sc domain.Scan) (*cartridge.Prepared, error) {
 	if sc.Preprocessed.IsZero() {
 		return nil, errs.Errorf("casefile.surface", errs.Invalid, "scan %s has no processed surface (a 2D image, or not processed yet); it cannot be reported with figures", sc.ID)
 	}
@@ -287,7 +336,6 @@ func (b *builder) bulletComparison(la, lb string, landsA, landsB []domain.Scan) 
 	for i, lands := range [][]domain.Scan{landsA, landsB} {
 		bl := &bullet.Bullet{Name: []string{la, lb}[i], Problems: make([]string, len(lands))}
 		for _, sc := range lands {
-			b.scanInfo(sc)
 			data, err := blob.ReadAll(b.ctx, b.src.Blobs, sc.Preprocessed)
 			if err != nil {
 				return report.Comparison{}, err

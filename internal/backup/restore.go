@@ -67,7 +67,11 @@ type Restored struct {
 // Restore checks the archive at path completely, then restores it into t;
 // see the package doc. A broken audit chain is reported in Restored.Audit
 // (the data is restored all the same: the archive is what the source
-// held); the caller decides how loudly to fail.
+// held); the caller decides how loudly to fail. On any error the target
+// folder is as it was and the staging folder is removed; blobs already
+// received stay in an external blob store (content-addressed, harmless),
+// and a PostgreSQL target may be left loaded: drop its tables (or use a
+// new database) before trying again.
 func Restore(ctx context.Context, path string, t Target, opt RestoreOptions) (Restored, error) {
 	const op = "backup.Restore"
 	if opt.Now == nil {

@@ -128,6 +128,7 @@ func (h *handler) routeGroups() []func() []route {
 		h.candidateRoutes,
 		h.searchRoutes,
 		h.comparisonRoutes,
+		h.conclusionRoutes, h.myWorkRoutes, h.surfaceRoutes, h.reportRoutes, // workstation
 	}
 }
 

@@ -17,7 +17,7 @@ const linkColumns = `id, agency_id, case_a, case_b, candidate_id, conclusion_id,
 
 func scanLink(r rowScanner) (domain.CaseLink, error) {
 	var (
-		l                                 domain.CaseLink
+		l                                domain.CaseLink
 		candidate, conclusion, createdBy sql.NullString
 	)
 	err := r.Scan(&l.ID, &l.AgencyID, &l.CaseA, &l.CaseB, &candidate, &conclusion, &createdBy, &l.CreatedAt)

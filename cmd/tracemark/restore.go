@@ -31,9 +31,12 @@ then moves the folder into place.
 
 A non-empty NEWDIR is refused unless --force; then the old folder is renamed to
 NEWDIR.replaced-<time> once the new one is complete (never deleted). A
-PostgreSQL backup goes into the empty database given by --db; blobs go into
-NEWDIR/blobs, or into --blobs (S3 or a folder). Exit status 1 if the restored
-audit log does not verify.`,
+PostgreSQL backup goes into the database (schema) given by --db, which must be
+empty unless --force: then it is loaded into a new schema beside the old one,
+checked, and the two are swapped in one transaction (the old schema is renamed
+<schema>_replaced_<time>, not dropped). Blobs go into NEWDIR/blobs, or into
+--blobs (S3 or a folder). Stop the node before restoring over its data. Exit
+status 1 if the restored audit log does not verify.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -62,7 +65,7 @@ audit log does not verify.`,
 				enc.SetIndent("", "  ")
 				if err := enc.Encode(map[string]any{"manifest": res.Manifest, "signed": res.Signed, "schema_before": res.SchemaBefore,
 					"schema_after": res.SchemaAfter, "blobs": res.Blobs, "blob_bytes": res.BlobBytes, "keys": res.Keys,
-					"audit": res.Audit, "audit_head_matches": res.AuditHeadMatches, "replaced": res.Replaced, "seconds": elapsed.Seconds()}); err != nil {
+					"audit": res.Audit, "audit_head_matches": res.AuditHeadMatches, "replaced": res.Replaced, "replaced_schema": res.ReplacedSchema, "seconds": elapsed.Seconds()}); err != nil {
 					return err
 				}
 			} else {
@@ -72,6 +75,9 @@ audit log does not verify.`,
 					bf.data, elapsed.Seconds(), res.SchemaBefore, res.SchemaAfter, res.Blobs, res.BlobBytes, res.Keys)
 				if res.Replaced != "" {
 					fmt.Fprintf(w, "the previous data folder was moved to %s (remove it once the restore is checked)\n", res.Replaced)
+				}
+				if res.ReplacedSchema != "" {
+					fmt.Fprintf(w, "the previous PostgreSQL schema was renamed to %s (drop it once the restore is checked)\n", res.ReplacedSchema)
 				}
 				fmt.Fprintf(w, "audit log: %d entries, last seq %d, %d signed checkpoints, %d entries after the newest checkpoint\n",
 					res.Audit.Entries, res.Audit.LastSeq, res.Audit.Checkpoints, res.Audit.Unsigned)

@@ -50,5 +50,7 @@
 // migrates an older schema forward; a newer one is refused), checks every
 // blob is present and verifies the audit chain, and only then moves the
 // new folder into place. With Force, an existing data folder is renamed
-// aside (never deleted) once the new one is complete.
+// aside (never deleted) once the new one is complete; a non-empty
+// PostgreSQL schema likewise: the backup is loaded and checked in a
+// staging schema, then the two are swapped in one transaction.
 package backup

@@ -27,7 +27,8 @@ type Target struct {
 	// blobs into DataDir/blobs unless Blobs is set.
 	DataDir string
 	// DBURL is the PostgreSQL database (postgres://…) a PostgreSQL backup
-	// is loaded into; its current schema must be empty. Empty for SQLite.
+	// is loaded into; its current schema must be empty unless Force. Empty
+	// for SQLite.
 	DBURL string
 	// Blobs is the blob store to fill instead of DataDir/blobs (S3 or
 	// another folder). Blobs are content-addressed, so adding them to a
@@ -35,7 +36,9 @@ type Target struct {
 	Blobs blob.Storage
 	// Force restores over a non-empty DataDir: the old folder is renamed
 	// aside (DataDir.replaced-<time>), never deleted, and only once the
-	// new one is complete.
+	// new one is complete. A PostgreSQL backup is then loaded into a new
+	// schema beside the current one and, once checked, the two are
+	// swapped in one transaction (the old: <schema>_replaced_<time>).
 	Force bool
 }
 
@@ -62,6 +65,8 @@ type Restored struct {
 	AuditHeadMatches bool
 	// Replaced is where the previous data folder went (Force), or "".
 	Replaced string
+	// ReplacedSchema is where the previous PostgreSQL schema went (Force), or "".
+	ReplacedSchema string
 }
 
 // Restore checks the archive at path completely, then restores it into t;
@@ -90,9 +95,11 @@ func Restore(ctx context.Context, path string, t Target, opt RestoreOptions) (Re
 	}
 	res.Verified = v
 	m := v.Manifest
-	if err := checkTarget(ctx, m, t); err != nil {
+	replaceDB, err := checkTarget(ctx, m, t)
+	if err != nil {
 		return res, err
 	}
+	stamp := strings.ToLower(opt.Now().UTC().Format("20060102T150405Z"))
 	abs, err := filepath.Abs(t.DataDir)
 	if err != nil {
 		return res, errs.E(op, errs.Invalid, err)
@@ -120,13 +127,25 @@ func Restore(ctx context.Context, path string, t Target, opt RestoreOptions) (Re
 		return res, err
 	}
 	dbURL := filepath.Join(staging, store.SnapshotSQLiteFile)
+	var staged store.Staged // PostgreSQL with Force: the schema loaded beside the old one
 	if m.Dialect == string(store.Postgres) {
+		dbURL = t.DBURL
+		if replaceDB {
+			if staged, err = store.StageSchema(ctx, t.DBURL, "restoring_"+stamp); err != nil {
+				return res, err
+			}
+			dbURL = staged.URL
+			defer func() {
+				if !keep {
+					store.DropStagedSchema(context.WithoutCancel(ctx), t.DBURL, staged.Name)
+				}
+			}()
+		}
 		dump := filepath.Join(staging, "pgdump")
-		if err := store.LoadSnapshot(ctx, t.DBURL, dump, m.SchemaVersion, m.Tables); err != nil {
+		if err := store.LoadSnapshot(ctx, dbURL, dump, m.SchemaVersion, m.Tables); err != nil {
 			return res, fmt.Errorf("loading the PostgreSQL tables: %w", err)
 		}
 		os.RemoveAll(dump)
-		dbURL = t.DBURL
 	} else if err := checkSQLiteVersion(ctx, dbURL); err != nil {
 		return res, err
 	}
@@ -134,8 +153,20 @@ func Restore(ctx context.Context, path string, t Target, opt RestoreOptions) (Re
 	if err := checkRestored(ctx, dbURL, staging, m, blobs, &res); err != nil {
 		return res, err
 	}
+	if staged.Name != "" {
+		if res.ReplacedSchema, err = store.SwapSchema(ctx, t.DBURL, staged.Name, "replaced_"+stamp); err != nil {
+			return res, err
+		}
+	}
 	if res.Replaced, err = moveIntoPlace(staging, abs, opt.Now()); err != nil {
 		keep = res.Replaced != "" // the restored data is only in staging now
+		if res.ReplacedSchema != "" && !keep {
+			// The folder is the old one again: so must the database be.
+			if _, serr := store.SwapSchema(context.WithoutCancel(ctx), t.DBURL, res.ReplacedSchema, "restoring_"+stamp); serr != nil {
+				return res, errors.Join(err, fmt.Errorf("putting the old schema %s back: %w", res.ReplacedSchema, serr))
+			}
+			res.ReplacedSchema = ""
+		}
 		return res, err
 	}
 	keep = true
@@ -157,41 +188,47 @@ func verifyFile(ctx context.Context, path string, opt VerifyOptions) (Verified, 
 }
 
 // checkTarget refuses, before anything is written, a target that does
-// not fit the backup or already holds data.
-func checkTarget(ctx context.Context, m Manifest, t Target) error {
+// not fit the backup or already holds data (unless t.Force). replaceDB
+// reports a PostgreSQL target that holds tables and is to be replaced.
+func checkTarget(ctx context.Context, m Manifest, t Target) (replaceDB bool, err error) {
 	const op = "backup.Restore"
 	dialect := store.Dialect(m.Dialect)
 	latest, err := store.LatestSchemaVersion(dialect)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if m.SchemaVersion > latest {
-		return errs.Errorf(op, errs.Invalid, "the backup has schema version %d, newer than this tracemark's %d: restore it with tracemark %s or later",
+		return false, errs.Errorf(op, errs.Invalid, "the backup has schema version %d, newer than this tracemark's %d: restore it with tracemark %s or later",
 			m.SchemaVersion, latest, orUnknown(m.Version))
 	}
 	switch {
 	case dialect == store.Postgres && !store.IsPostgresURL(t.DBURL):
-		return errs.Errorf(op, errs.Invalid, "this is a PostgreSQL backup: give --db postgres://… of an empty database to restore it into")
+		return false, errs.Errorf(op, errs.Invalid, "this is a PostgreSQL backup: give --db postgres://… of an empty database to restore it into")
 	case dialect == store.SQLite && t.DBURL != "":
-		return errs.Errorf(op, errs.Invalid, "this is a SQLite backup: it is restored as DATA/tracemark.db; leave out --db")
+		return false, errs.Errorf(op, errs.Invalid, "this is a SQLite backup: it is restored as DATA/tracemark.db; leave out --db")
 	}
 	des, err := os.ReadDir(t.DataDir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		return errs.E(op, errs.Other, fmt.Errorf("reading the target folder: %w", err))
+		return false, errs.E(op, errs.Other, fmt.Errorf("reading the target folder: %w", err))
 	case len(des) > 0 && !t.Force:
-		return errs.Errorf(op, errs.Conflict, "the target folder %s is not empty: choose a new folder, or give --force to move it aside (it is renamed, not deleted)", t.DataDir)
+		return false, errs.Errorf(op, errs.Conflict, "the target folder %s is not empty: choose a new folder, or give --force to move it aside (it is renamed, not deleted)", t.DataDir)
 	}
 	if dialect == store.Postgres {
 		st, err := store.OpenExisting(ctx, t.DBURL)
 		if err != nil {
-			return err
+			return false, err
 		}
 		defer st.Close()
-		return st.CheckEmpty(ctx)
+		if err := st.CheckEmpty(ctx); err != nil {
+			if t.Force && errs.Is(errs.Conflict, err) {
+				return true, nil
+			}
+			return false, errs.Errorf(op, errs.Conflict, "%v; or give --force to load it beside the old schema and swap them (the old one is renamed, not dropped)", err)
+		}
 	}
-	return nil
+	return false, nil
 }
 
 // extract reads the archive a second time and writes every entry,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -239,4 +240,72 @@ func TestMissingBlobListed(t *testing.T) {
 	if err != nil || len(v.Manifest.MissingBlobs) != 1 {
 		t.Errorf("verify: %v, missing %v", err, v.Manifest.MissingBlobs)
 	}
+}
+
+// TestRestorePostgresForce: with Force, a PostgreSQL backup is loaded into
+// a schema beside the old one, checked, and swapped in; the old schema is
+// kept whole under another name.
+func TestRestorePostgresForce(t *testing.T) {
+	ctx := context.Background()
+	n := newNode(t, postgresSchemaURL(t), "")
+	it, err := n.write(ctx, "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := backup.Create(ctx, &buf, backup.Node{Store: n.st, Blobs: n.blobs, DataDir: n.dir, SigningKey: n.key}, backup.Options{Log: quietLog()}); err != nil {
+		t.Fatal(err)
+	}
+	target := postgresSchemaURL(t)
+	old, err := store.Open(ctx, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldAgency, err := old.CreateAgency(ctx, domain.Agency{Code: "OLDPG", Name: "Old data"})
+	old.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := backup.Restore(ctx, writeArchive(t, buf.Bytes()), backup.Target{DataDir: filepath.Join(t.TempDir(), "d"), DBURL: target, Force: true},
+		backup.RestoreOptions{Log: quietLog()})
+	if err != nil {
+		t.Fatalf("forced PostgreSQL restore: %v", err)
+	}
+	if res.ReplacedSchema == "" || res.Audit.Problem != nil || !res.AuditHeadMatches {
+		t.Fatalf("replaced schema %q, audit %+v, head matches %v", res.ReplacedSchema, res.Audit.Problem, res.AuditHeadMatches)
+	}
+	replacedURL := withSchema(t, target, res.ReplacedSchema)
+	t.Cleanup(func() { store.DropStagedSchema(context.Background(), target, res.ReplacedSchema) })
+
+	st, err := store.Open(ctx, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Case(ctx, n.agency.ID, it.c); err != nil {
+		t.Errorf("restored case: %v", err)
+	}
+	if _, err := st.Agency(ctx, oldAgency.ID); !errs.Is(errs.NotFound, err) {
+		t.Errorf("the old agency is still in the restored schema (%v)", err)
+	}
+	kept, err := store.Open(ctx, replacedURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kept.Close()
+	if _, err := kept.Agency(ctx, oldAgency.ID); err != nil {
+		t.Errorf("the old data is not kept in %s: %v", res.ReplacedSchema, err)
+	}
+}
+
+func withSchema(t *testing.T, raw, schema string) string {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
 }

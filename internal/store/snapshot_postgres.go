@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -323,4 +324,115 @@ func resetSequences(ctx context.Context, tx *sql.Tx) error {
 		}
 	}
 	return nil
+}
+
+// CurrentSchema names the PostgreSQL schema the store works in.
+func (s *Store) CurrentSchema(ctx context.Context) (string, error) {
+	var name string
+	err := s.db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&name)
+	return name, s.classify("store.CurrentSchema", err)
+}
+
+// withSearchPath returns url with its search_path set to schema.
+func withSearchPath(raw, schema string) (string, error) {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return "", errs.E("store", errs.Invalid, fmt.Errorf("PostgreSQL URL: %w", err))
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// siblingSchema is the name <current>_<suffix>, shortened to fit 63 bytes.
+func siblingSchema(cur, suffix string) (string, error) {
+	name := cur[:max(0, min(len(cur), 63-len(suffix)-1))] + "_" + suffix
+	if err := CheckTableName(name); err != nil {
+		return "", errs.Errorf("store", errs.Invalid, "schema name %q: want lowercase letters, digits and _", name)
+	}
+	return name, nil
+}
+
+// Staged is a schema made by StageSchema.
+type Staged struct {
+	Name string // the staging schema
+	URL  string // the database URL with search_path set to it
+}
+
+// StageSchema creates the empty schema <current>_<suffix> beside the
+// current schema of the PostgreSQL database at url, so that a snapshot
+// can be loaded and checked next to the live data. SwapSchema later puts
+// it in place; DropStagedSchema removes it after a failure.
+func StageSchema(ctx context.Context, url, suffix string) (Staged, error) {
+	const op = "store.StageSchema"
+	s, err := OpenExisting(ctx, url)
+	if err != nil {
+		return Staged{}, err
+	}
+	defer s.Close()
+	cur, err := s.CurrentSchema(ctx)
+	if err != nil {
+		return Staged{}, err
+	}
+	name, err := siblingSchema(cur, suffix)
+	if err != nil {
+		return Staged{}, err
+	}
+	if _, err := s.db.ExecContext(ctx, `CREATE SCHEMA `+quoteIdent(name)); err != nil {
+		return Staged{}, s.classify(op, fmt.Errorf("creating the staging schema %s (the role needs CREATE on the database): %w", name, err))
+	}
+	stagedURL, err := withSearchPath(url, name)
+	return Staged{Name: name, URL: stagedURL}, err
+}
+
+// SwapSchema renames, in one transaction, the current schema of the
+// database at url to <current>_<suffix> and the schema staged to the
+// current name: the restored data takes the place of the old, which is
+// kept whole under the returned name.
+func SwapSchema(ctx context.Context, url, staged, suffix string) (replaced string, err error) {
+	const op = "store.SwapSchema"
+	if err := CheckTableName(staged); err != nil {
+		return "", err
+	}
+	s, err := OpenExisting(ctx, url)
+	if err != nil {
+		return "", err
+	}
+	defer s.Close()
+	cur, err := s.CurrentSchema(ctx)
+	if err != nil {
+		return "", err
+	}
+	if replaced, err = siblingSchema(cur, suffix); err != nil {
+		return "", err
+	}
+	return replaced, s.inTx(ctx, op, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `ALTER SCHEMA `+quoteIdent(cur)+` RENAME TO `+quoteIdent(replaced)); err != nil {
+			return fmt.Errorf("renaming schema %s to %s (the role must own it): %w", cur, replaced, err)
+		}
+		if _, err := tx.ExecContext(ctx, `ALTER SCHEMA `+quoteIdent(staged)+` RENAME TO `+quoteIdent(cur)); err != nil {
+			return fmt.Errorf("renaming schema %s to %s: %w", staged, cur, err)
+		}
+		return nil
+	})
+}
+
+// DropStagedSchema removes a schema StageSchema made, after a failed
+// restore. It refuses the current schema of url.
+func DropStagedSchema(ctx context.Context, url, staged string) error {
+	const op = "store.DropStagedSchema"
+	if err := CheckTableName(staged); err != nil {
+		return err
+	}
+	s, err := OpenExisting(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if cur, err := s.CurrentSchema(ctx); err != nil || cur == staged {
+		return errs.Errorf(op, errs.Invalid, "will not drop the current schema %s (%v)", staged, err)
+	}
+	_, err = s.db.ExecContext(ctx, `DROP SCHEMA `+quoteIdent(staged)+` CASCADE`)
+	return s.classify(op, err)
 }

@@ -81,16 +81,42 @@ func TestRestoreTargetRules(t *testing.T) {
 // TestSchemaVersions: an older backup is migrated forward; one newer than
 // this binary is refused before anything is written.
 func TestSchemaVersions(t *testing.T) {
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) { olderSchemaMigratesForward(t, d) })
+	}
+
+	// Newer than this binary: refused, nothing written.
+	ctx := context.Background()
+	latest, _ := store.LatestSchemaVersion(store.SQLite)
+	// Newer than this binary: refused, nothing written.
+	m2 := baseManifest()
+	m2.SchemaVersion = latest + 1
+	newer := handArchive(t, m2, []handEntry{{name: backup.SQLiteName, body: []byte("db")}})
+	target2 := filepath.Join(t.TempDir(), "newer")
+	_, err := backup.Restore(ctx, writeArchive(t, newer), backup.Target{DataDir: target2}, backup.RestoreOptions{Log: quietLog()})
+	if err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("restoring a newer schema = %v, want a refusal", err)
+	}
+	if _, err := os.Stat(target2); err == nil {
+		t.Error("a refused restore created the target")
+	}
+}
+
+// olderSchemaMigratesForward backs up a database of schema version 1 and
+// restores it: the restore migrates it to this binary's version.
+func olderSchemaMigratesForward(t *testing.T, d store.Dialect) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "old")
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		t.Fatal(err)
 	}
-	dbPath := filepath.Join(dir, "tracemark.db")
-	if err := os.WriteFile(dbPath, nil, 0o600); err != nil { // an empty file is an empty SQLite database
+	srcURL, dstURL := filepath.Join(dir, "tracemark.db"), ""
+	if d == store.Postgres {
+		srcURL, dstURL = postgresSchemaURL(t), postgresSchemaURL(t)
+	} else if err := os.WriteFile(srcURL, nil, 0o600); err != nil { // an empty file is an empty SQLite database
 		t.Fatal(err)
 	}
-	old, err := store.OpenExisting(ctx, dbPath)
+	old, err := store.OpenExisting(ctx, srcURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,34 +141,24 @@ func TestSchemaVersions(t *testing.T) {
 		t.Fatalf("manifest schema version %d, want 1", m.SchemaVersion)
 	}
 	target := filepath.Join(t.TempDir(), "new")
-	res, err := backup.Restore(ctx, writeArchive(t, buf.Bytes()), backup.Target{DataDir: target}, backup.RestoreOptions{Log: quietLog()})
+	res, err := backup.Restore(ctx, writeArchive(t, buf.Bytes()), backup.Target{DataDir: target, DBURL: dstURL}, backup.RestoreOptions{Log: quietLog()})
 	if err != nil {
 		t.Fatalf("restoring a schema-1 backup: %v", err)
 	}
-	latest, _ := store.LatestSchemaVersion(store.SQLite)
+	latest, _ := store.LatestSchemaVersion(d)
 	if res.SchemaBefore != 1 || res.SchemaAfter != latest {
 		t.Errorf("schema %d → %d, want 1 → %d", res.SchemaBefore, res.SchemaAfter, latest)
 	}
-	st, err := store.Open(ctx, filepath.Join(target, "tracemark.db"))
+	if dstURL == "" {
+		dstURL = filepath.Join(target, "tracemark.db")
+	}
+	st, err := store.Open(ctx, dstURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	if _, err := st.Agency(ctx, ag.ID); err != nil {
 		t.Errorf("agency of the schema-1 backup: %v", err)
-	}
-
-	// Newer than this binary: refused, nothing written.
-	m2 := baseManifest()
-	m2.SchemaVersion = latest + 1
-	newer := handArchive(t, m2, []handEntry{{name: backup.SQLiteName, body: []byte("db")}})
-	target2 := filepath.Join(t.TempDir(), "newer")
-	_, err = backup.Restore(ctx, writeArchive(t, newer), backup.Target{DataDir: target2}, backup.RestoreOptions{Log: quietLog()})
-	if err == nil || !strings.Contains(err.Error(), "newer") {
-		t.Fatalf("restoring a newer schema = %v, want a refusal", err)
-	}
-	if _, err := os.Stat(target2); err == nil {
-		t.Error("a refused restore created the target")
 	}
 }
 

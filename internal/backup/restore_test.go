@@ -88,7 +88,6 @@ func TestSchemaVersions(t *testing.T) {
 	// Newer than this binary: refused, nothing written.
 	ctx := context.Background()
 	latest, _ := store.LatestSchemaVersion(store.SQLite)
-	// Newer than this binary: refused, nothing written.
 	m2 := baseManifest()
 	m2.SchemaVersion = latest + 1
 	newer := handArchive(t, m2, []handEntry{{name: backup.SQLiteName, body: []byte("db")}})

@@ -131,8 +131,10 @@ func (h *handler) recordConclusion(ctx context.Context, in *recordConclusionInpu
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
+	// The audit entry leaves the conclusion out: colleagues who read the
+	// case's audit trail must stay blind until the verification.
 	if err := h.record(ctx, "conclusion.record", "conclusion", string(c.ID), c.CaseA,
-		map[string]any{"conclusion": c.Conclusion, "scan_a": c.ScanA, "scan_b": c.ScanB, "case_b": c.CaseB}); err != nil {
+		map[string]any{"scan_a": c.ScanA, "scan_b": c.ScanB, "case_b": c.CaseB}); err != nil {
 		return nil, err
 	}
 	return &conclusionOutput{Body: blind(c, a)}, nil

@@ -93,6 +93,10 @@ func TestBlindVerification(t *testing.T) {
 			t.Errorf("GET %s reveals the first conclusion to the verifier: %s", path, b)
 		}
 	}
+	if st, b := second.body(http.MethodGet, "/api/cases/"+string(exA.CaseID)+"/audit", nil); st != http.StatusOK || !strings.Contains(b, id) ||
+		strings.Contains(b, "identification") || strings.Contains(b, "Aperture") {
+		t.Errorf("the case's audit trail, as the verifier reads it: %d %s", st, b)
+	}
 	var mine api.MyWork
 	first.json(http.MethodGet, "/api/my-work", nil, &mine)
 	if len(mine.Verifications) != 0 || len(mine.MyOpenConclusions) != 1 || mine.MyOpenConclusions[0].Blind {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,8 +14,9 @@ import (
 
 func newBenchSearchCmd() *cobra.Command {
 	var (
-		cfg    search.BenchConfig
-		report string
+		cfg         search.BenchConfig
+		report      string
+		memLimitMiB int64
 	)
 	cmd := &cobra.Command{
 		Use:   "search --synthetic N [--real DIR --truth CSV] [--k K] [--report out.json]",
@@ -36,6 +38,11 @@ peak_rss_mib and machine details; progress goes to stderr.`,
 			if (cfg.RealDir == "") != (cfg.TruthCSV == "") {
 				return fmt.Errorf("bench search: --real and --truth go together")
 			}
+			if memLimitMiB > 0 {
+				// A soft limit: the collector works harder near it instead
+				// of letting the heap double past the live set.
+				debug.SetMemoryLimit(memLimitMiB << 20)
+			}
 			last := time.Time{}
 			cfg.Progress = func(stage string, done, total int) {
 				if time.Since(last) < time.Second && done < total {
@@ -51,16 +58,17 @@ peak_rss_mib and machine details; progress goes to stderr.`,
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "exhibits %d (synthetic %d, real %d), ingest %.1f/s\n", rep.Exhibits, rep.SyntheticCount, rep.RealCount, rep.IngestPerSecond)
 			fmt.Fprintf(out, "k %d, full comparisons %d, rerank %d\n", rep.K, rep.Full, rep.Rerank)
-			fmt.Fprintf(out, "coarse %.1f ms median; query %.0f ms median, %.0f ms p95\n", rep.CoarseMSMedian, rep.QueryMSMedian, rep.QueryMSP95)
+			fmt.Fprintf(out, "coarse %.1f ms median; query %.0f ms median, %.0f ms p95 (wall); %.0f ms CPU median\n", rep.CoarseMSMedian, rep.QueryMSMedian, rep.QueryMSP95, rep.CPUMSMedian)
 			for _, s := range []struct {
 				name string
 				set  *search.BenchSet
 			}{{"synthetic", rep.Synthetic}, {"real", rep.Real}} {
 				if s.set != nil {
-					fmt.Fprintf(out, "%s: %d queries, recall@%d %.3f (%d mates), top1 %.3f\n", s.name, s.set.Queries, rep.K, s.set.RecallAtK, s.set.Mates, s.set.Top1)
+					fmt.Fprintf(out, "%s: %d queries, recall@%d %.3f (%d mates), top1 %.3f; query %.0f ms median, %.0f ms p95\n", s.name, s.set.Queries, rep.K, s.set.RecallAtK, s.set.Mates, s.set.Top1, s.set.QueryMSMedian, s.set.QueryMSP95)
 				}
 			}
-			fmt.Fprintf(out, "peak RSS %.0f MiB; load %.1f on %d CPUs\n", rep.PeakRSSMiB, rep.Machine.LoadAvg1, rep.Machine.NumCPU)
+			fmt.Fprintf(out, "peak RSS %.0f MiB (index %.0f MiB, prepared cache %d entries %.0f MiB, %d hits %d misses); load %.1f on %d CPUs\n",
+				rep.PeakRSSMiB, rep.IndexMiB, rep.Cache.Entries, float64(rep.Cache.Bytes)/(1<<20), rep.Cache.Hits, rep.Cache.Misses, rep.Machine.LoadAvg1, rep.Machine.NumCPU)
 			if report != "" {
 				b, err := json.MarshalIndent(rep, "", "  ")
 				if err != nil {
@@ -82,8 +90,12 @@ peak_rss_mib and machine details; progress goes to stderr.`,
 	f.IntVar(&cfg.Queries, "queries", 50, "number of synthetic queries")
 	f.IntVar(&cfg.Pipeline.K, "k", 100, "coarse candidates kept per query")
 	f.IntVar(&cfg.Pipeline.Full, "full", 20, "candidates given the full comparison")
-	f.IntVar(&cfg.Pipeline.Rerank, "rerank", 3000, "vector-scan survivors given the coarse rotation search")
+	f.IntVar(&cfg.Pipeline.Rerank, "rerank", 1000, "exhaustive-scan survivors given the full rotation sweep")
+	f.IntVar(&cfg.Pipeline.Hypotheses, "hypotheses", 2, "polar rotation hypotheses registered per candidate in the exhaustive scan")
+	f.BoolVar(&cfg.CoarseOnly, "coarse-only", false, "skip the full comparison (recall and coarse timings only)")
 	f.IntVar(&cfg.Pipeline.Workers, "workers", 0, "parallel workers (0: GOMAXPROCS)")
 	f.StringVar(&report, "report", "", "write the JSON report to this file")
+	f.IntVar(&cfg.CacheMiB, "cache-mib", 1024, "budget of the prepared-candidate cache, MiB")
+	f.Int64Var(&memLimitMiB, "memory-limit-mib", 3072, "Go soft memory limit, MiB (0: none)")
 	return cmd
 }

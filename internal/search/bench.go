@@ -11,9 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/tracemark/tracemark/internal/compare/cartridge"
+	"github.com/tracemark/tracemark/internal/surface"
 	"github.com/tracemark/tracemark/internal/synth"
 )
 
@@ -30,6 +32,11 @@ type BenchConfig struct {
 	RealDir, TruthCSV string
 	Queries           int // synthetic queries (default 50)
 	Pipeline          PipelineConfig
+	// CoarseOnly skips the full comparison: recall and coarse timings only.
+	CoarseOnly bool
+	// CacheMiB bounds the prepared candidates kept between queries
+	// (PreparedCache; default 1024).
+	CacheMiB int
 	// Progress, when set, is called with a stage name, the work done and
 	// the total (from one goroutine at a time).
 	Progress func(stage string, done, total int)
@@ -45,6 +52,10 @@ type BenchQuery struct {
 	TopScore float64 `json:"top_score"`
 	CoarseMS float64 `json:"coarse_ms"`
 	TotalMS  float64 `json:"query_ms"`
+	// CPUMS is the process's CPU time during the query (user + system, all
+	// threads; queries run one at a time): on a shared machine it measures
+	// the work where wall time mostly measures the other processes.
+	CPUMS float64 `json:"query_cpu_ms"`
 }
 
 // BenchSet summarises the queries of one corpus part.
@@ -56,32 +67,35 @@ type BenchSet struct {
 	CoarseMSMedian float64      `json:"coarse_ms_median"`
 	QueryMSMedian  float64      `json:"query_ms_median"`
 	QueryMSP95     float64      `json:"query_ms_p95"`
+	CPUMSMedian    float64      `json:"query_cpu_ms_median"`
 	Results        []BenchQuery `json:"results"`
 }
 
 // BenchReport is the outcome of RunBench. The top-level figures pool the
 // synthetic and real queries; Synthetic and Real give each part.
 type BenchReport struct {
-	Exhibits        int       `json:"exhibits"`
-	SyntheticCount  int       `json:"synthetic_exhibits"`
-	RealCount       int       `json:"real_exhibits"`
-	IngestSeconds   float64   `json:"ingest_seconds"`
-	IngestPerSecond float64   `json:"ingest_per_second"`
-	K               int       `json:"k"`
-	Full            int       `json:"full"`
-	Rerank          int       `json:"rerank"`
-	CoarseMSMedian  float64   `json:"coarse_ms_median"`
-	QueryMSMedian   float64   `json:"query_ms_median"`
-	QueryMSP95      float64   `json:"query_ms_p95"`
-	RecallAtK       float64   `json:"recall_at_k"`
-	Top1            float64   `json:"top1"`
-	PeakRSSMiB      float64   `json:"peak_rss_mib"`
-	IndexMiB        float64   `json:"index_mib"`
-	FeatureBytes    int       `json:"feature_blob_bytes"`
-	Synthetic       *BenchSet `json:"synthetic,omitempty"`
-	Real            *BenchSet `json:"real,omitempty"`
-	Machine         Machine   `json:"machine"`
-	Notes           []string  `json:"notes"`
+	Exhibits        int        `json:"exhibits"`
+	SyntheticCount  int        `json:"synthetic_exhibits"`
+	RealCount       int        `json:"real_exhibits"`
+	IngestSeconds   float64    `json:"ingest_seconds"`
+	IngestPerSecond float64    `json:"ingest_per_second"`
+	K               int        `json:"k"`
+	Full            int        `json:"full"`
+	Rerank          int        `json:"rerank"`
+	CoarseMSMedian  float64    `json:"coarse_ms_median"`
+	QueryMSMedian   float64    `json:"query_ms_median"`
+	QueryMSP95      float64    `json:"query_ms_p95"`
+	CPUMSMedian     float64    `json:"query_cpu_ms_median"`
+	RecallAtK       float64    `json:"recall_at_k"`
+	Top1            float64    `json:"top1"`
+	PeakRSSMiB      float64    `json:"peak_rss_mib"`
+	Cache           CacheStats `json:"prepared_cache"`
+	IndexMiB        float64    `json:"index_mib"`
+	FeatureBytes    int        `json:"feature_blob_bytes"`
+	Synthetic       *BenchSet  `json:"synthetic,omitempty"`
+	Real            *BenchSet  `json:"real,omitempty"`
+	Machine         Machine    `json:"machine"`
+	Notes           []string   `json:"notes"`
 }
 
 // Machine describes where a benchmark ran.
@@ -136,67 +150,42 @@ func synthFirearm(seed uint64, g, shots int) ([]synth.Scan, error) {
 		SpacingUM: synthSpacingUM, SizePX: synthSizePX, RotationRangeDeg: synthRotationDeg})
 }
 
-// synthSource regenerates synthetic candidates on demand (preprocessed to
-// the engine's spacing and prepared), keeping the most recent in a small
-// cache: it stands in for the blob store and LRU cache of the API layer.
-type synthSource struct {
+// benchLoader loads prepared candidates for the bench: real ones by
+// preparing their processed surfaces (kept in memory, about 2.4 MB each),
+// synthetic ones by regenerating the firing (preprocessed to the engine's
+// spacing) as the blob store would hand it out. A PreparedCache in front of
+// it bounds what stays prepared.
+type benchLoader struct {
 	seed  uint64
 	pcfg  cartridge.PreprocessConfig
 	ccfg  cartridge.Config
-	mu    sync.Mutex
-	cache map[string]*cartridge.Prepared
-	order []string
-	limit int
+	mu    sync.RWMutex
+	reals map[string]*surface.Map
 }
 
-func (s *synthSource) Prepared(ctx context.Context, id string) (*cartridge.Prepared, error) {
+func (l *benchLoader) load(_ context.Context, id string) (*cartridge.Prepared, error) {
+	if strings.HasPrefix(id, "real:") {
+		l.mu.RLock()
+		m := l.reals[id]
+		l.mu.RUnlock()
+		if m == nil {
+			return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+		}
+		return cartridge.Prepare(id, m, l.ccfg)
+	}
 	g, shot, ok := parseSynthID(id)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
-	s.mu.Lock()
-	if p, ok := s.cache[id]; ok {
-		s.mu.Unlock()
-		return p, nil
-	}
-	s.mu.Unlock()
-	scans, err := synthFirearm(s.seed, g, shot+1)
+	scans, err := synthFirearm(l.seed, g, shot+1)
 	if err != nil {
 		return nil, err
 	}
-	pp, err := cartridge.Preprocess(scans[shot].Surface, s.pcfg)
+	pp, err := cartridge.Preprocess(scans[shot].Surface, l.pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
-	p, err := cartridge.Prepare(id, pp.Map, s.ccfg)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.cache[id]; !ok {
-		s.cache[id] = p
-		s.order = append(s.order, id)
-		if len(s.order) > s.limit {
-			delete(s.cache, s.order[0])
-			s.order = s.order[1:]
-		}
-	}
-	return p, nil
-}
-
-// routedSource sends "real:" ids to the in-memory source, the others to
-// the synthetic one.
-type routedSource struct {
-	real  *MemorySource
-	synth *synthSource
-}
-
-func (r routedSource) Prepared(ctx context.Context, id string) (*cartridge.Prepared, error) {
-	if strings.HasPrefix(id, "real:") {
-		return r.real.Prepared(ctx, id)
-	}
-	return r.synth.Prepared(ctx, id)
+	return cartridge.Prepare(id, pp.Map, l.ccfg)
 }
 
 // RunBench builds an index of synthetic (and real) cartridge cases and runs
@@ -226,7 +215,6 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	}
 	cfg.Pipeline.Workers = workers
 	idx := NewIndex(workers)
-	mem := NewMemorySource()
 	ccfg := cartridge.DefaultConfig()
 	if cfg.Pipeline.Cartridge != nil {
 		ccfg = *cfg.Pipeline.Cartridge
@@ -236,11 +224,19 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 		return nil, err
 	}
 	pcfg.Processed = true
-	src := &synthSource{seed: cfg.Seed, pcfg: pcfg, ccfg: ccfg, cache: map[string]*cartridge.Prepared{}, limit: 8}
+	loader := &benchLoader{seed: cfg.Seed, pcfg: pcfg, ccfg: ccfg, reals: map[string]*surface.Map{}}
+	cacheMiB := cfg.CacheMiB
+	if cacheMiB <= 0 {
+		cacheMiB = 1024
+	}
+	src, err := NewPreparedCache(int64(cacheMiB)<<20, loader.load)
+	if err != nil {
+		return nil, err
+	}
 	rep := &BenchReport{Notes: []string{
 		"synthetic exhibits: generated at 12.5 µm, 200×200 points, features computed directly (bulk path); queries and full comparisons use the scans preprocessed to 6.25 µm through the real pipeline",
 		"query_ms: Pipeline.Search (prefilter, coarse stage, full comparison of the top `full` candidates); the query's own preprocessing and features are ingest work and not counted",
-		"synthetic candidates for the full comparison are regenerated on demand (stand-in for blob loading); that time is inside query_ms",
+		"candidates for the full comparison come through a PreparedCache (LRU by bytes); misses regenerate synthetic firings or re-prepare real surfaces (stand-in for blob loading), inside query_ms",
 	}}
 
 	// Ingest: synthetic firearms in parallel, one Signer per worker.
@@ -289,7 +285,6 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	// Real scans: read, preprocess (processed mode), prepare, features.
 	type realScan struct{ id, source string }
 	var reals []realScan
-	var realPrep = map[string]*cartridge.Prepared{}
 	var realFeat = map[string]*Features{}
 	if cfg.RealDir != "" {
 		rows, err := cartridge.ReadTruth(cfg.TruthCSV)
@@ -302,11 +297,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 			r := rows[i]
 			id := "real:" + r.File
 			pp, err := cartridge.LoadScan(filepath.Join(cfg.RealDir, r.File), pcfg)
-			var p *cartridge.Prepared
 			var f *Features
-			if err == nil {
-				p, err = cartridge.Prepare(id, pp.Map, ccfg)
-			}
 			if err == nil {
 				f, err = NewSigner().Cartridge(pp.Map)
 			}
@@ -321,9 +312,11 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 				}
 				return
 			}
-			mem.PutPrepared(id, p)
-			realPrep[id], realFeat[id] = p, f
-			progress("ingest real", len(realPrep), len(rows))
+			loader.mu.Lock()
+			loader.reals[id] = pp.Map
+			loader.mu.Unlock()
+			realFeat[id] = f
+			progress("ingest real", len(realFeat), len(rows))
 		})
 		if rerr != nil {
 			return nil, rerr
@@ -336,20 +329,24 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	rep.IngestSeconds = time.Since(t0).Seconds()
 	rep.Exhibits = idx.Len()
 	rep.IngestPerSecond = float64(rep.Exhibits) / math.Max(rep.IngestSeconds, 1e-9)
-	rep.IndexMiB = float64(rep.Exhibits*(4*VectorDim+PolarLen)) / (1 << 20)
-	if b, err := (&Features{Kind: KindCartridge, Vector: make([]float32, VectorDim), Polar: make([]int8, PolarLen)}).MarshalBinary(); err == nil {
+	rep.IndexMiB = float64(idx.ResidentBytes()) / (1 << 20)
+	if b, err := (&Features{Kind: KindCartridge, Map: make([]int8, MapSize*MapSize), MapScale: 1}).MarshalBinary(); err == nil {
 		rep.FeatureBytes = len(b)
 	}
 
-	pipe, err := NewPipeline(idx, routedSource{real: mem, synth: src}, nil, cfg.Pipeline)
+	pipe, err := NewPipeline(idx, src, nil, cfg.Pipeline)
 	if err != nil {
 		return nil, err
 	}
 	rep.K, rep.Full, rep.Rerank = pipe.cfg.K, pipe.cfg.Full, cfg.Pipeline.Rerank
 	if rep.Rerank <= 0 {
-		rep.Rerank = 3000
+		rep.Rerank = 1000
 	}
 	var all []BenchQuery
+	full := 0 // the pipeline's
+	if cfg.CoarseOnly {
+		full = -1
+	}
 
 	// Synthetic queries: the first shot of evenly spread firearms.
 	if firearms > 0 {
@@ -359,7 +356,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 		for i := range nq {
 			g := i * firearms / nq
 			id := synthID(g, 0)
-			p, err := src.Prepared(ctx, id)
+			p, err := loader.load(ctx, id) // the query's own, not cached: ingest work
 			if err != nil {
 				return nil, err
 			}
@@ -372,7 +369,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 				return ok && cg == g
 			}
 			mates := min(shots, cfg.Synthetic-g*shots) - 1
-			q, err := runQuery(ctx, pipe, Request{ID: id, Class: Class{Kind: KindCartridge, Calibre: "9mm luger"}, Features: f, Prepared: p}, mates, isMate)
+			q, err := runQuery(ctx, pipe, Request{ID: id, Class: Class{Kind: KindCartridge, Calibre: "9mm luger"}, Features: f, Prepared: p, Full: full}, mates, isMate)
 			if err != nil {
 				return nil, err
 			}
@@ -397,7 +394,11 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 				}
 			}
 			isMate := func(c string) bool { return c != r.id && source[c] == r.source }
-			q, err := runQuery(ctx, pipe, Request{ID: r.id, Features: realFeat[r.id], Prepared: realPrep[r.id]}, mates, isMate)
+			qp, err := loader.load(ctx, r.id) // the query's own, not cached: ingest work
+			if err != nil {
+				return nil, err
+			}
+			q, err := runQuery(ctx, pipe, Request{ID: r.id, Features: realFeat[r.id], Prepared: qp, Full: full}, mates, isMate)
 			if err != nil {
 				return nil, err
 			}
@@ -412,7 +413,9 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	summarise(pooled)
 	rep.RecallAtK, rep.Top1 = pooled.RecallAtK, pooled.Top1
 	rep.CoarseMSMedian, rep.QueryMSMedian, rep.QueryMSP95 = pooled.CoarseMSMedian, pooled.QueryMSMedian, pooled.QueryMSP95
+	rep.CPUMSMedian = pooled.CPUMSMedian
 	rep.PeakRSSMiB = PeakRSSMiB()
+	rep.Cache = src.Stats()
 	rep.Machine = machineInfo(workers)
 	return rep, nil
 }
@@ -420,11 +423,12 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 var signerPool = sync.Pool{New: func() any { return NewSigner() }}
 
 func runQuery(ctx context.Context, pipe *Pipeline, req Request, mates int, isMate func(string) bool) (BenchQuery, error) {
+	cpu0 := processCPU()
 	res, err := pipe.Search(ctx, req)
 	if err != nil {
 		return BenchQuery{}, fmt.Errorf("search: bench: query %s: %w", req.ID, err)
 	}
-	q := BenchQuery{ID: req.ID, Mates: mates, CoarseMS: res.CoarseMS, TotalMS: res.TotalMS}
+	q := BenchQuery{ID: req.ID, Mates: mates, CoarseMS: res.CoarseMS, TotalMS: res.TotalMS, CPUMS: ms(processCPU() - cpu0)}
 	for _, h := range res.Hits {
 		if isMate(h.ID) {
 			q.Kept++
@@ -439,7 +443,7 @@ func runQuery(ctx context.Context, pipe *Pipeline, req Request, mates int, isMat
 }
 
 func summarise(s *BenchSet) {
-	var coarse, total []float64
+	var coarse, total, cpu []float64
 	top, withMates := 0, 0
 	for _, q := range s.Results {
 		s.Queries++
@@ -453,6 +457,7 @@ func summarise(s *BenchSet) {
 		}
 		coarse = append(coarse, q.CoarseMS)
 		total = append(total, q.TotalMS)
+		cpu = append(cpu, q.CPUMS)
 	}
 	if s.Mates > 0 {
 		s.RecallAtK /= float64(s.Mates)
@@ -463,6 +468,16 @@ func summarise(s *BenchSet) {
 	s.CoarseMSMedian = quantile(coarse, 0.5)
 	s.QueryMSMedian = quantile(total, 0.5)
 	s.QueryMSP95 = quantile(total, 0.95)
+	s.CPUMSMedian = quantile(cpu, 0.5)
+}
+
+// processCPU is the process's user + system time (0 when unavailable).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // quantile is the linear-interpolation quantile (0 for no values).

@@ -64,3 +64,38 @@ func cpuTime() time.Duration {
 // search (±33°, the pipeline default) of the best 3000, all workers.
 func BenchmarkCoarseQuery10k(b *testing.B)  { benchmarkCoarse(b, 10_000) }
 func BenchmarkCoarseQuery100k(b *testing.B) { benchmarkCoarse(b, 100_000) }
+
+// BenchmarkCandidate: the per-candidate costs of the coarse stage on one
+// core: the exhaustive scan's filter (polar correlation and registration at
+// 2 hypotheses) and the full sweep.
+func BenchmarkCandidate(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	d := newDeriver()
+	qf, cf := randomCartridge(r), randomCartridge(r)
+	row, err := d.derive(cf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q, err := newCartQuery(qf, 33)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc := newScorer(q)
+	for _, c := range []struct {
+		name string
+		fn   func()
+	}{
+		{"filter", func() { sc.filter(row, 2) }},
+		{"register", func() { sc.register(row, 3) }},
+		{"sweep", func() { sc.sweep(row) }},
+		{"derive", func() { _, _ = d.derive(cf) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			cpu0 := cpuTime()
+			for b.Loop() {
+				c.fn()
+			}
+			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/1000/float64(b.N), "cpu-µs/op")
+		})
+	}
+}

@@ -154,3 +154,25 @@ func dot(a, b []float32) float32 {
 	}
 	return (s0 + s1) + (s2 + s3)
 }
+
+// normalise centres v and scales it to unit length (left as zeros when
+// constant).
+func normalise(v []float32) {
+	var s float64
+	for _, x := range v {
+		s += float64(x)
+	}
+	mean := s / float64(len(v))
+	var ss float64
+	for i := range v {
+		v[i] -= float32(mean)
+		ss += float64(v[i]) * float64(v[i])
+	}
+	if ss == 0 {
+		return
+	}
+	inv := float32(1 / math.Sqrt(ss))
+	for i := range v {
+		v[i] *= inv
+	}
+}

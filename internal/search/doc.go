@@ -6,39 +6,57 @@
 // each exhibit's Features as a derived blob (MarshalBinary), loads them into
 // an Index at start-up and backs PreparedSource/BulletSource with its blobs.
 //
-// # Coarse stage
+// # Coarse stage (cartridge cases, feature format 2)
 //
-// Cartridge cases (Signer.Cartridge): the processed breech face is averaged
-// to 12.5 µm, its valid region tapered, and the log power spectrum in the
-// 25–250 µm band sampled on a polar grid (24 rings × 64 angles over 180°),
-// each ring standardised. A shift of the scan leaves the power spectrum
-// unchanged; a rotation shifts the polar grid along the angle. Two steps:
+// A cartridge case's stored features (Signer.Cartridge) are its processed
+// breech face resampled to 25 µm on a 128² grid (3.2 mm about the scan
+// centre), the valid region tapered over 50 µm and the weighted mean
+// removed, quantised to int8 (16 KiB). Index.Add derives and keeps
+// resident only what the coarse stage compares (≈ 7 KiB a row):
 //
-//  1. an exhaustive scan of a rotation-invariant vector (per ring the
-//     magnitudes of the first 16 harmonics along the angle; 384 float32,
-//     unit length, one contiguous matrix, dot products on all workers),
-//     keeping Query.Rerank candidates;
-//  2. a rotation search of the quantised polar spectra (int8, circular
-//     shifts within ±MaxRotationDeg) on those, keeping K.
+//   - polar harmonics: the log-power spectrum at 60–240 µm on a polar grid
+//     (46 rings × 128 angles over 180°, each ring standardised), its first
+//     32 harmonics along the angle. The power spectrum ignores a shift of
+//     the scan, and a rotation is a phase ramp of the harmonics, so one
+//     product per ring gives the spectra's correlation at every rotation;
+//   - the registration spectrum: the map block-averaged to 50 µm (64²),
+//     band-limited to wavelengths ≤ 400 µm (the mask and form are longer),
+//     flattened by (|k|/16)^1.5 and quantised to int8.
+//
+// A query (Index.Query) turns its own map by every angle cell within
+// MaxRotationDeg and transforms each. Then, phase-coherently:
+//
+//  1. exhaustive scan: per compatible row, the polar correlation over the
+//     angle cells, and at its best Hypotheses peaks (default 2) the FFT
+//     cross-correlation of the registration maps at every shift within
+//     ±600 µm; the score is the peak normalised by the maps' norms (a
+//     zero-filled NCC). Keeps Rerank (default 1000);
+//  2. full rotation sweep on those: every second angle cell, then the two
+//     beside the best; keeps K, with the rotation and shift found.
+//
+// Why phase-coherent: two firings of one firearm share only part of their
+// marks (partial contact, different shifts). The power spectrum of such
+// partly shared random fields correlates only as the square of the shared
+// fraction ρ, and pooling it into bins loses that; the registration
+// correlates as ρ itself. Measured on synthetic firings (internal/synth,
+// where every firearm has the same spectrum): the v1 power-spectrum
+// signature kept 2 % of mates at 100,000; the polar correlation alone
+// ranks half of the mates first among 1,000 but many at random; a full
+// registration sweep at 50 µm separates all but the pairs with the least
+// common contact. The bench (tracemark bench search) reports recall@K.
 //
 // Bullets (BulletFeatures): per land, the log energies of the signature's
 // spectrum in 32 log-spaced bands (20–500 µm), which do not depend on
 // where the striae sit along the signature; a bullet scores against another
 // by the best cyclic land phase's mean cosine (phase voting).
 //
-// # Known limits (measured, see the bench)
+// # Full comparison and memory
 //
-// The spectral signature ranks real breech faces well (Fadul, with 400
-// synthetic distractors: 124 of 126 mates in the coarse top 100, and the
-// full comparison of the top 20 puts a mate first for all 40 queries) but
-// hardly separates the synthetic firearms of internal/synth: their marks
-// are isotropic random fields with one shared spectrum, seen through
-// independent partial-contact masks and shifted up to ±200 µm, so any
-// global Fourier invariant (power spectrum, its polar harmonics) mostly
-// measures the mask. Reaching recall@100 ≥ 99 % on them at 100,000 needs
-// a phase-keeping, translation-tolerant signature (local keypoint
-// descriptors with geometric verification); the Index and Features format
-// (versioned) are ready for it.
+// Pipeline compares the best Full coarse candidates with the engines. A
+// cartridge.Prepared holds about 25× its surface once compared (≈ 60 MB
+// for a Fadul scan); PreparedCache keeps the recently used ones within a
+// byte budget (LRU) and loads the others, so memory is the index (≈ 7 KiB
+// per cartridge case) plus the budget.
 //
 // # Class prefilter
 //

@@ -45,35 +45,27 @@ func ParseKind(s string) (Kind, error) {
 // (MarshalBinary). They are read-only once built.
 type Features struct {
 	Kind Kind
-	// Cartridge cases: the rotation-invariant coarse vector (VectorDim,
-	// unit length) and the polar log-spectrum (Rings×Angles, ring-major,
-	// standardised per ring, quantised: value = Polar/polarScale).
-	Vector []float32
-	Polar  []int8
+	// Cartridge cases: the tapered breech face at MapSpacingUM on a
+	// MapSize² grid, row-major, quantised: height µm = Map·MapScale
+	// (Signer.Cartridge). The index derives its spectra from it.
+	Map      []int8
+	MapScale float32
 	// Bullets: one unit-length descriptor (LandDim) per land in land
 	// order; nil for a missing or unsuitable land.
 	Lands [][]float32
 }
 
-func newCartridgeFeatures(polar []float32) *Features {
-	q := make([]int8, len(polar))
-	for i, v := range polar {
-		q[i] = int8(max(-127, min(127, math.Round(float64(v)*polarScale))))
-	}
-	return &Features{Kind: KindCartridge, Vector: rotationInvariant(polar), Polar: q}
-}
-
 // Binary format, little-endian:
 //
-//	"TMSF" version(u8)=1 kind(u8)
-//	cartridge: VectorDim float32, PolarLen int8
+//	"TMSF" version(u8)=2 kind(u8)
+//	cartridge: MapScale float32, MapSize² int8
 //	bullet:    lands(u16), then per land present(u8) and LandDim float32
 //
 // The dimensions are fixed by the version; a change of the signature
 // geometry must bump formatVersion so that stored blobs are recomputed.
 const (
 	formatMagic   = "TMSF"
-	formatVersion = 1
+	formatVersion = 2
 	maxLands      = 64
 )
 
@@ -84,10 +76,13 @@ var ErrFormat = errors.New("search: bad feature blob")
 func (f *Features) Validate() error {
 	switch f.Kind {
 	case KindCartridge:
-		if len(f.Vector) != VectorDim || len(f.Polar) != PolarLen {
-			return fmt.Errorf("search: cartridge features have %d/%d values, want %d/%d", len(f.Vector), len(f.Polar), VectorDim, PolarLen)
+		if len(f.Map) != MapSize*MapSize {
+			return fmt.Errorf("search: cartridge features have %d map values, want %d", len(f.Map), MapSize*MapSize)
 		}
-		return finite(f.Vector)
+		if !(f.MapScale > 0) || math.IsInf(float64(f.MapScale), 0) {
+			return fmt.Errorf("search: cartridge map scale %g is not a positive number", f.MapScale)
+		}
+		return nil
 	case KindBullet:
 		if len(f.Lands) == 0 || len(f.Lands) > maxLands {
 			return fmt.Errorf("search: bullet features have %d lands, want 1..%d", len(f.Lands), maxLands)
@@ -127,13 +122,13 @@ func (f *Features) MarshalBinary() ([]byte, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, 6+4*VectorDim+PolarLen)
+	b := make([]byte, 0, 10+MapSize*MapSize)
 	b = append(b, formatMagic...)
 	b = append(b, formatVersion, byte(f.Kind))
 	switch f.Kind {
 	case KindCartridge:
-		b = appendFloats(b, f.Vector)
-		for _, v := range f.Polar {
+		b = appendFloats(b, []float32{f.MapScale})
+		for _, v := range f.Map {
 			b = append(b, byte(v))
 		}
 	case KindBullet:
@@ -182,17 +177,19 @@ func (f *Features) UnmarshalBinary(data []byte) error {
 	var err error
 	switch out.Kind {
 	case KindCartridge:
-		if out.Vector, err = readFloats(VectorDim); err != nil {
+		sc, err := readFloats(1)
+		if err != nil {
 			return err
 		}
-		if len(rest) < PolarLen {
-			return fmt.Errorf("%w: truncated polar spectrum", ErrFormat)
+		out.MapScale = sc[0]
+		if len(rest) < MapSize*MapSize {
+			return fmt.Errorf("%w: truncated map (%d bytes, need %d)", ErrFormat, len(rest), MapSize*MapSize)
 		}
-		out.Polar = make([]int8, PolarLen)
-		for i := range out.Polar {
-			out.Polar[i] = int8(rest[i])
+		out.Map = make([]int8, MapSize*MapSize)
+		for i := range out.Map {
+			out.Map[i] = int8(rest[i])
 		}
-		rest = rest[PolarLen:]
+		rest = rest[MapSize*MapSize:]
 	case KindBullet:
 		if len(rest) < 2 {
 			return fmt.Errorf("%w: truncated land count", ErrFormat)

@@ -4,27 +4,30 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
-	"math"
 	"runtime"
 	"sort"
 	"sync"
 )
 
 // Index is the in-memory search corpus: class characteristics and coarse
-// features of every exhibit, cartridge vectors in one contiguous float32
-// matrix (row i = exhibit i) so that the exhaustive scan streams through
-// memory. It is safe for concurrent use: Query takes a read lock, Add and
-// Remove a write lock.
+// features of every exhibit. Cartridge rows keep only what the coarse stage
+// compares (polar harmonics and the quantised registration spectrum, about
+// 7 KiB), in two contiguous int8 matrices (row i = exhibit i) so that the
+// exhaustive scan streams through memory. It is safe for concurrent use:
+// Query takes a read lock, Add and Remove a write lock.
 type Index struct {
-	mu      sync.RWMutex
-	workers int
-	rows    map[string]int // id → row
-	ids     []string
-	classes []Class // normalised (normClass)
-	kinds   []Kind
-	vecs    []float32     // cartridges: row i at [i*VectorDim, (i+1)*VectorDim); zeros for bullets
-	polar   []int8        // cartridges: row i at [i*PolarLen, ...)
-	lands   [][][]float32 // bullets: per row (nil for cartridges)
+	mu       sync.RWMutex
+	workers  int
+	derivers sync.Pool      // *deriver
+	rows     map[string]int // id → row
+	ids      []string
+	classes  []Class // normalised (normClass)
+	kinds    []Kind
+	polar    []int8        // cartridges: row i at [i*PolarLen, ...); zeros for bullets
+	spec     []int8        // cartridges: row i at [i*SpectrumLen, ...)
+	specStep []float32     // cartridges: dequantisation step of the row's spectrum
+	specNorm []float32     // cartridges: the row's registration-map norm
+	lands    [][][]float32 // bullets: per row (nil for cartridges)
 }
 
 // NewIndex returns an empty index whose queries use up to workers
@@ -33,7 +36,9 @@ func NewIndex(workers int) *Index {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	return &Index{workers: workers, rows: map[string]int{}}
+	x := &Index{workers: workers, rows: map[string]int{}}
+	x.derivers.New = func() any { return newDeriver() }
+	return x
 }
 
 // Len returns the number of exhibits.
@@ -43,7 +48,16 @@ func (x *Index) Len() int {
 	return len(x.ids)
 }
 
-// Add inserts or replaces the exhibit id. The features are copied.
+// ResidentBytes estimates the memory the index holds per exhibit kind's
+// features (ids and classes excluded).
+func (x *Index) ResidentBytes() int64 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return int64(cap(x.polar) + cap(x.spec) + 8*cap(x.specStep))
+}
+
+// Add inserts or replaces the exhibit id. The features are copied (for a
+// cartridge case only the derived coarse features are kept).
 func (x *Index) Add(id string, c Class, f *Features) error {
 	if id == "" {
 		return fmt.Errorf("search: add: empty id")
@@ -59,6 +73,24 @@ func (x *Index) Add(id string, c Class, f *Features) error {
 	} else if c.Kind != f.Kind {
 		return fmt.Errorf("search: add %s: class says %s but the features are of a %s", id, c.Kind, f.Kind)
 	}
+	var cr cartridgeRow
+	var ls [][]float32
+	if f.Kind == KindCartridge {
+		d := x.derivers.Get().(*deriver)
+		var err error
+		cr, err = d.derive(f)
+		x.derivers.Put(d)
+		if err != nil {
+			return fmt.Errorf("search: add %s: %w", id, err)
+		}
+	} else {
+		ls = make([][]float32, len(f.Lands))
+		for i, l := range f.Lands {
+			if l != nil {
+				ls[i] = append([]float32(nil), l...)
+			}
+		}
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	row, ok := x.rows[id]
@@ -68,28 +100,25 @@ func (x *Index) Add(id string, c Class, f *Features) error {
 		x.ids = append(x.ids, id)
 		x.classes = append(x.classes, Class{})
 		x.kinds = append(x.kinds, 0)
-		x.vecs = append(x.vecs, make([]float32, VectorDim)...)
 		x.polar = append(x.polar, make([]int8, PolarLen)...)
+		x.spec = append(x.spec, make([]int8, SpectrumLen)...)
+		x.specStep = append(x.specStep, 0)
+		x.specNorm = append(x.specNorm, 0)
 		x.lands = append(x.lands, nil)
 	}
 	x.classes[row] = normClass(c)
 	x.kinds[row] = f.Kind
-	v := x.vecs[row*VectorDim : (row+1)*VectorDim]
 	p := x.polar[row*PolarLen : (row+1)*PolarLen]
-	x.lands[row] = nil
+	sp := x.spec[row*SpectrumLen : (row+1)*SpectrumLen]
+	x.lands[row] = ls
 	if f.Kind == KindCartridge {
-		copy(v, f.Vector)
-		copy(p, f.Polar)
+		copy(p, cr.polar)
+		copy(sp, cr.spectrum)
+		x.specStep[row], x.specNorm[row] = cr.specStep, cr.specNorm
 	} else {
-		clear(v)
 		clear(p)
-		ls := make([][]float32, len(f.Lands))
-		for i, l := range f.Lands {
-			if l != nil {
-				ls[i] = append([]float32(nil), l...)
-			}
-		}
-		x.lands[row] = ls
+		clear(sp)
+		x.specStep[row], x.specNorm[row] = 0, 0
 	}
 	return nil
 }
@@ -109,8 +138,9 @@ func (x *Index) Remove(id string) bool {
 		x.classes[row] = x.classes[last]
 		x.kinds[row] = x.kinds[last]
 		x.lands[row] = x.lands[last]
-		copy(x.vecs[row*VectorDim:(row+1)*VectorDim], x.vecs[last*VectorDim:])
+		x.specStep[row], x.specNorm[row] = x.specStep[last], x.specNorm[last]
 		copy(x.polar[row*PolarLen:(row+1)*PolarLen], x.polar[last*PolarLen:])
+		copy(x.spec[row*SpectrumLen:(row+1)*SpectrumLen], x.spec[last*SpectrumLen:])
 		x.rows[x.ids[row]] = row
 	}
 	delete(x.rows, id)
@@ -118,8 +148,10 @@ func (x *Index) Remove(id string) bool {
 	x.classes = x.classes[:last]
 	x.kinds = x.kinds[:last]
 	x.lands = x.lands[:last]
-	x.vecs = x.vecs[:last*VectorDim]
+	x.specStep = x.specStep[:last]
+	x.specNorm = x.specNorm[:last]
 	x.polar = x.polar[:last*PolarLen]
+	x.spec = x.spec[:last*SpectrumLen]
 	return true
 }
 
@@ -129,14 +161,18 @@ type Query struct {
 	Class    Class
 	// K is the number of candidates returned (default 100).
 	K int
-	// Rerank is the number of cartridge candidates that the vector scan
-	// passes to the polar-spectrum rotation search (default 3000; at
+	// Rerank is the number of cartridge candidates of the exhaustive scan
+	// given the full rotation sweep of the registration (default 1000; at
 	// least K).
 	Rerank int
-	// MaxRotationDeg bounds the rotation searched between the polar spectra
-	// (default 90, i.e. any rotation: the spectrum has period 180°).
+	// Hypotheses is the number of rotations, the best peaks of the polar
+	// spectra's correlation, at which the exhaustive scan registers each
+	// cartridge candidate (default 2).
+	Hypotheses int
+	// MaxRotationDeg bounds the rotation searched (default 90).
 	MaxRotationDeg float64
-	// Exclude, when set, drops ids (e.g. the query exhibit itself).
+	// Exclude, when set, drops ids (e.g. the query exhibit itself). It is
+	// called under the index's read lock from several goroutines.
 	Exclude func(id string) bool
 }
 
@@ -144,15 +180,21 @@ type Query struct {
 type Candidate struct {
 	ID string `json:"id"`
 	// Score is the coarse similarity used for ranking: for cartridges the
-	// best correlation of the polar log-spectra over the rotations searched,
-	// for bullets the best phase's mean land cosine.
+	// best normalised cross-correlation of the 50 µm registration maps over
+	// the rotations and shifts searched, for bullets the best phase's mean
+	// land cosine.
 	Score float64 `json:"coarse_score"`
-	// VectorScore is the cosine of the rotation-invariant vectors
-	// (cartridges).
-	VectorScore float64 `json:"vector_score,omitempty"`
-	// RotationDeg is the coarse rotation estimate between the two spectra
-	// (cartridges; sign not calibrated against the engines' conventions).
+	// FilterScore is the cartridge's score in the exhaustive scan (the
+	// registration at the polar rotation hypotheses only).
+	FilterScore float64 `json:"filter_score,omitempty"`
+	// RotationDeg and ShiftXUM, ShiftYUM are the coarse registration
+	// (cartridges): the query turned by RotationDeg about its map centre
+	// (row 0 at the top, positive = the convention of regMap), then its
+	// point x + shift lies on the candidate's point x. Accurate to about
+	// one angle step and one 50 µm pixel; not the engines' convention.
 	RotationDeg float64 `json:"rotation_deg"`
+	ShiftXUM    float64 `json:"shift_x_um,omitempty"`
+	ShiftYUM    float64 `json:"shift_y_um,omitempty"`
 	// Phase is the best land phase (bullets): query land i ↔ candidate land
 	// (i+Phase) mod p.
 	Phase int `json:"phase,omitempty"`
@@ -161,7 +203,7 @@ type Candidate struct {
 // Stats describes what a query looked at.
 type Stats struct {
 	Compatible int // exhibits passing the class prefilter
-	Reranked   int // cartridge candidates given the rotation search
+	Reranked   int // cartridge candidates given the full rotation sweep
 }
 
 // Query runs the class prefilter and the coarse stage and returns the top K
@@ -186,12 +228,24 @@ func (x *Index) Query(ctx context.Context, q Query) ([]Candidate, Stats, error) 
 	}
 	rerank := q.Rerank
 	if rerank <= 0 {
-		rerank = 3000
+		rerank = 1000
 	}
 	rerank = max(rerank, k)
 	maxRot := q.MaxRotationDeg
 	if !(maxRot > 0) || maxRot > 90 {
 		maxRot = 90
+	}
+	hyp := q.Hypotheses
+	if hyp <= 0 {
+		hyp = 2
+	}
+
+	var cq *cartQuery
+	if f.Kind == KindCartridge {
+		var err error
+		if cq, err = newCartQuery(f, maxRot); err != nil {
+			return nil, st, fmt.Errorf("search: query: %w", err)
+		}
 	}
 
 	x.mu.RLock()
@@ -203,12 +257,14 @@ func (x *Index) Query(ctx context.Context, q Query) ([]Candidate, Stats, error) 
 		return q.Exclude == nil || !q.Exclude(x.ids[row])
 	}
 	if f.Kind == KindBullet {
-		hits, compatible, err := x.scan(ctx, k, func(row int) (float32, bool) {
-			if !keep(row) {
-				return 0, false
+		hits, compatible, err := x.scan(ctx, k, func() func(int) (float32, bool) {
+			return func(row int) (float32, bool) {
+				if !keep(row) {
+					return 0, false
+				}
+				s, _ := bulletScore(f.Lands, x.lands[row])
+				return s, true
 			}
-			s, _ := bulletScore(f.Lands, x.lands[row])
-			return s, true
 		})
 		st.Compatible = compatible
 		if err != nil {
@@ -222,26 +278,36 @@ func (x *Index) Query(ctx context.Context, q Query) ([]Candidate, Stats, error) 
 		return out, st, nil
 	}
 
-	// Stage 1a: rotation-invariant vectors, exhaustive.
-	qv := f.Vector
-	hits, compatible, err := x.scan(ctx, rerank, func(row int) (float32, bool) {
-		if !keep(row) {
-			return 0, false
+	// Stage 1a: every compatible row registered at its best polar rotation
+	// hypotheses.
+	hits, compatible, err := x.scan(ctx, rerank, func() func(int) (float32, bool) {
+		sc := newScorer(cq)
+		return func(row int) (float32, bool) {
+			if !keep(row) {
+				return 0, false
+			}
+			r := sc.filter(x.cartRow(row), hyp)
+			return float32(r.score), true
 		}
-		return dot(qv, x.vecs[row*VectorDim:(row+1)*VectorDim]), true
 	})
 	st.Compatible = compatible
 	if err != nil {
 		return nil, st, err
 	}
-	// Stage 1b: rotation search of the polar log-spectra on the survivors.
+	// Stage 1b: the full rotation sweep on the survivors.
 	st.Reranked = len(hits)
-	shifts := int(math.Round(maxRot / AngleStepDeg))
 	out := make([]Candidate, len(hits))
+	scorers := make(chan *scorer, x.workers)
+	for range x.workers {
+		scorers <- newScorer(cq)
+	}
 	parallelFor(ctx, x.workers, len(hits), func(i int) {
+		sc := <-scorers
+		defer func() { scorers <- sc }()
 		row := hits[i].row
-		c, s := polarCorrelation(f.Polar, x.polar[row*PolarLen:(row+1)*PolarLen], shifts)
-		out[i] = Candidate{ID: x.ids[row], Score: c, VectorScore: float64(hits[i].score), RotationDeg: float64(s) * AngleStepDeg}
+		r := sc.sweep(x.cartRow(row))
+		out[i] = Candidate{ID: x.ids[row], Score: r.score, FilterScore: float64(hits[i].score),
+			RotationDeg: float64(r.angle) * AngleStepDeg, ShiftXUM: float64(r.dx) * RegSpacingUM, ShiftYUM: float64(r.dy) * RegSpacingUM}
 	})
 	if err := ctx.Err(); err != nil {
 		return nil, st, err
@@ -258,46 +324,11 @@ func (x *Index) Query(ctx context.Context, q Query) ([]Candidate, Stats, error) 
 	return out, st, nil
 }
 
-// polarCorrelation returns the best correlation of two polar spectra over
-// circular angle shifts −shifts..shifts (candidate cell a+s against query
-// cell a) and that shift.
-func polarCorrelation(q, c []int8, shifts int) (float64, int) {
-	var qq, cc int64
-	for i := range q {
-		qq += int64(q[i]) * int64(q[i])
-		cc += int64(c[i]) * int64(c[i])
-	}
-	if qq == 0 || cc == 0 {
-		return 0, 0
-	}
-	if 2*shifts+1 > Angles {
-		shifts = Angles / 2
-	}
-	best, bestS := int64(math.MinInt64), 0
-	for s := -shifts; s <= shifts; s++ {
-		if s == Angles/2 && -shifts == -Angles/2 {
-			break // −A/2 and A/2 are the same shift
-		}
-		var sum int64
-		for r := range Rings {
-			qr := q[r*Angles : (r+1)*Angles]
-			cr := c[r*Angles : (r+1)*Angles]
-			o := ((s % Angles) + Angles) % Angles
-			// cells a with a+o < Angles, then the wrapped ones.
-			var acc int32
-			for a, v := range qr[:Angles-o] {
-				acc += int32(v) * int32(cr[a+o])
-			}
-			for a, v := range qr[Angles-o:] {
-				acc += int32(v) * int32(cr[a])
-			}
-			sum += int64(acc)
-		}
-		if sum > best {
-			best, bestS = sum, s
-		}
-	}
-	return float64(best) / math.Sqrt(float64(qq)*float64(cc)), bestS
+// cartRow returns the coarse features of a cartridge row (views, not
+// copies; x.mu must be held).
+func (x *Index) cartRow(row int) cartridgeRow {
+	return cartridgeRow{polar: x.polar[row*PolarLen : (row+1)*PolarLen], spectrum: x.spec[row*SpectrumLen : (row+1)*SpectrumLen],
+		specStep: x.specStep[row], specNorm: x.specNorm[row]}
 }
 
 type hit struct {
@@ -324,12 +355,13 @@ func (h *topK) Pop() any {
 	return v
 }
 
-// scan scores every row with score (ok=false skips it) on x.workers
-// goroutines over contiguous row ranges and returns the best k, best first,
-// and the number of rows scored.
-func (x *Index) scan(ctx context.Context, k int, score func(row int) (float32, bool)) ([]hit, int, error) {
+// scan scores every row (ok=false skips it) on x.workers goroutines over
+// contiguous row ranges, each with its own scoring function from
+// newScore, and returns the best k, best first, and the number of rows
+// scored.
+func (x *Index) scan(ctx context.Context, k int, newScore func() func(row int) (float32, bool)) ([]hit, int, error) {
 	n := len(x.ids)
-	w := max(1, min(x.workers, n/2048+1))
+	w := max(1, min(x.workers, n/256+1))
 	heaps := make([]topK, w)
 	counts := make([]int, w)
 	var wg sync.WaitGroup
@@ -338,6 +370,7 @@ func (x *Index) scan(ctx context.Context, k int, score func(row int) (float32, b
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			score := newScore()
 			h := make(topK, 0, k+1)
 			for row := lo; row < hi; row++ {
 				if row&4095 == 0 && ctx.Err() != nil {

@@ -82,9 +82,13 @@ type PipelineConfig struct {
 	// Full is how many of them, best coarse first, get the full engine
 	// comparison (default 20; at most K): examiners review the top 5–10 (Nennstiel & Rahm), and 20 leaves room for a mate that the coarse stage ranks a little low (Fadul C needs it).
 	Full int
-	// Rerank is the number of cartridge candidates of the vector scan given
-	// the rotation search (Query.Rerank; default 3000).
+	// Rerank is the number of cartridge candidates of the exhaustive scan
+	// given the full rotation sweep (Query.Rerank; default 1000).
 	Rerank int
+	// Hypotheses is the number of polar rotation hypotheses registered per
+	// cartridge candidate in the exhaustive scan (Query.Hypotheses;
+	// default 2).
+	Hypotheses int
 	// MaxRotationDeg bounds the coarse rotation search (Query.MaxRotationDeg;
 	// default: the engine's rotation grid, ±30° plus one polar cell).
 	MaxRotationDeg float64
@@ -161,15 +165,21 @@ func (p *Pipeline) CartridgeConfig() cartridge.Config { return p.ccfg }
 
 // Request is one search.
 type Request struct {
-	// ID, when set, is left out of the results (the query exhibit itself).
-	ID       string
+	// ID, when set, is left out of the results (the query scan itself).
+	ID string
+	// Exclude, when set, also leaves out every id it reports true for
+	// (e.g. all scans of the query's exhibit). It is called from several
+	// goroutines under the index's read lock: it must be quick and must
+	// not call the index.
+	Exclude  func(id string) bool
 	Class    Class
 	Features *Features
 	// The query's processed exhibit for the full comparison: Prepared for
 	// a cartridge case (prepared with CartridgeConfig), Bullet for a bullet.
 	Prepared *cartridge.Prepared
 	Bullet   *bullet.Bullet
-	// K and Full override the pipeline's settings when > 0.
+	// K and Full override the pipeline's settings when > 0; Full < 0
+	// skips the full comparison (coarse candidates only).
 	K, Full int
 }
 
@@ -210,14 +220,12 @@ func (p *Pipeline) Search(ctx context.Context, req Request) (*Result, error) {
 	if req.K > 0 {
 		k = req.K
 	}
-	if req.Full > 0 {
-		full = req.Full
+	if req.Full != 0 {
+		full = max(0, req.Full)
 	}
 	full = min(full, k)
-	q := Query{Features: req.Features, Class: req.Class, K: k, Rerank: p.cfg.Rerank, MaxRotationDeg: p.cfg.MaxRotationDeg}
-	if req.ID != "" {
-		q.Exclude = func(id string) bool { return id == req.ID }
-	}
+	q := Query{Features: req.Features, Class: req.Class, K: k, Rerank: p.cfg.Rerank, Hypotheses: p.cfg.Hypotheses,
+		MaxRotationDeg: p.cfg.MaxRotationDeg, Exclude: excluder(req.ID, req.Exclude)}
 	cands, st, err := p.index.Query(ctx, q)
 	if err != nil {
 		return nil, err
@@ -300,6 +308,17 @@ func (p *Pipeline) compareBullet(ctx context.Context, query *bullet.Bullet, h *H
 	h.Compared = true
 	h.Score = r.Score
 	h.Phase = r.Phase
+}
+
+// excluder combines the request's exclusions (nil when there are none).
+func excluder(id string, exclude func(string) bool) func(string) bool {
+	switch {
+	case id == "":
+		return exclude
+	case exclude == nil:
+		return func(c string) bool { return c == id }
+	}
+	return func(c string) bool { return c == id || exclude(c) }
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

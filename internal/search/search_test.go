@@ -46,13 +46,18 @@ func TestClassCompatible(t *testing.T) {
 	}
 }
 
-// randomCartridge returns valid cartridge features with random content.
+// randomCartridge returns valid cartridge features with random content: a
+// disc of white noise.
 func randomCartridge(r *rand.Rand) *Features {
-	polar := make([]float32, PolarLen)
-	for i := range polar {
-		polar[i] = float32(r.NormFloat64())
+	f := &Features{Kind: KindCartridge, Map: make([]int8, MapSize*MapSize), MapScale: 0.05}
+	for y := range MapSize {
+		for x := range MapSize {
+			if dx, dy := x-MapSize/2, y-MapSize/2; dx*dx+dy*dy < 50*50 {
+				f.Map[y*MapSize+x] = int8(max(-127, min(127, 30*r.NormFloat64())))
+			}
+		}
 	}
-	return newCartridgeFeatures(polar)
+	return f
 }
 
 func TestFeaturesRoundTrip(t *testing.T) {
@@ -86,10 +91,14 @@ func TestFeaturesRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	bad := &Features{Kind: KindCartridge, Vector: make([]float32, VectorDim), Polar: make([]int8, PolarLen)}
-	bad.Vector[3] = float32(math.NaN())
-	if _, err := bad.MarshalBinary(); err == nil {
-		t.Error("NaN feature encoded")
+	for _, sc := range []float32{float32(math.NaN()), 0, -1, float32(math.Inf(1))} {
+		bad := &Features{Kind: KindCartridge, Map: make([]int8, MapSize*MapSize), MapScale: sc}
+		if _, err := bad.MarshalBinary(); err == nil {
+			t.Errorf("map scale %g encoded", sc)
+		}
+	}
+	if _, err := (&Features{Kind: KindCartridge, Map: make([]int8, 10), MapScale: 1}).MarshalBinary(); err == nil {
+		t.Error("short map encoded")
 	}
 }
 
@@ -101,7 +110,8 @@ func FuzzFeaturesUnmarshal(f *testing.F) {
 	bf.Lands[1][0] = 1
 	b2, _ := bf.MarshalBinary()
 	f.Add(b2)
-	f.Add([]byte("TMSF\x01\x02\x00\x00"))
+	f.Add([]byte("TMSF\x02\x02\x00\x00"))
+	f.Add([]byte("TMSF\x01\x01\x00\x00"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var g Features
 		if err := g.UnmarshalBinary(data); err != nil {
@@ -124,7 +134,7 @@ func TestIndexAddRemoveQuery(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	idx := NewIndex(2)
 	feats := map[string]*Features{}
-	for i := range 5000 {
+	for i := range 600 {
 		id := fmt.Sprintf("e%d", i)
 		feats[id] = randomCartridge(r)
 		cls := Class{Calibre: "9mm"}
@@ -141,7 +151,7 @@ func TestIndexAddRemoveQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got[0].ID != "e42" || math.Abs(got[0].Score-1) > 1e-9 || st.Compatible != 5000 {
+	if got[0].ID != "e42" || math.Abs(got[0].Score-1) > 0.01 || got[0].RotationDeg != 0 || got[0].ShiftXUM != 0 || st.Compatible != 600 {
 		t.Fatalf("self query: top %+v, compatible %d", got[0], st.Compatible)
 	}
 	// The prefilter drops the other calibre, Exclude the exhibit itself.
@@ -150,8 +160,8 @@ func TestIndexAddRemoveQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Compatible != 2499 {
-		t.Errorf("compatible %d, want 2499", st.Compatible)
+	if st.Compatible != 299 {
+		t.Errorf("compatible %d, want 299", st.Compatible)
 	}
 	for _, c := range got {
 		var n int
@@ -160,25 +170,12 @@ func TestIndexAddRemoveQuery(t *testing.T) {
 			t.Errorf("%s passed the prefilter or the exclusion", c.ID)
 		}
 	}
-	// A circular shift of the polar spectrum (a rotation) is found.
-	rot := &Features{Kind: KindCartridge, Polar: make([]int8, PolarLen)}
-	src := feats["e7"].Polar
-	for ring := range Rings {
-		for a := range Angles {
-			rot.Polar[ring*Angles+(a+5)%Angles] = src[ring*Angles+a]
-		}
-	}
-	rot.Vector = feats["e7"].Vector
-	got, _, _ = idx.Query(ctx, Query{Features: rot, K: 1})
-	if got[0].ID != "e7" || math.Abs(math.Abs(got[0].RotationDeg)-5*AngleStepDeg) > 1e-9 {
-		t.Errorf("rotated query: %+v, want e7 at ±%g°", got[0], 5*AngleStepDeg)
-	}
 	// Remove moves the last row into place and keeps ids consistent.
-	if !idx.Remove("e42") || idx.Remove("e42") || idx.Len() != 4999 {
+	if !idx.Remove("e42") || idx.Remove("e42") || idx.Len() != 599 {
 		t.Fatal("remove")
 	}
-	got, _, _ = idx.Query(ctx, Query{Features: feats["e4999"], K: 1})
-	if got[0].ID != "e4999" || got[0].Score < 0.999 {
+	got, _, _ = idx.Query(ctx, Query{Features: feats["e599"], K: 1})
+	if got[0].ID != "e599" || got[0].Score < 0.99 {
 		t.Errorf("after remove the moved row is %+v", got[0])
 	}
 	if err := idx.Add("x", Class{Kind: KindBullet}, feats["e1"]); err == nil {
@@ -186,53 +183,58 @@ func TestIndexAddRemoveQuery(t *testing.T) {
 	}
 }
 
-// TestSignatureInvariance: a quarter turn and a shift of the same surface
-// give nearly the same features (the polar spectrum shifted by 90°); an
-// unrelated firearm does not.
-func TestSignatureInvariance(t *testing.T) {
-	scans, err := synth.Cartridges(synth.CartridgeConfig{Firearms: 2, Shots: 1, Seed: 9, SizePX: 200, SpacingUM: 12.5})
+// TestSignatureMates: firings of one synthetic firearm, turned by up to
+// ±15° and shifted by up to ±200 µm each, find each other first among
+// other firearms, with the coarse rotation close to the true one.
+func TestSignatureMates(t *testing.T) {
+	const firearms = 12
+	scans, err := synth.Cartridges(synth.CartridgeConfig{Firearms: firearms, Shots: 2, Seed: 9, SizePX: 200, SpacingUM: 12.5, RotationRangeDeg: 15})
 	if err != nil {
 		t.Fatal(err)
-	}
-	m := scans[0].Surface
-	turned := surface.New(m.NY, m.NX, m.DX, m.DY)
-	for y := range m.NY {
-		for x := range m.NX {
-			// quarter turn plus a 7-point shift (wrapping into NaN)
-			ty, tx := x, m.NY-1-y
-			tx = (tx + 7)
-			if tx < turned.NX {
-				turned.Z[ty*turned.NX+tx] = m.Z[y*m.NX+x]
-			}
-		}
-	}
-	for i := 0; i < turned.NX*turned.NY; i += turned.NX {
-		for j := range 7 {
-			turned.Z[i+j] = math.NaN()
-		}
 	}
 	sg := NewSigner()
-	fa, err := sg.Cartridge(m)
-	if err != nil {
-		t.Fatal(err)
+	idx := NewIndex(2)
+	feats := make([]*Features, len(scans))
+	found := 0
+	for i, s := range scans {
+		if feats[i], err = sg.Cartridge(s.Surface); err != nil {
+			t.Fatal(err)
+		}
+		if err := idx.Add(s.Name, Class{}, feats[i]); err != nil {
+			t.Fatal(err)
+		}
 	}
-	fb, err := sg.Cartridge(turned)
-	if err != nil {
-		t.Fatal(err)
+	for g := range firearms {
+		q, mate := scans[2*g], scans[2*g+1]
+		got, st, err := idx.Query(context.Background(), Query{Features: feats[2*g], K: 3, MaxRotationDeg: 33,
+			Exclude: func(id string) bool { return id == q.Name }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Compatible != 2*firearms-1 {
+			t.Fatalf("compatible %d", st.Compatible)
+		}
+		if got[0].ID != mate.Name {
+			// A firing pair with little common contact area scores like
+			// the best of many unrelated ones (measured: the bench).
+			t.Logf("%s: top %s (%.3f), not its mate %s", q.Name, got[0].ID, got[0].Score, mate.Name)
+			continue
+		}
+		found++
+		want := mate.Truth.RotationDeg - q.Truth.RotationDeg
+		if math.Abs(got[0].RotationDeg-want) > 3 {
+			t.Errorf("%s: rotation %.1f°, want %.1f° ± 3°", q.Name, got[0].RotationDeg, want)
+		}
 	}
-	fo, err := sg.Cartridge(scans[1].Surface)
-	if err != nil {
-		t.Fatal(err)
+	if found < firearms-2 {
+		t.Errorf("%d of %d queries found their mate first, want at least %d", found, firearms, firearms-2)
 	}
-	same := float64(dot(fa.Vector, fb.Vector))
-	other := float64(dot(fa.Vector, fo.Vector))
-	if same < 0.9 || same < other+0.3 {
-		t.Errorf("vector cosine: turned %.3f, other firearm %.3f", same, other)
-	}
-	c, s := polarCorrelation(fa.Polar, fb.Polar, Angles/2)
-	if c < 0.8 || math.Abs(math.Abs(float64(s))*AngleStepDeg-90) > 2*AngleStepDeg {
-		t.Errorf("polar correlation %.3f at shift %d (%.1f°), want ≥ 0.8 at 90°", c, s, float64(s)*AngleStepDeg)
-	}
+}
+
+// TestSignatureBadInput: bad surfaces are refused with an error, not a
+// panic.
+func TestSignatureBadInput(t *testing.T) {
+	sg := NewSigner()
 	// Bad input is refused, not a panic.
 	if _, err := sg.Cartridge(surface.New(4, 4, 6.25, 6.25)); err == nil {
 		t.Error("tiny surface accepted")
@@ -270,5 +272,50 @@ func TestBulletScorePhase(t *testing.T) {
 	}
 	if _, err := LandDescriptor([]float64{1, 2, 3}, 1); err == nil {
 		t.Error("3-point signature accepted")
+	}
+}
+
+// TestPipelineExclude: Request.ID drops one scan and Request.Exclude every
+// scan it names (a whole exhibit), together.
+func TestPipelineExclude(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	idx := NewIndex(2)
+	f := randomCartridge(r)
+	ids := []string{"ex1/s1", "ex1/s2", "ex1/s3", "ex2/s1", "ex3/s1"}
+	for _, id := range ids {
+		if err := idx.Add(id, Class{}, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pipe, err := NewPipeline(idx, nil, nil, PipelineConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		id      string
+		exclude func(string) bool
+		want    int
+	}{
+		{"none", "", nil, 5},
+		{"one scan", "ex2/s1", nil, 4},
+		{"whole exhibit", "", func(id string) bool { return id[:3] == "ex1" }, 2},
+		{"both", "ex3/s1", func(id string) bool { return id[:3] == "ex1" }, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := pipe.Search(context.Background(), Request{ID: tc.id, Exclude: tc.exclude, Features: f, Full: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Hits) != tc.want || res.Compatible != tc.want {
+				t.Fatalf("%d hits, %d compatible, want %d", len(res.Hits), res.Compatible, tc.want)
+			}
+			for _, h := range res.Hits {
+				if h.ID == tc.id || (tc.exclude != nil && tc.exclude(h.ID)) || h.Compared {
+					t.Errorf("hit %+v should have been left out or not compared", h)
+				}
+			}
+		})
 	}
 }

@@ -4,33 +4,49 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/cmplx"
 
 	"github.com/tracemark/tracemark/internal/fft"
 	"github.com/tracemark/tracemark/internal/surface"
 )
 
-// Signature geometry (cartridge cases). The processed breech face is
-// block-averaged to about SignatureSpacingUM, its valid region tapered, and
-// its log power spectrum sampled on a polar grid of Rings × Angles cells
-// between the wavelengths ShortestUM and LongestUM. The power spectrum does
-// not change when the scan is shifted, and turns with the scan: a rotation is
-// a circular shift along the angle axis (period 180°, the spectrum of a real
-// surface being centro-symmetric).
+// Signature geometry (cartridge cases, format 2). The stored signature is
+// the processed breech face resampled to MapSpacingUM on a MapSize² grid
+// centred on the valid region's centroid, its valid region tapered and its weighted mean
+// removed (NaN → 0), quantised to int8. Everything the coarse stage
+// compares is derived from it:
+//
+//   - the polar log-power spectrum (wavelengths 60–240 µm; Rings rings ×
+//     Angles angles over 180°, each ring standardised), kept as its first
+//     Harmonics harmonics along the angle: a shift of the scan leaves it
+//     unchanged and a rotation turns into a phase ramp, so one cheap product
+//     gives the correlation at every rotation (the rotation hypotheses);
+//   - the spectrum of the map block-averaged to RegSpacingUM (RegSize²),
+//     band-limited to wavelengths ≤ regLongestUM: its product with a rotated
+//     query's spectrum gives the cross-correlation at every shift (the
+//     registration score).
 const (
-	SignatureSpacingUM = 12.5
-	ShortestUM         = 25.0  // Nyquist at SignatureSpacingUM
-	LongestUM          = 250.0 // long cut-off of the breech-face band (Chen 2017)
-	Rings              = 24
-	Angles             = 64 // 180°/64 = 2.8125° per cell
-	Harmonics          = 16 // |DFT| along the angle kept per ring (1..Harmonics)
-	taperUM            = 50 // width of the cosine taper inside the valid region's edge
+	MapSpacingUM = 25.0
+	MapSize      = 128 // 3.2 mm: larger scans are cropped about their centre
+	taperUM      = 50  // width of the cosine taper inside the valid region's edge
 
-	// VectorDim is the length of the rotation-invariant coarse vector.
-	VectorDim = Rings * Harmonics
-	// PolarLen is the length of the polar log-spectrum.
-	PolarLen = Rings * Angles
-	// polarScale maps standardised polar values to int8 (±4σ saturate).
+	polarFFT     = 144 // FFT side for the polar spectrum (3.6 mm: ≥ MapSize)
+	polarRingMin = 15  // ring radius in bins of polarFFT: 3600/15 = 240 µm
+	polarRingMax = 60  // 60 µm
+	// Rings × Angles is the polar grid; Harmonics are kept per ring.
+	Rings     = polarRingMax - polarRingMin + 1
+	Angles    = 128 // over 180°: 1.40625° per cell
+	Harmonics = 32
+	// PolarLen is the length of the quantised polar harmonics (re, im).
+	PolarLen = Rings * Harmonics * 2
+
+	RegSpacingUM = 2 * MapSpacingUM // registration grid, 50 µm
+	RegSize      = MapSize / 2      // 64
+	regHalf      = RegSize/2 + 1
+	regKMin      = 8 // wavelengths above 3200/8 = 400 µm (form, mask) are left out
+	// SpectrumLen is the length of the quantised registration spectrum.
+	SpectrumLen = RegSize * regHalf * 2
+
+	// polarScale maps the normalised polar harmonics to int8 (±4 saturate).
 	polarScale = 127.0 / 4
 )
 
@@ -41,20 +57,16 @@ const AngleStepDeg = 180.0 / Angles
 // signature.
 var ErrNoSignal = errors.New("search: surface has too little valid texture for a signature")
 
-// Signer computes cartridge signatures. It keeps FFT plans and buffers
-// between calls and is not safe for concurrent use: one per goroutine.
-type Signer struct {
-	plans map[[2]int]*fft.Plan2D
-	buf   []float64
-	spec  []complex128
-}
+// Signer computes cartridge signatures. It is not safe for concurrent use:
+// one per goroutine.
+type Signer struct{}
 
 // NewSigner returns a Signer.
-func NewSigner() *Signer { return &Signer{plans: map[[2]int]*fft.Plan2D{}} }
+func NewSigner() *Signer { return &Signer{} }
 
 // Cartridge computes the coarse features of a processed breech-face surface
-// (µm; NaN = missing; square pixels of at most SignatureSpacingUM·1.5). m is
-// not modified.
+// (µm; NaN = missing; square pixels no coarser than MapSpacingUM). m is not
+// modified.
 func (s *Signer) Cartridge(m *surface.Map) (*Features, error) {
 	if m == nil || m.NX < 8 || m.NY < 8 || len(m.Z) != m.NX*m.NY {
 		return nil, fmt.Errorf("search: signature: empty or malformed surface")
@@ -62,62 +74,92 @@ func (s *Signer) Cartridge(m *surface.Map) (*Features, error) {
 	if !(m.DX > 0) || math.Abs(m.DX-m.DY) > 1e-3*m.DX {
 		return nil, fmt.Errorf("search: signature: pixels are %g×%g µm; need square pixels (preprocess the scan first)", m.DX, m.DY)
 	}
-	f := max(1, int(math.Round(SignatureSpacingUM/m.DX)))
-	dx := m.DX * float64(f)
-	if dx > 1.5*SignatureSpacingUM {
-		return nil, fmt.Errorf("search: signature: %g µm pixels are too coarse (at most %g µm)", m.DX, 1.5*SignatureSpacingUM)
+	if m.DX > MapSpacingUM*1.001 {
+		return nil, fmt.Errorf("search: signature: %g µm pixels are too coarse (at most %g µm)", m.DX, MapSpacingUM)
 	}
-	nx, ny, z := blockAverage(m, f)
-	w, valid := taperWeights(z, nx, ny, max(1, int(math.Round(taperUM/dx))))
-	if valid < 64 {
-		return nil, fmt.Errorf("%w (%d valid points at %g µm)", ErrNoSignal, valid, dx)
+	nx, ny, z := resampleTo(m, MapSpacingUM)
+	w, valid := taperWeights(z, nx, ny, max(1, int(math.Round(taperUM/MapSpacingUM))))
+	if valid < 256 {
+		return nil, fmt.Errorf("%w (%d valid points at %g µm)", ErrNoSignal, valid, MapSpacingUM)
 	}
-	// Weighted mean and RMS, then the tapered, normalised field.
-	var sw, sz float64
+	var sw, sz, sx, sy float64
 	for i, v := range z {
 		if w[i] > 0 {
 			sw += w[i]
 			sz += w[i] * v
+			sx += w[i] * float64(i%nx)
+			sy += w[i] * float64(i/nx)
 		}
 	}
 	if !(sw > 0) {
 		return nil, fmt.Errorf("%w (valid region narrower than the taper)", ErrNoSignal)
 	}
 	mean := sz / sw
-	n := fft.GoodSize(max(nx, ny))
-	key := [2]int{n, n}
-	plan, ok := s.plans[key]
-	if !ok {
-		plan = fft.NewPlan2D(n, n)
-		s.plans[key] = plan
-	}
-	if cap(s.buf) < n*n {
-		s.buf = make([]float64, n*n)
-	}
-	buf := s.buf[:n*n]
-	clear(buf)
-	var ss float64
-	for y := range ny {
-		for x := range nx {
-			if wt := w[y*nx+x]; wt > 0 {
-				v := wt * (z[y*nx+x] - mean)
-				buf[y*n+x] = v
-				ss += v * v
+	field := make([]float64, MapSize*MapSize)
+	// The map is centred on the valid region's centroid (for a breech face,
+	// about the firing-pin hole), not on the scan's frame, which cropping
+	// and trimming move; rotations turn about that centre.
+	const c = float64(MapSize-1) / 2
+	ox, oy := int(math.Round(sx/sw-c)), int(math.Round(sy/sw-c))
+	var peak float64
+	for y := range MapSize {
+		sy := y + oy
+		if sy < 0 || sy >= ny {
+			continue
+		}
+		for x := range MapSize {
+			sx := x + ox
+			if sx < 0 || sx >= nx {
+				continue
+			}
+			if wt := w[sy*nx+sx]; wt > 0 {
+				v := wt * (z[sy*nx+sx] - mean)
+				field[y*MapSize+x] = v
+				peak = math.Max(peak, math.Abs(v))
 			}
 		}
 	}
-	if !(ss > 0) {
+	if !(peak > 0) {
 		return nil, fmt.Errorf("%w (no height variation)", ErrNoSignal)
 	}
-	if len(s.spec) != plan.SpectrumLen() {
-		s.spec = make([]complex128, plan.SpectrumLen())
+	f := &Features{Kind: KindCartridge, Map: make([]int8, MapSize*MapSize), MapScale: float32(peak / 127)}
+	for i, v := range field {
+		f.Map[i] = int8(math.Round(v / peak * 127))
 	}
-	spec := plan.Forward(s.spec, buf)
-	polar, err := polarLogSpectrum(spec, n, dx)
-	if err != nil {
-		return nil, err
+	return f, nil
+}
+
+// resampleTo returns m on a grid of spacing dx µm: block means when dx is a
+// whole multiple of m's spacing (NaN when fewer than half the block is
+// valid), bilinear interpolation of the block means otherwise.
+func resampleTo(m *surface.Map, dx float64) (nx, ny int, z []float64) {
+	f := max(1, int(math.Floor(dx/m.DX+1e-6)))
+	bx, by, bz := blockAverage(m, f)
+	bdx := m.DX * float64(f)
+	if math.Abs(bdx-dx) <= 1e-3*dx {
+		return bx, by, bz
 	}
-	return newCartridgeFeatures(polar), nil
+	r := dx / bdx
+	nx, ny = int(float64(bx)/r), int(float64(by)/r)
+	z = make([]float64, nx*ny)
+	for y := range ny {
+		for x := range nx {
+			z[y*nx+x] = bilinear(bz, bx, by, float64(x)*r, float64(y)*r)
+		}
+	}
+	return nx, ny, z
+}
+
+// bilinear interpolates z (nx×ny) at (x, y) pixels; NaN when a corner is
+// missing or outside.
+func bilinear(z []float64, nx, ny int, x, y float64) float64 {
+	x0, y0 := int(math.Floor(x)), int(math.Floor(y))
+	if x0 < 0 || y0 < 0 || x0 >= nx || y0 >= ny {
+		return math.NaN()
+	}
+	x1, y1 := min(x0+1, nx-1), min(y0+1, ny-1)
+	tx, ty := x-float64(x0), y-float64(y0)
+	return (1-ty)*((1-tx)*z[y0*nx+x0]+tx*z[y0*nx+x1]) + ty*((1-tx)*z[y1*nx+x0]+tx*z[y1*nx+x1])
 }
 
 // blockAverage averages f×f blocks over their valid points (NaN when fewer
@@ -207,116 +249,219 @@ func taperWeights(z []float64, nx, ny, r int) ([]float64, int) {
 	return w, valid
 }
 
-// polarLogSpectrum averages log power over the polar cells (ring by spatial
-// frequency, angle in [0°, 180°)) and standardises each ring to zero mean and
-// unit variance; empty cells take the ring mean (0).
-func polarLogSpectrum(spec []complex128, n int, dx float64) ([]float32, error) {
-	half := n/2 + 1
-	fmin, fmax := 1/float64(LongestUM), 1/float64(ShortestUM)
-	df := 1 / (float64(n) * dx) // cycles/µm per bin
-	sum := make([]float64, PolarLen)
-	cnt := make([]int, PolarLen)
-	for r := range n {
-		ky := r
-		if r > n/2 {
-			ky = r - n
-		}
-		fy := float64(ky) * df
-		for kx := range half {
-			fx := float64(kx) * df
-			f := math.Hypot(fx, fy)
-			if f < fmin || f >= fmax {
-				continue
-			}
-			ring := int((f - fmin) / (fmax - fmin) * Rings)
-			ang := math.Atan2(fy, fx) * 180 / math.Pi // (−90, 90]
-			if ang < 0 {
-				ang += 180
-			}
-			a := int(ang/AngleStepDeg) % Angles
-			p := cmplx.Abs(spec[r*half+kx])
-			i := ring*Angles + a
-			sum[i] += math.Log(p*p + 1e-30)
-			cnt[i]++
+// deriver computes what the coarse stage compares from a stored map. It
+// keeps FFT plans and buffers and is not safe for concurrent use.
+type deriver struct {
+	polarPlan *fft.Plan2D
+	regPlan   *fft.Plan2D
+	pbuf      []float64
+	rbuf      []float64
+	logPow    []float64
+	row       []float64
+	cs, sn    []float64 // angle DFT twiddles, Angles each
+	phiCos    []float64 // polar sample directions, Angles each over 180°
+	phiSin    []float64
+}
+
+func newDeriver() *deriver {
+	d := &deriver{
+		polarPlan: fft.NewPlan2D(polarFFT, polarFFT),
+		regPlan:   fft.NewPlan2D(RegSize, RegSize),
+		pbuf:      make([]float64, polarFFT*polarFFT),
+		logPow:    make([]float64, (2*polarRingMax+3)*(polarRingMax+2)),
+		rbuf:      make([]float64, RegSize*RegSize),
+		row:       make([]float64, Angles),
+		cs:        make([]float64, Angles),
+		sn:        make([]float64, Angles),
+		phiCos:    make([]float64, Angles),
+		phiSin:    make([]float64, Angles),
+	}
+	for a := range Angles {
+		d.sn[a], d.cs[a] = math.Sincos(2 * math.Pi * float64(a) / Angles)
+		d.phiSin[a], d.phiCos[a] = math.Sincos(math.Pi * float64(a) / Angles)
+	}
+	return d
+}
+
+// polar returns the polar log-power harmonics of a map: per ring, harmonics
+// 1..Harmonics of the ring standardised along the angle, divided by
+// √Angles (re, im interleaved).
+func (d *deriver) polar(m []int8, scale float32) ([]float32, error) {
+	clear(d.pbuf)
+	for y := range MapSize {
+		for x := range MapSize {
+			d.pbuf[y*polarFFT+x] = float64(m[y*MapSize+x]) * float64(scale)
 		}
 	}
+	spec := d.polarPlan.Forward(nil, d.pbuf)
+	const half = polarFFT/2 + 1
+	// Log power on the quadrants the rings reach (|kx|, |ky| ≤ polarRingMax+1),
+	// as a (2R+1)×(R+1) table: ky from −R..R, kx from 0..R.
+	const R = polarRingMax + 1
+	lp := d.logPow[:(2*R+1)*(R+1)]
+	for ky := -R; ky <= R; ky++ {
+		r := ky
+		if r < 0 {
+			r += polarFFT
+		}
+		for kx := 0; kx <= R; kx++ {
+			c := spec[r*half+kx]
+			lp[(ky+R)*(R+1)+kx] = math.Log(real(c)*real(c) + imag(c)*imag(c) + 1e-30)
+		}
+	}
+	logPow := func(kx, ky int) float64 {
+		if kx < 0 {
+			kx, ky = -kx, -ky
+		}
+		return lp[(ky+R)*(R+1)+kx]
+	}
 	out := make([]float32, PolarLen)
+	norm := 1 / math.Sqrt(Angles)
 	for ring := range Rings {
-		var s, ss float64
-		k := 0
+		k := float64(polarRingMin + ring)
+		var mu float64
 		for a := range Angles {
-			i := ring*Angles + a
-			if cnt[i] > 0 {
-				sum[i] /= float64(cnt[i])
-				s += sum[i]
-				k++
+			fx, fy := k*d.phiCos[a], k*d.phiSin[a]
+			x0, y0 := int(math.Floor(fx)), int(math.Floor(fy))
+			tx, ty := fx-float64(x0), fy-float64(y0)
+			v := (1-ty)*((1-tx)*logPow(x0, y0)+tx*logPow(x0+1, y0)) + ty*((1-tx)*logPow(x0, y0+1)+tx*logPow(x0+1, y0+1))
+			d.row[a] = v
+			mu += v
+		}
+		mu /= Angles
+		var ss float64
+		for _, v := range d.row {
+			ss += (v - mu) * (v - mu)
+		}
+		if !(ss > 0) {
+			return nil, fmt.Errorf("%w (flat spectrum ring)", ErrNoSignal)
+		}
+		inv := 1 / math.Sqrt(ss/Angles)
+		for h := 1; h <= Harmonics; h++ {
+			var re, im float64
+			for a, v := range d.row {
+				j := (h * a) % Angles
+				re += (v - mu) * d.cs[j]
+				im -= (v - mu) * d.sn[j]
 			}
-		}
-		if k < 2 {
-			return nil, fmt.Errorf("%w (scan too small for the %g–%g µm band)", ErrNoSignal, ShortestUM, LongestUM)
-		}
-		mean := s / float64(k)
-		for a := range Angles {
-			if i := ring*Angles + a; cnt[i] > 0 {
-				ss += (sum[i] - mean) * (sum[i] - mean)
-			}
-		}
-		sd := math.Sqrt(ss / float64(k))
-		if !(sd > 0) {
-			continue
-		}
-		for a := range Angles {
-			if i := ring*Angles + a; cnt[i] > 0 {
-				out[i] = float32((sum[i] - mean) / sd)
-			}
+			i := 2 * (ring*Harmonics + h - 1)
+			out[i], out[i+1] = float32(re*inv*norm), float32(im*inv*norm)
 		}
 	}
 	return out, nil
 }
 
-// rotationInvariant returns, per ring, the magnitudes of harmonics
-// 1..Harmonics of the polar values along the angle, centred and scaled to
-// unit length (cosine similarity = dot product).
-func rotationInvariant(polar []float32) []float32 {
-	v := make([]float32, VectorDim)
-	var cs, sn [Angles]float64
-	for a := range Angles {
-		sn[a], cs[a] = math.Sincos(2 * math.Pi * float64(a) / Angles)
+// regMap samples a stored map at RegSpacingUM on the RegSize² grid, turned
+// by theta degrees about the centre: each output pixel is the mean of 2×2
+// bilinear samples of the map (an exact block mean at theta = 0).
+func regMap(dst []float64, m []int8, scale float32, theta float64) {
+	sn, cs := math.Sincos(theta * math.Pi / 180)
+	const c = float64(MapSize-1) / 2
+	at := func(x, y float64) float64 {
+		x0, y0 := int(math.Floor(x)), int(math.Floor(y))
+		if x0 < 0 || y0 < 0 || x0 >= MapSize-1 || y0 >= MapSize-1 {
+			return 0
+		}
+		tx, ty := x-float64(x0), y-float64(y0)
+		i := y0*MapSize + x0
+		return (1-ty)*((1-tx)*float64(m[i])+tx*float64(m[i+1])) + ty*((1-tx)*float64(m[i+MapSize])+tx*float64(m[i+MapSize+1]))
 	}
-	for ring := range Rings {
-		row := polar[ring*Angles : (ring+1)*Angles]
-		for h := 1; h <= Harmonics; h++ {
-			var re, im float64
-			for a, x := range row {
-				k := (h * a) % Angles
-				re += float64(x) * cs[k]
-				im += float64(x) * sn[k]
+	s := float64(scale) / 4
+	for oy := range RegSize {
+		for ox := range RegSize {
+			var v float64
+			for sy := range 2 {
+				uy := float64(2*oy+sy) - c
+				for sx := range 2 {
+					ux := float64(2*ox+sx) - c
+					v += at(cs*ux-sn*uy+c, sn*ux+cs*uy+c)
+				}
 			}
-			v[ring*Harmonics+h-1] = float32(math.Hypot(re, im))
+			dst[oy*RegSize+ox] = v * s
 		}
 	}
-	normalise(v)
-	return v
 }
 
-// normalise centres v and scales it to unit length (left as zeros when
-// constant).
-func normalise(v []float32) {
-	var s float64
-	for _, x := range v {
-		s += float64(x)
+// regWeights holds, per half-spectrum cell (row r, column k) of a RegSize²
+// transform, the flattening weight inside the registration band and 0
+// outside: the band-passed breech face has most of its power at long
+// wavelengths, so the stored spectrum is multiplied by (|k|/16)^1.5 before
+// quantisation and the query's divided by it (their product is unchanged).
+// Read-only after initialisation.
+var regWeights = func() []float64 {
+	w := make([]float64, RegSize*regHalf)
+	for r := range RegSize {
+		ky := r
+		if r > RegSize/2 {
+			ky = r - RegSize
+		}
+		for k := range regHalf {
+			if f := math.Hypot(float64(k), float64(ky)); f >= regKMin {
+				w[r*regHalf+k] = math.Pow(f/16, 1.5)
+			}
+		}
 	}
-	mean := s / float64(len(v))
-	var ss float64
-	for i := range v {
-		v[i] -= float32(mean)
-		ss += float64(v[i]) * float64(v[i])
+	return w
+}()
+
+// regSpectrum returns the band-limited spectrum of a registration map and
+// its norm (√ of the energy over the whole plane, by Parseval).
+func (d *deriver) regSpectrum(dst []complex128, x []float64) ([]complex128, float64) {
+	spec := d.regPlan.Forward(dst, x)
+	var e float64
+	for r := range RegSize {
+		for k := range regHalf {
+			i := r*regHalf + k
+			if regWeights[i] == 0 {
+				spec[i] = 0
+				continue
+			}
+			w := 2.0
+			if k == 0 || k == RegSize/2 {
+				w = 1
+			}
+			e += w * (real(spec[i])*real(spec[i]) + imag(spec[i])*imag(spec[i]))
+		}
 	}
-	if ss == 0 {
-		return
+	return spec, math.Sqrt(e)
+}
+
+// cartridgeRow is what the index keeps per cartridge case.
+type cartridgeRow struct {
+	polar    []int8 // PolarLen, quantised by polarScale
+	spectrum []int8 // SpectrumLen, flattened and quantised by specScale
+	specStep float32
+	specNorm float32
+}
+
+// derive computes an index row from stored features.
+func (d *deriver) derive(f *Features) (cartridgeRow, error) {
+	p, err := d.polar(f.Map, f.MapScale)
+	if err != nil {
+		return cartridgeRow{}, err
 	}
-	inv := float32(1 / math.Sqrt(ss))
-	for i := range v {
-		v[i] *= inv
+	row := cartridgeRow{polar: make([]int8, PolarLen), spectrum: make([]int8, SpectrumLen)}
+	for i, v := range p {
+		row.polar[i] = int8(max(-127, min(127, math.Round(float64(v)*polarScale))))
 	}
+	regMap(d.rbuf, f.Map, f.MapScale, 0)
+	spec, norm := d.regSpectrum(nil, d.rbuf)
+	if !(norm > 0) {
+		return cartridgeRow{}, fmt.Errorf("%w (nothing in the registration band)", ErrNoSignal)
+	}
+	var peak float64
+	for i, w := range regWeights {
+		c := spec[i]
+		peak = math.Max(peak, w*math.Max(math.Abs(real(c)), math.Abs(imag(c))))
+	}
+	row.specStep = float32(peak / 127)
+	row.specNorm = float32(norm)
+	for i, w := range regWeights {
+		if w > 0 {
+			c := spec[i]
+			row.spectrum[2*i] = int8(math.Round(w * real(c) / peak * 127))
+			row.spectrum[2*i+1] = int8(math.Round(w * imag(c) / peak * 127))
+		}
+	}
+	return row, nil
 }

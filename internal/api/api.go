@@ -19,6 +19,7 @@ import (
 	"github.com/tracemark/tracemark/internal/compare/bullet"
 	"github.com/tracemark/tracemark/internal/compare/cartridge"
 	"github.com/tracemark/tracemark/internal/domain"
+	"github.com/tracemark/tracemark/internal/federation"
 	"github.com/tracemark/tracemark/internal/ingest"
 	"github.com/tracemark/tracemark/internal/store"
 )
@@ -72,6 +73,8 @@ type Deps struct {
 	Blobs  blob.Fetcher
 	Ingest *ingest.Ingester
 	Engine Engine
+	// Federation exchanges bundles and searches with peer nodes (nil: those routes answer 503).
+	Federation *federation.Node
 	// Auth identifies every request (session cookie or Bearer API token);
 	// without it every route but the public ones answers 401.
 	Auth *auth.Service
@@ -129,6 +132,7 @@ func (h *handler) routeGroups() []func() []route {
 		h.searchRoutes,
 		h.comparisonRoutes,
 		h.conclusionRoutes, h.myWorkRoutes, h.surfaceRoutes, h.reportRoutes, // workstation
+		h.firearmRoutes, h.traceRoutes, h.exchangeRoutes, h.federationRoutes, h.statsRoutes, // tracing
 	}
 }
 

@@ -87,7 +87,8 @@ type pngOutput struct {
 const uploadPathSuffix = "/scans"
 
 func isUploadPath(p string) bool {
-	return strings.HasPrefix(p, "/api/exhibits/") && strings.HasSuffix(p, uploadPathSuffix) || p == "/api/search"
+	return strings.HasPrefix(p, "/api/exhibits/") && strings.HasSuffix(p, uploadPathSuffix) || p == "/api/search" ||
+		p == "/api/exchange/import" || p == "/api/exchange/verify" // bundles, up to the upload limit
 }
 
 func (h *handler) scanRoutes() []route {

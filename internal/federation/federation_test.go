@@ -38,9 +38,11 @@ func TestThreeNodes(t *testing.T) {
 		t.Skip("starts three nodes and compares real scans")
 	}
 	ctx := context.Background()
-	kz := startNode(t, "kz-mia", "KZ-MIA", "KZ", nodeOptions{})
-	uz := startNode(t, "uz-mfc", "UZ-MFC", "UZ", nodeOptions{})
-	kg := startNode(t, "kg-mia", "KG-MIA", "KG", nodeOptions{})
+	// Generous timeouts: under -race on a shared machine one search takes
+	// tens of seconds; the timeout itself is tested in TestRefusals.
+	kz := startNode(t, "kz-mia", "KZ-MIA", "KZ", nodeOptions{timeout: 5 * time.Minute})
+	uz := startNode(t, "uz-mfc", "UZ-MFC", "UZ", nodeOptions{timeout: 5 * time.Minute})
+	kg := startNode(t, "kg-mia", "KG-MIA", "KG", nodeOptions{timeout: 5 * time.Minute})
 	for _, a := range []*testNode{kz, uz, kg} {
 		for _, b := range []*testNode{kz, uz, kg} {
 			if a != b {

@@ -51,7 +51,8 @@ type Config struct {
 	Searcher Searcher           // nil: this node answers searches with nothing
 	Audit    Auditor            // required: every exchange is audited
 	URL      string             // this node's federation URL, for its card
-	// PeerTimeout bounds one peer's answer to a search (default 10 s).
+	// PeerTimeout bounds one peer's answer to a search (default 30 s: a
+	// peer compares the best candidates of each shared agency in full).
 	PeerTimeout time.Duration
 	// MaxRequestBytes bounds a search request body (default 64 MiB);
 	// MaxResponseBytes a peer's answer (default 256 MiB).
@@ -74,7 +75,7 @@ func New(cfg Config) (*Node, error) {
 		return nil, errs.Errorf(op, errs.Invalid, "a federation node needs a store, blobs, an identity, a TLS certificate and an audit log")
 	}
 	if cfg.PeerTimeout <= 0 {
-		cfg.PeerTimeout = 10 * time.Second
+		cfg.PeerTimeout = 30 * time.Second
 	}
 	if cfg.MaxRequestBytes <= 0 {
 		cfg.MaxRequestBytes = 64 << 20

@@ -2,8 +2,13 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/tracemark/tracemark/internal/domain"
+	"github.com/tracemark/tracemark/internal/exchange"
 	"github.com/tracemark/tracemark/internal/federation"
 )
 
@@ -24,4 +29,75 @@ func (f FederationSearcher) Search(ctx context.Context, agency domain.AgencyID, 
 		out[i] = federation.Match{Scan: c.Scan, Score: c.Score, Log10LR: c.Calibrated}
 	}
 	return out, nil
+}
+
+// FederationConfig sets up exchange and federation with peer nodes.
+type FederationConfig struct {
+	// Addr is the HOST:PORT of the federation listener (mutual TLS);
+	// empty: this node answers no peers (it can still export, import and
+	// search them).
+	Addr string
+	// URL is the address peers call, for the node's card (default
+	// https://Addr).
+	URL string
+	// Node names this node to its peers (default: the agency code,
+	// lower-cased); Country is its ISO 3166-1 alpha-2 code (default: the
+	// default agency's). Without a country, exchange and federation are off.
+	Node, Country string
+}
+
+// openFederation loads (or makes, on first start) the node's exchange
+// identity and federation certificate under the data directory. It returns
+// nil, after logging why, when the node has no country.
+func (n *Node) openFederation() (*federation.Node, error) {
+	fc := n.Cfg.Federation
+	country := fc.Country
+	if country == "" {
+		country = n.Agency.Country
+	}
+	if country == "" {
+		n.log.Info("exchange and federation are off: the node has no country (set one for the default agency or --country)")
+		return nil, nil
+	}
+	name := fc.Node
+	if name == "" {
+		name = strings.ToLower(n.Agency.Code)
+	}
+	id, err := exchange.LoadOrCreateIdentity(n.Cfg.DataDir, exchange.NodeInfo{Node: name, AgencyID: n.Agency.ID, Agency: n.Agency.Code, Country: country})
+	if err != nil {
+		return nil, fmt.Errorf("loading the node's exchange identity: %w", err)
+	}
+	cert, err := federation.LoadOrCreateCert(n.Cfg.DataDir, name, 0)
+	if err != nil {
+		return nil, fmt.Errorf("loading the node's federation certificate: %w", err)
+	}
+	if time.Now().After(cert.Leaf.NotAfter) {
+		n.log.Warn("the federation certificate has expired: peers will refuse this node; make a new one and send peers the new card",
+			"file", filepath.Join(n.Cfg.DataDir, federation.CertFile), "expired", cert.Leaf.NotAfter)
+	}
+	url := fc.URL
+	if url == "" && fc.Addr != "" {
+		url = "https://" + fc.Addr
+	}
+	return federation.New(federation.Config{Store: n.Store, Blobs: n.Blobs, Identity: id, Cert: cert,
+		Searcher: FederationSearcher{C: n.Corr}, Audit: n.Audit, URL: url, Log: n.log})
+}
+
+// startFederation serves peers on Cfg.Federation.Addr until ctx ends; the
+// returned function waits for the listener to stop.
+func (n *Node) startFederation(ctx context.Context) (wait func()) {
+	if n.Federation == nil || n.Cfg.Federation.Addr == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		err := n.Federation.ListenAndServe(ctx, n.Cfg.Federation.Addr, func(addr string) {
+			n.log.Info("serving peers (mutual TLS)", "addr", addr, "card", n.Federation.Card().Fingerprint)
+		})
+		if err != nil {
+			n.log.Error("federation listener stopped", "err", err)
+		}
+	}()
+	return func() { <-done }
 }

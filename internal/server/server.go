@@ -23,6 +23,7 @@ import (
 	"github.com/tracemark/tracemark/internal/blob/s3"
 	"github.com/tracemark/tracemark/internal/domain"
 	"github.com/tracemark/tracemark/internal/errs"
+	"github.com/tracemark/tracemark/internal/federation"
 	"github.com/tracemark/tracemark/internal/ingest"
 	"github.com/tracemark/tracemark/internal/jobs"
 	"github.com/tracemark/tracemark/internal/store"
@@ -77,6 +78,8 @@ type Config struct {
 	Jobs    jobs.Config
 	Log     *slog.Logger
 	Version string
+	// Federation sets up exchange and federation with peer nodes.
+	Federation FederationConfig
 }
 
 // DefaultDataDir is the data folder when none is given.
@@ -138,7 +141,9 @@ type Node struct {
 	User     domain.User   // the console account of the default agency
 	Auth     *auth.Service // signs users in, identifies requests
 	Audit    *audit.Log    // the hash-chained audit trail, signing with the node's key
-	log      *slog.Logger
+	// Federation exchanges bundles and searches with peer nodes (nil: off; see FederationConfig).
+	Federation *federation.Node
+	log        *slog.Logger
 }
 
 // Open opens the store, the blob store and the queue of cfg, creates the
@@ -221,6 +226,10 @@ func open(ctx context.Context, cfg Config, withQueue bool) (*Node, error) {
 		maxAttempts = cfg.Jobs.MaxDeliver
 	}
 	n.Worker = &Worker{Store: n.Store, Corr: n.Corr, Log: cfg.Log, MaxAttempts: maxAttempts, RefreshEvery: 10 * time.Minute}
+	if n.Federation, err = n.openFederation(); err != nil {
+		n.Close()
+		return nil, err
+	}
 	if n.Queue != nil {
 		n.Ingester.Queue = n.Queue
 	}
@@ -301,7 +310,7 @@ func (n *Node) Handler() http.Handler {
 	return web.Mount(api.New(api.Deps{Store: n.Store, Blobs: n.Blobs, Ingest: n.Ingester, Engine: engine{n.Corr},
 		Auth: n.Auth, Audit: n.Audit, AuditKeys: n.auditKeys(), SecureCookies: secure,
 		MaxUploadBytes: n.Cfg.MaxUploadBytes, MaxBodyBytes: n.Cfg.MaxBodyBytes, Version: n.Cfg.Version, Log: n.log,
-		Health: n.health}))
+		Health: n.health, Federation: n.Federation}))
 }
 
 // auditKeys are the public keys whose audit checkpoints this node trusts:
@@ -371,6 +380,7 @@ func (n *Node) Serve(ctx context.Context, ready func(url string)) error {
 		defer close(maintDone)
 		n.maintain(workCtx)
 	}()
+	defer n.startFederation(workCtx)()
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- srv.Serve(ln) }()
 	url := scheme + "://" + ln.Addr().String()

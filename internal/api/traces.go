@@ -1,0 +1,251 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/tracemark/tracemark/internal/blob"
+	"github.com/tracemark/tracemark/internal/domain"
+	"github.com/tracemark/tracemark/internal/errs"
+	"github.com/tracemark/tracemark/internal/store"
+	"github.com/tracemark/tracemark/internal/tracing"
+)
+
+// TraceRequestInput is a new trace request of the actor's agency (a draft
+// until sent).
+type TraceRequestInput struct {
+	Addressee tracing.Party `json:"addressee" doc:"agency and country asked; agency_id when it has a node here"`
+	Contact   string        `json:"contact,omitempty" maxLength:"256" doc:"the requester's officer or point of contact"`
+	// FirearmID, when set, copies the agency's firearm record into the
+	// request; Firearm describes it otherwise.
+	FirearmID    tracing.FirearmID `json:"firearm_id,omitempty"`
+	Firearm      *tracing.Firearm  `json:"firearm,omitempty"`
+	CaseNumber   string            `json:"case_number,omitempty" maxLength:"128"`
+	Priority     string            `json:"priority,omitempty" enum:"routine,urgent,"`
+	Reason       string            `json:"reason,omitempty" maxLength:"16384"`
+	LegalBasis   string            `json:"legal_basis,omitempty" maxLength:"4096"`
+	Restrictions string            `json:"restrictions,omitempty" maxLength:"4096"`
+	Attachments  []blob.Ref        `json:"attachments,omitempty" maxItems:"64"`
+	Deadline     time.Time         `json:"deadline,omitzero"`
+	Send         bool              `json:"send,omitempty" doc:"send at once instead of keeping a draft"`
+}
+
+type traceOutput struct{ Body tracing.TraceRequest }
+
+type tracesOutput struct {
+	Body struct {
+		Items      []tracing.TraceRequest `json:"items"`
+		NextCursor string                 `json:"next_cursor,omitempty"`
+	}
+}
+
+type listTracesInput struct {
+	Direction string `query:"direction" enum:"incoming,outgoing," doc:"incoming (addressed to the agency), outgoing (sent by it), or both"`
+	Status    string `query:"status" enum:"draft,sent,acknowledged,answered,closed,"`
+	Overdue   bool   `query:"overdue" doc:"only open requests past their deadline"`
+	pageInput
+}
+
+type traceIDInput struct {
+	ID string `path:"id" doc:"trace request ID"`
+}
+
+type createTraceInput struct{ Body TraceRequestInput }
+
+type traceStatusInput struct {
+	ID   string `path:"id" doc:"trace request ID"`
+	Body struct {
+		Status tracing.TraceStatus `json:"status" enum:"sent,acknowledged,answered,closed"`
+		Note   string              `json:"note,omitempty" maxLength:"4096"`
+	}
+}
+
+type traceAnswerInput struct {
+	ID   string `path:"id" doc:"trace request ID"`
+	Body struct {
+		Text             string     `json:"text" minLength:"1" maxLength:"65536"`
+		LastLegalOwner   string     `json:"last_legal_owner,omitempty" maxLength:"1024"`
+		PointOfDiversion string     `json:"point_of_diversion,omitempty" maxLength:"1024"`
+		Attachments      []blob.Ref `json:"attachments,omitempty" maxItems:"64"`
+	}
+}
+
+type remindersInput struct {
+	SoonHours int `query:"soon_hours" minimum:"0" maximum:"8760" doc:"also list requests due within this many hours (default 72)"`
+}
+
+type remindersOutput struct {
+	Body struct {
+		Items []tracing.Reminder `json:"items"`
+	}
+}
+
+func (h *handler) traceRoutes() []route {
+	tags := []string{"trace requests"}
+	return []route{
+		newRoute(Read, huma.Operation{OperationID: "list-trace-requests", Method: http.MethodGet, Path: "/api/trace-requests",
+			Summary: "Incoming and outgoing trace requests of the agency", Tags: tags}, h.listTraces),
+		newRoute(Write, huma.Operation{OperationID: "create-trace-request", Method: http.MethodPost, Path: "/api/trace-requests",
+			Summary: "Draft (or send) a trace request about a firearm", Tags: tags, DefaultStatus: http.StatusCreated}, h.createTrace),
+		newRoute(Read, huma.Operation{OperationID: "get-trace-request", Method: http.MethodGet, Path: "/api/trace-requests/{id}",
+			Summary: "A trace request with its answers and status history", Tags: tags}, h.getTrace),
+		newRoute(Write, huma.Operation{OperationID: "transition-trace-request", Method: http.MethodPost, Path: "/api/trace-requests/{id}/status",
+			Summary: "Send, acknowledge or close a trace request", Tags: tags}, h.transitionTrace),
+		newRoute(Write, huma.Operation{OperationID: "answer-trace-request", Method: http.MethodPost, Path: "/api/trace-requests/{id}/answers",
+			Summary: "Answer a trace request addressed to the agency", Tags: tags}, h.answerTrace),
+		newRoute(Read, huma.Operation{OperationID: "trace-reminders", Method: http.MethodGet, Path: "/api/trace-reminders",
+			Summary: "Open trace requests that are overdue or due soon", Tags: tags}, h.traceReminders),
+	}
+}
+
+func (h *handler) listTraces(ctx context.Context, in *listTracesInput) (*tracesOutput, error) {
+	a := actor(ctx)
+	f := store.TraceFilter{Agency: a.Agency, Direction: store.TraceDirection(in.Direction), Status: tracing.TraceStatus(in.Status)}
+	if in.Overdue {
+		f.OpenWithDeadlineBefore = time.Now()
+	}
+	items, next, err := h.Store.ListTraceRequests(ctx, f, store.Page{Limit: in.Limit, Cursor: in.Cursor})
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	out := &tracesOutput{}
+	out.Body.Items, out.Body.NextCursor = nonNil(items), next
+	return out, nil
+}
+
+func (h *handler) createTrace(ctx context.Context, in *createTraceInput) (*traceOutput, error) {
+	const op = "api.createTrace"
+	a := actor(ctx)
+	b := in.Body
+	ag, err := h.Store.Agency(ctx, a.Agency)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	t := tracing.TraceRequest{
+		Requester: tracing.Party{AgencyID: a.Agency, Agency: ag.Code, Country: ag.Country, Contact: b.Contact},
+		Addressee: b.Addressee, FirearmID: b.FirearmID, CaseNumber: b.CaseNumber, Priority: b.Priority, Reason: b.Reason,
+		LegalBasis: b.LegalBasis, Restrictions: b.Restrictions, Attachments: b.Attachments, Deadline: b.Deadline, CreatedBy: a.User,
+	}
+	switch {
+	case b.FirearmID != "":
+		f, err := h.Store.Firearm(ctx, a.Agency, b.FirearmID)
+		if err != nil {
+			return nil, h.fail(ctx, err)
+		}
+		t.Firearm = f
+	case b.Firearm != nil:
+		t.Firearm = *b.Firearm
+	default:
+		return nil, h.fail(ctx, errs.Errorf(op, errs.Invalid, "give firearm_id (a record of the agency) or firearm (a description)"))
+	}
+	if t.Addressee.AgencyID != "" {
+		// An addressee with a node here must exist; its name and country come from its record.
+		to, err := h.Store.Agency(ctx, t.Addressee.AgencyID)
+		if err != nil {
+			return nil, h.fail(ctx, errs.Errorf(op, errs.Invalid, "addressee agency %s is not on this node; leave agency_id empty and name the agency", t.Addressee.AgencyID))
+		}
+		t.Addressee.Agency, t.Addressee.Country = to.Code, to.Country
+	}
+	if b.Send {
+		var ids domain.IDGen
+		t.ID, t.Status = tracing.TraceRequestID(ids.New()), tracing.TraceDraft
+		if err := t.Transition(tracing.TraceSent, time.Now().UTC(), a.User, ""); err != nil {
+			return nil, h.fail(ctx, err)
+		}
+	}
+	t, err = h.Store.CreateTraceRequest(ctx, t)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	if err := h.record(ctx, "trace.create", "trace_request", string(t.ID), "", map[string]any{"to": t.Addressee.Agency, "country": t.Addressee.Country, "status": t.Status}); err != nil {
+		return nil, err
+	}
+	return &traceOutput{Body: t}, nil
+}
+
+func (h *handler) getTrace(ctx context.Context, in *traceIDInput) (*traceOutput, error) {
+	t, err := h.Store.TraceRequest(ctx, actor(ctx).Agency, tracing.TraceRequestID(in.ID))
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &traceOutput{Body: t}, nil
+}
+
+// side checks that the actor's agency is the party that may make a change:
+// the requester sends, the addressee acknowledges and answers, either closes.
+func side(op string, a Actor, t tracing.TraceRequest, to tracing.TraceStatus) error {
+	switch to {
+	case tracing.TraceSent:
+		if t.Requester.AgencyID != a.Agency {
+			return errs.Errorf(op, errs.Permission, "only the requesting agency sends a trace request")
+		}
+	case tracing.TraceAcknowledged, tracing.TraceAnswered:
+		if t.Addressee.AgencyID != a.Agency {
+			return errs.Errorf(op, errs.Permission, "only the addressed agency acknowledges or answers a trace request")
+		}
+	}
+	return nil
+}
+
+func (h *handler) transitionTrace(ctx context.Context, in *traceStatusInput) (*traceOutput, error) {
+	const op = "api.transitionTrace"
+	a := actor(ctx)
+	var from tracing.TraceStatus
+	t, err := h.Store.UpdateTraceRequest(ctx, a.Agency, tracing.TraceRequestID(in.ID), func(t *tracing.TraceRequest) error {
+		if err := side(op, a, *t, in.Body.Status); err != nil {
+			return err
+		}
+		if in.Body.Status == tracing.TraceAnswered {
+			return errs.Errorf(op, errs.Invalid, "answer with POST /api/trace-requests/{id}/answers")
+		}
+		from = t.Status
+		return t.Transition(in.Body.Status, time.Now().UTC(), a.User, in.Body.Note)
+	})
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	if err := h.record(ctx, "trace.status", "trace_request", string(t.ID), "", map[string]any{"from": from, "to": t.Status}); err != nil {
+		return nil, err
+	}
+	return &traceOutput{Body: t}, nil
+}
+
+func (h *handler) answerTrace(ctx context.Context, in *traceAnswerInput) (*traceOutput, error) {
+	const op = "api.answerTrace"
+	a := actor(ctx)
+	b := in.Body
+	t, err := h.Store.UpdateTraceRequest(ctx, a.Agency, tracing.TraceRequestID(in.ID), func(t *tracing.TraceRequest) error {
+		if err := side(op, a, *t, tracing.TraceAnswered); err != nil {
+			return err
+		}
+		return t.Answer(tracing.TraceAnswer{At: time.Now().UTC(), By: a.User, Text: b.Text, LastLegalOwner: b.LastLegalOwner,
+			PointOfDiversion: b.PointOfDiversion, Attachments: b.Attachments})
+	})
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	if err := h.record(ctx, "trace.answer", "trace_request", string(t.ID), "", map[string]any{"answers": len(t.Answers)}); err != nil {
+		return nil, err
+	}
+	return &traceOutput{Body: t}, nil
+}
+
+func (h *handler) traceReminders(ctx context.Context, in *remindersInput) (*remindersOutput, error) {
+	a := actor(ctx)
+	all, err := h.Store.AllTraceRequests(ctx, a.Agency)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	soon := time.Duration(in.SoonHours) * time.Hour
+	if in.SoonHours == 0 {
+		soon = 72 * time.Hour
+	}
+	// Reminders concern the side that must act: the addressee of an open
+	// request (and the requester, to chase it).
+	out := &remindersOutput{}
+	out.Body.Items = nonNil(tracing.Reminders(all, time.Now(), soon))
+	return out, nil
+}

@@ -153,26 +153,107 @@ func addFile(ctx context.Context, aw *archiveWriter, name, path string) error {
 	return err
 }
 
-// writeBlobs copies every ref (verified by the back end while read) and
-// returns the refs the store does not hold.
+// Blobs up to prefetchMaxBytes are read ahead by prefetchWorkers
+// goroutines, so S3 round trips overlap while the archive is written in
+// ref order; larger blobs are streamed when their turn comes. At most
+// about (prefetchWorkers+2)·prefetchMaxBytes are held in memory.
+const (
+	prefetchWorkers  = 4
+	prefetchMaxBytes = 8 << 20
+)
+
+// fetched is one blob read ahead: its bytes, or stream (too large to
+// hold: fetch it when writing), or missing, or a failure.
+type fetched struct {
+	ref     blob.Ref
+	data    []byte
+	stream  bool
+	missing bool
+	err     error
+}
+
+func prefetch(ctx context.Context, f blob.Fetcher, ref blob.Ref) fetched {
+	rc, size, err := f.Fetch(ctx, ref)
+	switch {
+	case errs.Is(errs.NotFound, err):
+		return fetched{ref: ref, missing: true}
+	case err != nil:
+		return fetched{ref: ref, err: fmt.Errorf("reading blob %s: %w", ref, err)}
+	}
+	defer rc.Close()
+	if size > prefetchMaxBytes {
+		return fetched{ref: ref, stream: true}
+	}
+	// Reading to EOF makes the back end check the content against ref.
+	data, err := io.ReadAll(io.LimitReader(rc, size+1))
+	if err == nil && int64(len(data)) != size {
+		err = fmt.Errorf("read %d bytes, the store says %d", len(data), size)
+	}
+	if err != nil {
+		return fetched{ref: ref, err: fmt.Errorf("reading blob %s: %w", ref, err)}
+	}
+	return fetched{ref: ref, data: data}
+}
+
+// writeBlobs copies every ref (verified by the back end while read) in
+// order and returns the refs the store does not hold.
 func writeBlobs(ctx context.Context, aw *archiveWriter, f blob.Fetcher, refs []blob.Ref) ([]string, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	order := make(chan chan fetched, prefetchWorkers)
+	go func() {
+		defer close(order)
+		sem := make(chan struct{}, prefetchWorkers)
+		for _, ref := range refs {
+			ch := make(chan fetched, 1)
+			select {
+			case order <- ch:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				ch <- fetched{ref: ref, err: ctx.Err()}
+				return
+			}
+			go func() {
+				defer func() { <-sem }()
+				ch <- prefetch(ctx, f, ref)
+			}()
+		}
+	}()
 	var missing []string
-	for _, ref := range refs {
-		rc, size, err := f.Fetch(ctx, ref)
-		if errs.Is(errs.NotFound, err) {
-			missing = append(missing, ref.String())
-			continue
-		}
-		if err != nil {
-			return missing, fmt.Errorf("reading blob %s: %w", ref, err)
-		}
-		_, err = aw.add(ctx, blobsDir+ref.String(), size, rc, true)
-		rc.Close()
-		if err != nil {
-			return missing, fmt.Errorf("blob %s: %w", ref, err)
+	for ch := range order {
+		b := <-ch
+		switch {
+		case b.err != nil:
+			return missing, b.err
+		case b.missing:
+			missing = append(missing, b.ref.String())
+		case b.stream:
+			if err := streamBlob(ctx, aw, f, b.ref); err != nil {
+				return missing, err
+			}
+		default:
+			if _, err := aw.add(ctx, blobsDir+b.ref.String(), int64(len(b.data)), bytes.NewReader(b.data), true); err != nil {
+				return missing, fmt.Errorf("blob %s: %w", b.ref, err)
+			}
 		}
 	}
-	return missing, nil
+	return missing, ctx.Err()
+}
+
+func streamBlob(ctx context.Context, aw *archiveWriter, f blob.Fetcher, ref blob.Ref) error {
+	rc, size, err := f.Fetch(ctx, ref)
+	if err != nil {
+		return fmt.Errorf("reading blob %s: %w", ref, err)
+	}
+	defer rc.Close()
+	if _, err := aw.add(ctx, blobsDir+ref.String(), size, rc, true); err != nil {
+		return fmt.Errorf("blob %s: %w", ref, err)
+	}
+	return nil
 }
 
 // isDatabaseFile tells the SQLite files of a data folder, which the

@@ -14,8 +14,12 @@
 // names a blob the archive lacks. A blob the database names but the blob
 // store does not hold (already missing at backup time) is listed in the
 // manifest's missing_blobs and reported. With the node's audit signing
-// key, Create first signs an audit checkpoint (so the whole chain in the
-// snapshot is covered by a signature) and signs the manifest.
+// key, Create first signs an audit checkpoint and signs the manifest,
+// which records the audit head (seq and hash) of the snapshot, so the
+// whole chain in the archive is covered by a signature even when entries
+// were appended between the checkpoint and the snapshot. Restore checks
+// the restored log ends at that head and, when the restored key is the
+// one that signed the manifest, signs a checkpoint there.
 //
 // The job queue (NATS state) is not backed up: a restored node requeues
 // every unfinished correlation run at start (server.Requeue).

@@ -3,6 +3,7 @@ package backup
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -371,6 +372,33 @@ func checkRestored(ctx context.Context, dbURL, staging string, m Manifest, blobs
 		return err
 	}
 	res.AuditHeadMatches = last.Seq == m.Audit.LastSeq && last.Hash == m.Audit.LastHash
+	if res.Audit.Problem == nil && res.Audit.Unsigned > 0 && res.AuditHeadMatches && res.Signed {
+		return signRestoredHead(ctx, st, staging, m, res)
+	}
+	return nil
+}
+
+// signRestoredHead signs a checkpoint at the restored head with the
+// restored node key when that key also signed the manifest, which records
+// the head: entries written between the last checkpoint and the snapshot
+// (the node kept writing) are then covered by a checkpoint again.
+func signRestoredHead(ctx context.Context, st *store.Store, staging string, m Manifest, res *Restored) error {
+	key, err := audit.LoadKey(filepath.Join(staging, audit.KeyFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("the restored %s: %w", audit.KeyFile, err)
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	if hex.EncodeToString(pub) != m.Source.AuditPublicKey {
+		return nil // another key signed the manifest: leave the log as it came
+	}
+	if _, err := audit.New(st, key).Checkpoint(ctx); err != nil {
+		return fmt.Errorf("signing a checkpoint at the restored audit head: %w", err)
+	}
+	if res.Audit, err = audit.Verify(ctx, st, pub); err != nil {
+		return fmt.Errorf("verifying the restored audit log: %w", err)
+	}
 	return nil
 }
 

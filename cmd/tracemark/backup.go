@@ -104,7 +104,7 @@ Check an archive with 'tracemark backup verify FILE'; restore it with
 			host, _ := os.Hostname()
 			start := time.Now()
 			m, err := backup.Create(ctx, f, backup.Node{Store: st, Blobs: blobs, DataDir: bf.data, SigningKey: key},
-				backup.Options{Compression: backup.CompressionFor(out), Version: tracemarkVersion(), Hostname: host,
+				backup.Options{Compression: backup.CompressionFor(out), Version: tracemarkVersion(), Hostname: host, TempDir: filepath.Dir(out),
 					Log: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))})
 			if err != nil {
 				return err

@@ -147,7 +147,7 @@ func Restore(ctx context.Context, path string, t Target, opt RestoreOptions) (Re
 			return res, fmt.Errorf("loading the PostgreSQL tables: %w", err)
 		}
 		os.RemoveAll(dump)
-	} else if err := checkSQLiteVersion(ctx, dbURL); err != nil {
+	} else if err := checkSQLiteFile(ctx, dbURL); err != nil {
 		return res, err
 	}
 	res.SchemaBefore = m.SchemaVersion
@@ -313,14 +313,18 @@ func writeFile(path string, r io.Reader, mode fs.FileMode) error {
 	return errors.Join(err, f.Sync(), f.Close())
 }
 
-// checkSQLiteVersion reads the restored file's own schema version: the
-// manifest's could disagree with the file in a crafted archive.
-func checkSQLiteVersion(ctx context.Context, path string) error {
+// checkSQLiteFile checks the restored file's integrity and reads its own
+// schema version: the manifest's could disagree with the file in a
+// crafted archive.
+func checkSQLiteFile(ctx context.Context, path string) error {
 	st, err := store.OpenExisting(ctx, path)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if err := st.CheckIntegrity(ctx); err != nil {
+		return err
+	}
 	v, err := st.SchemaVersion(ctx)
 	if err != nil {
 		return fmt.Errorf("reading the restored database's schema version: %w", err)

@@ -324,3 +324,44 @@ func withSchema(t *testing.T, raw, schema string) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// TestDamagedDatabaseRefused: an archive whose hashes are consistent but
+// whose SQLite file is damaged (made that way before it was archived) is
+// refused by the integrity check, and nothing is put in place.
+func TestDamagedDatabaseRefused(t *testing.T) {
+	ctx := context.Background()
+	n := newNode(t, "", "")
+	for i := range 40 {
+		if _, err := n.write(ctx, strings.Repeat("x", i+1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	info, err := n.st.Snapshot(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := os.ReadFile(filepath.Join(dir, store.SnapshotSQLiteFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const page = 4096
+	if len(db) < 8*page {
+		t.Fatalf("snapshot of %d bytes is too small to damage a middle page", len(db))
+	}
+	for i := 5 * page; i < 6*page; i++ {
+		db[i] = 0xA5
+	}
+	m := baseManifest()
+	m.SchemaVersion = info.SchemaVersion
+	archive := handArchive(t, m, []handEntry{{name: backup.SQLiteName, body: db}})
+	target := filepath.Join(t.TempDir(), "r")
+	_, err = backup.Restore(ctx, writeArchive(t, archive), backup.Target{DataDir: target}, backup.RestoreOptions{Log: quietLog()})
+	if err == nil {
+		t.Fatal("restore accepted a damaged SQLite file")
+	}
+	t.Logf("refused: %v", err)
+	if _, err := os.Stat(target); err == nil {
+		t.Error("a refused restore created the target")
+	}
+}

@@ -155,6 +155,9 @@ func inspectSQLite(ctx context.Context, path string) (SnapshotInfo, error) {
 	if err != nil {
 		return SnapshotInfo{}, err
 	}
+	if err := quickCheck(ctx, tx); err != nil {
+		return SnapshotInfo{}, err
+	}
 	info := SnapshotInfo{Dialect: SQLite}
 	refs := map[blob.Ref]bool{}
 	for _, t := range tables {
@@ -168,6 +171,29 @@ func inspectSQLite(ctx context.Context, path string) (SnapshotInfo, error) {
 		info.Tables = append(info.Tables, TableRows{Name: t, Rows: n})
 	}
 	return info, finishInfo(ctx, tx, &info, tables, refs)
+}
+
+// CheckIntegrity runs SQLite's quick_check over the whole database file
+// (every page, row and constraint except index contents) and reports
+// what it finds; on PostgreSQL it does nothing.
+func (s *Store) CheckIntegrity(ctx context.Context) error {
+	if s.dialect != SQLite {
+		return nil
+	}
+	return s.classify("store.CheckIntegrity", quickCheck(ctx, s.db))
+}
+
+func quickCheck(ctx context.Context, q interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}) error {
+	problems, err := queryStrings(ctx, q, `PRAGMA quick_check`)
+	if err != nil {
+		return fmt.Errorf("checking the database file: %w", err)
+	}
+	if len(problems) != 1 || problems[0] != "ok" {
+		return errs.Errorf("store.CheckIntegrity", errs.Invalid, "the SQLite file is damaged: %s", strings.Join(problems[:min(len(problems), 5)], "; "))
+	}
+	return nil
 }
 
 // scanTableRefs counts the rows of table and adds every blob ref found in

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"mime"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/tracemark/tracemark/internal/domain"
+	"github.com/tracemark/tracemark/internal/errs"
+	document "github.com/tracemark/tracemark/internal/report"
 	"github.com/tracemark/tracemark/internal/report/casefile"
 	"github.com/tracemark/tracemark/internal/store"
 )
@@ -46,6 +49,10 @@ func (h *handler) reportRoutes() []route {
 		newRoute(Read, huma.Operation{OperationID: "render-case-report", Method: http.MethodPost, Path: "/api/cases/{id}/report",
 			Summary: "The expert report of a case (every reportable conclusion with images, scores and verification) as PDF",
 			Tags:    []string{"reports"}, Responses: pdf}, h.caseReport),
+		newRoute(Read, huma.Operation{OperationID: "render-review-sheet", Method: http.MethodPost, Path: "/api/runs/{id}/review-sheet",
+			Summary: "The review sheet of a run's candidate list as PDF", Tags: []string{"reports"}, Responses: pdf}, h.reviewSheet),
+		newRoute(Read, huma.Operation{OperationID: "render-receipt", Method: http.MethodPost, Path: "/api/cases/{id}/receipt",
+			Summary: "The evidence receipt of a case (its exhibits and how they were received) as PDF", Tags: []string{"reports"}, Responses: pdf}, h.receipt),
 		newRoute(Read, huma.Operation{OperationID: "render-comparison-report", Method: http.MethodPost, Path: "/api/conclusions/{id}/report",
 			Summary: "The expert report of one comparison and its conclusion as PDF",
 			Tags:    []string{"reports"}, Responses: pdf}, h.comparisonReport),
@@ -60,6 +67,44 @@ func (h *handler) comparisonReport(ctx context.Context, in *conclusionReportInpu
 	return h.renderReport(ctx, in.Body, casefile.Request{Conclusion: store.ConclusionID(in.ID)})
 }
 
+type runReportInput struct {
+	ID   string `path:"id" doc:"run ID"`
+	Body ReportInput
+}
+
+func (h *handler) reviewSheet(ctx context.Context, in *runReportInput) (*pdfOutput, error) {
+	a := actor(ctx)
+	d, err := casefile.ReviewSheet(ctx, h.sources(), a.Agency, domain.RunID(in.ID), in.Body.IssuedAt)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return h.renderDocument(ctx, d, in.Body, "run", in.ID)
+}
+
+func (h *handler) receipt(ctx context.Context, in *caseReportInput) (*pdfOutput, error) {
+	a := actor(ctx)
+	d, err := casefile.Receipt(ctx, h.sources(), a.Agency, domain.CaseID(in.ID), in.Body.IssuedAt)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return h.renderDocument(ctx, d, in.Body, "case", in.ID)
+}
+
+func (h *handler) sources() casefile.Sources {
+	return casefile.Sources{Store: h.Store, Blobs: h.Blobs, Version: h.Version}
+}
+
+// renderDocument renders d, records its hash and answers the PDF.
+func (h *handler) renderDocument(ctx context.Context, d *document.Data, in ReportInput, object, id string) (*pdfOutput, error) {
+	d.TimeZone = in.TimeZone
+	lang := cmp.Or(in.Lang, "en")
+	out, err := document.Render(d, lang, nil)
+	if err != nil {
+		return nil, h.fail(ctx, errs.E("api.report", errs.Invalid, err))
+	}
+	return h.answerPDF(ctx, out, d, lang, object, id)
+}
+
 func (h *handler) renderReport(ctx context.Context, in ReportInput, req casefile.Request) (*pdfOutput, error) {
 	a := actor(ctx)
 	req.Agency, req.Reader, req.IssuedAt, req.TimeZone = a.Agency, a.User, in.IssuedAt, in.TimeZone
@@ -67,7 +112,7 @@ func (h *handler) renderReport(ctx context.Context, in ReportInput, req casefile
 	if lang == "" {
 		lang = "en"
 	}
-	out, d, err := casefile.Render(ctx, casefile.Sources{Store: h.Store, Blobs: h.Blobs, Version: h.Version}, req, lang, nil)
+	out, d, err := casefile.Render(ctx, h.sources(), req, lang, nil)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -75,6 +120,11 @@ func (h *handler) renderReport(ctx context.Context, in ReportInput, req casefile
 	if req.Conclusion != "" {
 		object, id = "conclusion", string(req.Conclusion)
 	}
+	return h.answerPDF(ctx, out, d, lang, object, id)
+}
+
+// answerPDF records the report's hash in the audit trail and answers it.
+func (h *handler) answerPDF(ctx context.Context, out *document.Output, d *document.Data, lang, object, id string) (*pdfOutput, error) {
 	if err := h.record(ctx, "report.render", object, id, d.Case.ID, casefile.AuditDetails(out, d, lang)); err != nil {
 		return nil, err
 	}

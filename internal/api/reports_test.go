@@ -86,6 +86,25 @@ func TestCaseReport(t *testing.T) {
 			}
 		}
 	}
+	// The review sheet of a finished run and the evidence receipt of the case.
+	ctx := context.Background()
+	run, err := n.Store.CreateRun(ctx, domain.CorrelationRun{AgencyID: n.Agency.ID, QueryScan: up2.Scan.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := ex.json(http.MethodPost, "/api/runs/"+string(run.ID)+"/review-sheet", api.ReportInput{}, nil); st != http.StatusConflict {
+		t.Errorf("review sheet of an unfinished run: %d, want 409", st)
+	}
+	if err := n.Store.CompleteRun(ctx, n.Agency.ID, run.ID, nil, []domain.Candidate{{Scan: up1.Scan.ID, Rank: 1, Score: 4.2}}); err != nil {
+		t.Fatal(err)
+	}
+	sheet := postPDF(t, ex, "/api/runs/"+string(run.ID)+"/review-sheet", api.ReportInput{Lang: "ky"})
+	receipt := postPDF(t, ex, "/api/cases/"+string(caseA)+"/receipt", api.ReportInput{Lang: "tg"})
+	for name, doc := range map[string]pdfAnswer{"review sheet": sheet, "receipt": receipt} {
+		if text := pdfText(t, doc.body); text != "" && !strings.Contains(text, "C-1") {
+			t.Errorf("%s lacks the case number C-1:\n%s", name, text)
+		}
+	}
 	if st := ex.json(http.MethodPost, "/api/cases/0193a5e2-7c1a-7b3e-9f00-1c2d3e4f5a6b/report", api.ReportInput{}, nil); st != http.StatusNotFound {
 		t.Errorf("report of a missing case: %d", st)
 	}

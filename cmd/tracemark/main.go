@@ -52,6 +52,7 @@ func newRootCmd() *cobra.Command {
 		newAuditCmd(),
 		newReportCmd(),
 		newBackupCmd(), newRestoreCmd(),
+		newPeerCmd(), newExchangeCmd(), // tracing
 	)
 	return root
 }

@@ -39,6 +39,7 @@ func terminationContext(ctx context.Context) (context.Context, context.CancelFun
 func newServeCmd() *cobra.Command {
 	var (
 		nf      nodeFlags
+		ff      federationFlags
 		addr    string
 		demo    bool
 		workers int
@@ -81,6 +82,7 @@ reused) unless --insecure-http is given explicitly (behind a TLS proxy).`,
 			cfg.TLSCert, cfg.TLSKey, cfg.TLS, cfg.InsecureHTTP = tlsCert, tlsKey, selfTLS, insecure
 			cfg.MaxUploadBytes, cfg.MaxBodyBytes = maxUploadMiB<<20, maxBodyKiB<<10
 			cfg.CheckpointEvery = checkpointEvery
+			cfg.Federation = ff.FederationConfig
 			node, err := server.Open(ctx, cfg)
 			if err != nil {
 				return err
@@ -108,6 +110,7 @@ reused) unless --insecure-http is given explicitly (behind a TLS proxy).`,
 		},
 	}
 	nf.register(cmd)
+	ff.register(cmd, true)
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "HTTP listen address HOST:PORT")
 	cmd.Flags().BoolVar(&demo, "demo", false, "load demonstration cases, exhibits and scans first")
 	cmd.Flags().IntVar(&workers, "workers", 0, "correlation jobs run at once in this process (default: one per core; -1: none)")

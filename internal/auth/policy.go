@@ -57,6 +57,11 @@ var (
 	examiners  = []domain.Role{domain.RoleExaminer}
 	verifiers  = []domain.Role{domain.RoleExaminer, domain.RoleVerifier}
 	supervisor = []domain.Role{domain.RoleVerifier}
+	// Tracing and exchange.
+	firearmWriters = []domain.Role{domain.RoleExaminer, domain.RoleTechnician, domain.RoleLiaison}
+	sharingAdmins  = []domain.Role{domain.RoleAdministrator, domain.RoleLiaison}
+	fedSearchers   = []domain.Role{domain.RoleExaminer, domain.RoleTechnician, domain.RoleVerifier, domain.RoleLiaison}
+	statsReaders   = []domain.Role{domain.RoleAdministrator, domain.RoleExaminer, domain.RoleVerifier, domain.RoleInvestigator, domain.RoleLiaison}
 )
 
 // policy is THE authorization table: operation ID → who may perform it.
@@ -140,6 +145,37 @@ var policy = map[string]Rule{
 	"create-trace-request": {Roles: liaison},
 	"answer-trace-request": {Roles: liaison},
 	"share-case":           {Roles: liaison, Note: "exchange rules decide what another agency then sees"},
+
+	// Tracing and exchange: firearm records, trace requests, bundles,
+	// sharing rules, peers and federated search, statistics. Handlers scope
+	// every record to the actor's agency; trace requests are also visible to
+	// the addressed agency, which alone acknowledges and answers them.
+	"list-firearms":            {Roles: readers},
+	"get-firearm":              {Roles: readers},
+	"firearm-graph":            {Roles: readers},
+	"search-serials":           {Roles: readers},
+	"lookup-firearm-models":    {Roles: readers, Note: "reference list; no agency data"},
+	"transliterate":            {Roles: readers, Note: "no agency data"},
+	"create-firearm":           {Roles: firearmWriters},
+	"update-firearm":           {Roles: firearmWriters},
+	"set-firearm-status":       {Roles: firearmWriters, Note: "each change is kept in the firearm's history"},
+	"link-test-fire":           {Roles: firearmWriters, Note: "the exhibit must be a test fire or reference exhibit of the agency"},
+	"search-firearm-leads":     {Roles: searchers},
+	"transition-trace-request": {Roles: liaison, Note: "requester sends; addressee acknowledges; either closes"},
+	"trace-reminders":          {Roles: traceRead},
+	"export-bundle":            {Roles: liaison, Note: "audited as an export of evidence"},
+	"import-bundle":            {Roles: liaison, Note: "refused bundles are audited with the reason"},
+	"verify-bundle":            {Roles: liaison},
+	"list-sharing-rules":       {Roles: sharingAdmins},
+	"create-sharing-rule":      {Roles: sharingAdmins, Note: "the agency's own rules only"},
+	"revoke-sharing-rule":      {Roles: sharingAdmins, Note: "the agency's own rules only"},
+	"federation-card":          {Roles: sharingAdmins},
+	"list-peers":               {Roles: sharingAdmins},
+	"add-peer":                 {Roles: admins, Note: "node-wide trust; compare the key fingerprint by another channel"},
+	"revoke-peer":              {Roles: admins, Note: "node-wide; the peer's searches and bundles are refused from then on"},
+	"federated-search":         {Roles: fedSearchers, Note: "audited on both nodes; each peer's rules decide what it returns"},
+	"tracing-stats":            {Roles: statsReaders},
+	"tracing-stats-csv":        {Roles: statsReaders},
 }
 
 // Operations returns a copy of the authorization table.

@@ -40,7 +40,14 @@ export async function startServer(bin) {
 
 // api is a small signed-in API client for checks and set-up (not the UI under test).
 export async function apiSession(base, username) {
-  const res = await fetch(base + '/api/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
+  let res;
+  // Right after start the demo's ingest keeps the database busy: retry a
+  // transient answer (503) for a while.
+  for (let i = 0; ; i++) {
+    res = await fetch(base + '/api/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
+    if (res.status !== 503 || i >= 20) break;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
   if (!res.ok) throw new Error(`login ${username}: ${res.status} ${await res.text()}`);
   const cookie = res.headers.get('set-cookie').split(';')[0];
   const { csrf_token: csrf } = await res.json();

@@ -25,6 +25,7 @@ function keyFor(status, notFoundKey) {
   if (status === 413) return 'ui.err.too_large';
   if (status === 422 || status === 400) return 'ui.err.invalid';
   if (status === 429) return 'ui.err.throttled';
+  if (status === 503) return 'ui.err.busy';
   if (status >= 500) return 'ui.err.server';
   return 'ui.err.unknown';
 }
@@ -44,11 +45,16 @@ export async function request(method, url, body, opts = {}) {
   else if (body !== undefined) { headers['Content-Type'] = 'application/json'; payload = JSON.stringify(body); }
   if (UNSAFE.has(method) && session.csrf) headers['X-CSRF-Token'] = session.csrf;
   let res;
-  try {
-    res = await fetch(url, { method, headers, body: payload, credentials: 'same-origin', signal: opts.signal });
-  } catch (e) {
-    if (e.name === 'AbortError') throw e;
-    throw new ApiError(0, { detail: e.message }, 'ui.err.network');
+  // A busy server answers 503 (transient); reads are retried twice, a little later.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      res = await fetch(url, { method, headers, body: payload, credentials: 'same-origin', signal: opts.signal });
+    } catch (e) {
+      if (e.name === 'AbortError') throw e;
+      throw new ApiError(0, { detail: e.message }, 'ui.err.network');
+    }
+    if (res.status !== 503 || method !== 'GET' || attempt >= 2) break;
+    await new Promise((r) => setTimeout(r, 400 * (attempt + 1)));
   }
   const hdr = res.headers.get('X-CSRF-Token');
   if (hdr) session.csrf = hdr;

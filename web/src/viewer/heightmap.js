@@ -113,3 +113,46 @@ export function shade(m, { azimuth = 315, elevation = 45, colour = true, relief 
   ctx.putImageData(img, 0, 0);
   return cv;
 }
+
+// flattenAcross removes a land's curvature for display: a quadratic in x
+// fitted to the mean profile (striae run along y, so they stay). It returns
+// {z, zmin, zmax, flattened} for the same grid.
+export function flattenAcross(m) {
+  const { nx, ny, z } = m;
+  const mean = new Float64Array(nx), count = new Float64Array(nx);
+  for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) { const v = z[j * nx + i]; if (!Number.isNaN(v)) { mean[i] += v; count[i]++; } }
+  // Least squares v = a + b·x + c·x² over the columns with data (x scaled to [-1, 1]).
+  const S = new Float64Array(5), T = new Float64Array(3);
+  for (let i = 0; i < nx; i++) {
+    if (!count[i]) continue;
+    const x = (2 * i) / Math.max(1, nx - 1) - 1, v = mean[i] / count[i];
+    let p = 1;
+    for (let k = 0; k < 5; k++) { S[k] += p; if (k < 3) T[k] += p * v; p *= x; }
+  }
+  const A = [[S[0], S[1], S[2]], [S[1], S[2], S[3]], [S[2], S[3], S[4]]];
+  const coef = solve3(A, [T[0], T[1], T[2]]);
+  if (!coef) return { flattened: true };
+  const out = new Float32Array(z.length);
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < nx; i++) {
+    const x = (2 * i) / Math.max(1, nx - 1) - 1, fit = coef[0] + coef[1] * x + coef[2] * x * x;
+    for (let j = 0; j < ny; j++) { const n = j * nx + i; const v = z[n] - fit; out[n] = v; if (v < lo) lo = v; if (v > hi) hi = v; }
+  }
+  return { z: out, zmin: lo, zmax: hi, flattened: true };
+}
+
+function solve3(A, b) {
+  const m = A.map((r, i) => [...r, b[i]]);
+  for (let c = 0; c < 3; c++) {
+    let p = c;
+    for (let r = c + 1; r < 3; r++) if (Math.abs(m[r][c]) > Math.abs(m[p][c])) p = r;
+    if (Math.abs(m[p][c]) < 1e-12) return null;
+    [m[c], m[p]] = [m[p], m[c]];
+    for (let r = 0; r < 3; r++) {
+      if (r === c) continue;
+      const f = m[r][c] / m[c][c];
+      for (let k = c; k < 4; k++) m[r][k] -= f * m[c][k];
+    }
+  }
+  return [m[0][3] / m[0][0], m[1][3] / m[1][1], m[2][3] / m[2][2]];
+}

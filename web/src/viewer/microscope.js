@@ -24,6 +24,7 @@ export class Microscope2D {
     this.cells = [];
     this.showCells = true;
     this.marks = [];
+    this.recorded = [];
     this.measure = [];
     this.pointers = new Map();
     this.root = h('div', { class: 'scope mode-split', tabindex: 0, role: 'application', 'aria-roledescription': labels.roledesc, 'aria-label': labels.view });
@@ -199,20 +200,8 @@ export class Microscope2D {
       ctx.setLineDash([]);
     }
     ctx.font = '12px system-ui, sans-serif';
-    this.marks.forEach((m, i) => {
-      const pts = m.points_um.map(([x, y]) => (m.scan === 'b' ? this.bToWorld(x, y) : [x, y])).map(([x, y]) => this.toScreen(x, y));
-      ctx.strokeStyle = m.scan === 'a' ? '#ff5fa2' : '#5fc8ff';
-      ctx.fillStyle = ctx.strokeStyle;
-      if (m.kind === 'rect') {
-        const [[x0, y0], [x1, y1]] = pts;
-        ctx.strokeRect(Math.min(x0, x1), Math.min(y0, y1), Math.abs(x1 - x0), Math.abs(y1 - y0));
-      } else if (m.kind === 'point') {
-        ctx.beginPath(); ctx.arc(pts[0][0], pts[0][1], 5, 0, 2 * Math.PI); ctx.stroke();
-      } else {
-        ctx.beginPath(); pts.forEach(([x, y], k) => (k ? ctx.lineTo(x, y) : ctx.moveTo(x, y))); ctx.stroke();
-      }
-      ctx.fillText(String(i + 1) + (m.label ? ' ' + m.label : ''), pts[0][0] + 7, pts[0][1] - 7);
-    });
+    this.recorded.forEach((m) => this.paintMark(ctx, m, m.by || '', [5, 4]));
+    this.marks.forEach((m, i) => this.paintMark(ctx, m, String(i + 1), []));
     if (this.measure.length) {
       const pts = this.measure.map(([x, y]) => this.toScreen(x, y));
       ctx.strokeStyle = '#fff'; ctx.fillStyle = '#fff'; ctx.lineWidth = 2;
@@ -224,6 +213,24 @@ export class Microscope2D {
         ctx.fillText(this.labels.distance(this.distance()), (pts[0][0] + pts[1][0]) / 2 + 8, (pts[0][1] + pts[1][1]) / 2 - 8);
       }
     }
+    ctx.restore();
+  }
+
+  paintMark(ctx, m, tag, dash) {
+    ctx.save();
+    ctx.setLineDash(dash);
+    const pts = m.points_um.map(([x, y]) => (m.scan === 'b' ? this.bToWorld(x, y) : [x, y])).map(([x, y]) => this.toScreen(x, y));
+    ctx.strokeStyle = m.scan === 'a' ? '#ff5fa2' : '#5fc8ff';
+    ctx.fillStyle = ctx.strokeStyle;
+    if (m.kind === 'rect') {
+      const [[x0, y0], [x1, y1]] = pts;
+      ctx.strokeRect(Math.min(x0, x1), Math.min(y0, y1), Math.abs(x1 - x0), Math.abs(y1 - y0));
+    } else if (m.kind === 'point') {
+      ctx.beginPath(); ctx.arc(pts[0][0], pts[0][1], 5, 0, 2 * Math.PI); ctx.stroke();
+    } else {
+      ctx.beginPath(); pts.forEach(([x, y], k) => (k ? ctx.lineTo(x, y) : ctx.moveTo(x, y))); ctx.stroke();
+    }
+    ctx.fillText(tag + (m.label ? ' ' + m.label : ''), pts[0][0] + 7, pts[0][1] - 7);
     ctx.restore();
   }
 

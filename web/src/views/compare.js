@@ -3,7 +3,7 @@ import { t, num, int, um, deg } from '../i18n.js';
 import * as api from '../api.js';
 import { errorText } from '../main.js';
 import { Microscope2D } from '../viewer/microscope.js';
-import { loadSurface, loadImage, shade, robustRange } from '../viewer/heightmap.js';
+import { loadSurface, loadImage, shade, robustRange, flattenAcross } from '../viewer/heightmap.js';
 import { signaturePlot } from '../viewer/plots.js';
 import { conclusionPanel } from './conclusion.js';
 import { breadcrumb, statusLabel } from './common.js';
@@ -102,6 +102,7 @@ export async function comparison(main, scanA, scanB) {
   }
   const surf = { a: null, b: null };
   function repaint() {
+    if (state.pair?.kind === 'bullet') for (const s of [surf.a, surf.b]) if (s?.z && !s.flattened) Object.assign(s, flattenAcross(s));
     state.range = robustRange(surf.a, surf.b);
     scope.setScans(surf.a && { ...paintable(surf.a), label: 'A · ' + (labelA.textContent || '') }, surf.b && { ...paintable(surf.b), label: 'B · ' + (labelB.textContent || '') });
   }
@@ -159,7 +160,10 @@ export async function comparison(main, scanA, scanB) {
   const lightBox = h('section', { class: 'light' }, h('h2', { text: t('ui.light') }),
     h('label', { class: 'field' }, t('ui.light.azimuth'), az), h('label', { class: 'field' }, t('ui.light.elevation'), el), lightOut);
 
-  const conclCtx = { scanA, scanB, candidateID, conclusionID: params.get('conclusion') || '', marks: () => scope.marks, signal: ac.signal };
+  const conclCtx = { scanA, scanB, candidateID, conclusionID: params.get('conclusion') || '', marks: () => scope.marks, signal: ac.signal,
+    // Marked areas of recorded conclusions (once they are no longer blind) are drawn dashed.
+    showRecorded: (list) => { scope.recorded = list; scope.draw(); },
+    clearMarks: () => { scope.marks.length = 0; drawMarks(); scope.draw(); } };
   const measureOut = h('p', { class: 'measure-out', id: 'measure-out', 'aria-live': 'polite', text: t('ui.measure.hint') });
   const marksList = h('ol', { class: 'marks-list', id: 'marks-list' });
   function drawMarks() {
@@ -231,9 +235,10 @@ export async function comparison(main, scanA, scanB) {
   function tc2(a, b) { return int(a) + ' / ' + int(b); }
 
   function drawLands(b) {
+    repaint(); // bullets: show the lands without their curvature
     const dx = b.matched?.[0]?.dx_um || b.lands_a?.[0]?.dx_um || 1;
     clear(landsHost, h('h2', { text: t('ui.lands.title', { Phase: int(b.phase) }) }),
-      h('p', { class: 'muted small', text: t('figure.bullet', { N: '', A: 'A', B: 'B' }) }),
+      h('p', { class: 'muted small', text: t('ui.lands.legend') }),
       (b.matched || []).map((m) => h('figure', { class: 'land' },
         h('figcaption', {}, t('ui.lands.pair', { A: m.land_a, B: m.land_b }), ' · ', t('ui.lands.score', { Score: num(m.score, 2), CCF: num(m.ccf, 2) }),
           ' · ', h('button', { type: 'button', class: 'ghost', text: t('ui.lands.show'), onclick: () => showLandPair(m) })),
@@ -246,6 +251,7 @@ export async function comparison(main, scanA, scanB) {
     try {
       const [a, b] = await Promise.all([loadSurface(la.scan_id, FINE_MAX, ac.signal), loadSurface(lb.scan_id, FINE_MAX, ac.signal)]);
       surf.a = a; surf.b = b;
+      state.landPair = true;
       state.engineReg = { theta: 0, dx: -(m.lag_um || 0), dy: 0 };
       labelA.textContent = 'A · ' + t('ui.lands.land', { N: m.land_a }); labelB.textContent = 'B · ' + t('ui.lands.land', { N: m.land_b });
       scope.fitted = false;
@@ -256,7 +262,7 @@ export async function comparison(main, scanA, scanB) {
 
   if (!IMAGE_FORMATS.has(metaA.format) && !IMAGE_FORMATS.has(metaB.format)) {
     Promise.all([surfaceOf(metaA, FINE_MAX), surfaceOf(metaB, FINE_MAX)]).then(([a, b]) => {
-      if (ac.signal.aborted) return;
+      if (ac.signal.aborted || state.landPair) return;
       surf.a = a; surf.b = b; repaint();
       if (relief) relief.set(a, b, registration(), state.cells);
     }).catch(() => { /* the coarse maps stay */ });

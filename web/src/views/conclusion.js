@@ -27,6 +27,10 @@ export async function conclusionPanel(box, ctx) {
 
   function render(c) {
     const me = userID(currentUser());
+    // The marked areas of what is recorded and visible (never while blind).
+    const recorded = c && !c.blind ? [...(c.annotations || []).map((a) => ({ ...a, by: 'E' })),
+      ...(c.verification?.annotations || []).map((a) => ({ ...a, by: 'V' }))] : [];
+    ctx.showRecorded?.(recorded);
     const roles = userRoles(currentUser());
     clear(box);
     box.dataset.state = c ? c.status : 'none';
@@ -107,6 +111,7 @@ export async function conclusionPanel(box, ctx) {
         if (kind === 'verify') res = await work.verify(c.id, body);
         if (kind === 'resolve') res = await work.resolve(c.id, body);
         toast(t('ui.concl.saved.' + kind));
+        ctx.clearMarks?.(); // they are recorded now and come back as the conclusion's marked areas
         render(res);
       } catch (err) {
         msg.textContent = err.status === 409 ? t('ui.err.conclusion_twice') : errorText(err);

@@ -159,7 +159,7 @@ func Restore(ctx context.Context, path string, t Target, opt RestoreOptions) (Re
 			return res, err
 		}
 	}
-	if res.Replaced, err = moveIntoPlace(staging, abs, opt.Now()); err != nil {
+	if res.Replaced, err = moveIntoPlace(staging, abs, stamp); err != nil {
 		keep = res.Replaced != "" // the restored data is only in staging now
 		if res.ReplacedSchema != "" && !keep {
 			// The folder is the old one again: so must the database be.
@@ -408,7 +408,7 @@ func signRestoredHead(ctx context.Context, st *store.Store, staging string, m Ma
 
 // moveIntoPlace renames the finished staging folder to dir. An existing
 // dir is renamed aside first (an empty one is removed), never deleted.
-func moveIntoPlace(staging, dir string, now time.Time) (replaced string, err error) {
+func moveIntoPlace(staging, dir, stamp string) (replaced string, err error) {
 	const op = "backup.Restore"
 	des, err := os.ReadDir(dir)
 	switch {
@@ -420,7 +420,7 @@ func moveIntoPlace(staging, dir string, now time.Time) (replaced string, err err
 			return "", errs.E(op, errs.Other, err)
 		}
 	default:
-		replaced = dir + ".replaced-" + now.UTC().Format("20060102T150405Z")
+		replaced = dir + ".replaced-" + stamp
 		if err := os.Rename(dir, replaced); err != nil {
 			return "", errs.E(op, errs.Other, fmt.Errorf("moving the old data folder aside: %w", err))
 		}

@@ -76,6 +76,8 @@ func Create(ctx context.Context, w io.Writer, n Node, opt Options) (Manifest, er
 	if err != nil {
 		return Manifest{}, errs.E(op, errs.Other, fmt.Errorf("snapshotting the database: %w", err))
 	}
+	opt.Log.InfoContext(ctx, "backup: database snapshot taken", "dialect", info.Dialect, "schema", info.SchemaVersion,
+		"tables", len(info.Tables), "blobs_referenced", len(info.Refs), "audit_head", info.Audit.Seq)
 	m := Manifest{Format: Format, Version: opt.Version, SchemaVersion: info.SchemaVersion, Dialect: string(info.Dialect),
 		CreatedAt: opt.Now().UTC().Truncate(time.Microsecond), Tables: info.Tables,
 		Audit:  AuditHead{LastSeq: info.Audit.Seq, LastHash: info.Audit.Hash, Checkpoints: info.AuditCheckpoints},

@@ -96,6 +96,7 @@ func Restore(ctx context.Context, path string, t Target, opt RestoreOptions) (Re
 	}
 	res.Verified = v
 	m := v.Manifest
+	opt.Log.InfoContext(ctx, "restore: archive verified", "entries", len(m.Entries), "bytes", v.Bytes, "signed", v.Signed)
 	replaceDB, err := checkTarget(ctx, m, t)
 	if err != nil {
 		return res, err
@@ -127,6 +128,7 @@ func Restore(ctx context.Context, path string, t Target, opt RestoreOptions) (Re
 	if err := extract(ctx, path, v, staging, blobs, opt.Limits.withDefaults(), &res); err != nil {
 		return res, err
 	}
+	opt.Log.InfoContext(ctx, "restore: archive extracted", "staging", staging, "blobs", res.Blobs)
 	dbURL := filepath.Join(staging, store.SnapshotSQLiteFile)
 	var staged store.Staged // PostgreSQL with Force: the schema loaded beside the old one
 	if m.Dialect == string(store.Postgres) {
@@ -146,6 +148,7 @@ func Restore(ctx context.Context, path string, t Target, opt RestoreOptions) (Re
 		if err := store.LoadSnapshot(ctx, dbURL, dump, m.SchemaVersion, m.Tables); err != nil {
 			return res, fmt.Errorf("loading the PostgreSQL tables: %w", err)
 		}
+		opt.Log.InfoContext(ctx, "restore: PostgreSQL tables loaded", "tables", len(m.Tables), "staged_schema", staged.Name)
 		os.RemoveAll(dump)
 	} else if err := checkSQLiteFile(ctx, dbURL); err != nil {
 		return res, err

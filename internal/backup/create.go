@@ -60,7 +60,9 @@ func Create(ctx context.Context, w io.Writer, n Node, opt Options) (Manifest, er
 		opt.Log = slog.Default()
 	}
 	if n.SigningKey != nil {
-		// The whole chain in the snapshot is then covered by a signature.
+		// A checkpoint covers the chain up to now; the signed manifest
+		// records the snapshot's head and so covers what is appended
+		// in between.
 		if seq, err := audit.New(n.Store, n.SigningKey).Checkpoint(ctx); err != nil {
 			opt.Log.WarnContext(ctx, "backup: signing an audit checkpoint failed; entries after the last one are protected by the chain only", "err", err)
 		} else if seq > 0 {

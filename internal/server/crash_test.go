@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tracemark/tracemark/internal/audit"
+	"github.com/tracemark/tracemark/internal/auth"
 	"github.com/tracemark/tracemark/internal/domain"
 	"github.com/tracemark/tracemark/internal/ingest"
 	"github.com/tracemark/tracemark/internal/server"
@@ -29,9 +31,10 @@ func quietConfig(dir string) server.Config {
 
 // TestKill9DuringIngest runs an ingesting server in a child process (this
 // test binary re-executed), kills it with SIGKILL in the middle of its
-// ingests, restarts on the same data folder and checks that every exhibit
-// the child reported as committed is there with its derived data, and that
-// the pending correlation jobs resume and complete.
+// ingests and audit appends, restarts on the same data folder and checks
+// that every exhibit the child reported as committed is there with its
+// derived data and its custody event, that the audit chain is intact, and
+// that the pending correlation jobs resume and complete.
 func TestKill9DuringIngest(t *testing.T) {
 	if dir := os.Getenv(crashChildEnv); dir != "" {
 		crashChild(dir)
@@ -80,7 +83,18 @@ func TestKill9DuringIngest(t *testing.T) {
 		t.Fatalf("restart after kill -9: %v", err)
 	}
 	defer n.Close()
+	rep, err := audit.Verify(ctx, n.Store)
+	if err != nil || rep.Problem != nil {
+		t.Fatalf("audit chain after kill -9: %+v %v", rep, err)
+	}
+	if rep.Entries < int64(2*len(committed)) {
+		t.Fatalf("audit log has %d entries after %d committed ingests, want at least two each", rep.Entries, len(committed))
+	}
 	for id, ex := range committed {
+		evs, err := n.Store.CustodyEvents(ctx, n.Agency.ID, ex)
+		if err != nil || len(evs) != 1 || evs[0].Scan != id || evs[0].Kind != store.CustodyScanned || evs[0].AuditSeq == 0 {
+			t.Fatalf("custody of committed exhibit %s: %+v %v, want one scanned event of scan %s", ex, evs, err, id)
+		}
 		s, err := n.Store.Scan(ctx, n.Agency.ID, id)
 		if err != nil {
 			t.Fatalf("committed scan %s lost: %v", id, err)
@@ -125,11 +139,14 @@ func TestKill9DuringIngest(t *testing.T) {
 			t.Fatalf("scan %s runs after restart: %+v, want one done", id, runs)
 		}
 	}
-	t.Logf("%d committed ingests survived kill -9; %d pending runs resumed and completed", len(committed), len(pending))
+	t.Logf("%d committed ingests survived kill -9 with their custody events; audit chain intact (%d entries); %d pending runs resumed and completed",
+		len(committed), rep.Entries, len(pending))
 }
 
-// crashChild ingests synthetic cartridge cases one after another, printing
-// each one that Ingest returned, until it is killed.
+// crashChild ingests synthetic cartridge cases one after another, as the
+// upload route does (case and exhibit audited, the scan's custody event
+// with its audit entry), printing each one whose writes all returned,
+// until it is killed.
 func crashChild(dir string) {
 	ctx := context.Background()
 	n, err := server.Open(ctx, quietConfig(dir))
@@ -137,6 +154,7 @@ func crashChild(dir string) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	by := auth.Actor{User: n.User.ID, Username: n.User.Username, Agency: n.Agency.ID}
 	for seed := uint64(1); ; seed++ {
 		err := synth.EachCartridge(synth.CartridgeConfig{Firearms: 1, Shots: 1, Seed: seed, SizePX: 256}, func(s synth.Scan) error {
 			var buf bytes.Buffer
@@ -147,6 +165,9 @@ func crashChild(dir string) {
 			if err != nil {
 				return err
 			}
+			if _, err := n.Audit.Act(ctx, by, "case.create", "case", string(cs.ID), string(cs.ID), map[string]any{"number": cs.Number}); err != nil {
+				return err
+			}
 			ex, _, err := ingest.FindOrCreateExhibit(ctx, n.Store, domain.Exhibit{AgencyID: n.Agency.ID, CaseID: cs.ID, Label: "E1",
 				Kind: domain.KindCartridgeCase, Role: domain.RoleCrimeScene})
 			if err != nil {
@@ -155,6 +176,11 @@ func crashChild(dir string) {
 			res, err := n.Ingester.Ingest(ctx, ingest.Request{Agency: n.Agency.ID, Actor: n.User.ID, Exhibit: ex.ID,
 				Name: s.Name + ".x3p", Body: bytes.NewReader(buf.Bytes())})
 			if err != nil {
+				return err
+			}
+			if _, err := n.Audit.AddCustody(ctx, by.AuditName(), string(cs.ID), store.CustodyEvent{Agency: n.Agency.ID, Exhibit: ex.ID,
+				Kind: store.CustodyScanned, At: time.Now().UTC(), By: n.User.ID, Scan: res.Scan.ID,
+				ScanHashes: []string{res.Scan.Original.String()}, Warnings: res.Scan.Warnings}); err != nil {
 				return err
 			}
 			fmt.Printf("committed %s %s\n", res.Scan.ID, strings.TrimSpace(string(ex.ID)))

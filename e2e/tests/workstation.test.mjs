@@ -126,6 +126,11 @@ test('workstation main flow', { timeout: 300_000 }, async (t) => {
     assert.ok(interactiveMs > 0);
     await page.waitForTimeout(1500); // the finer height maps replace the first ones
     await shot('comparison');
+    await page.keyboard.press('?');
+    await page.waitForSelector('dialog#help[open]');
+    await shot('help');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('dialog#help', { state: 'detached' });
   });
 
   await t.test('drag the divider with the mouse and move it with the keyboard', async () => {
@@ -206,9 +211,19 @@ test('workstation main flow', { timeout: 300_000 }, async (t) => {
     const box = await page.textContent('#conclusion');
     assert.doesNotMatch(box, /Breech face marks agree/, 'the first conclusion stays hidden');
     await page.waitForSelector('#stage[data-ready="1"]');
-    await page.check('#afte-verify-identification');
-    await page.fill('#concl-notes', 'Agree.');
-    await page.click('#concl-submit');
+    // Keyboard only: n jumps to the form, Space picks the first AFTE value
+    // (identification), Tab goes on to the notes and the submit button.
+    await page.focus('#scope');
+    await page.keyboard.press('n');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'afte-verify-identification');
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'concl-notes');
+    await page.keyboard.type('Agree.');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'concl-submit');
+    await page.keyboard.press('Enter');
     await page.waitForSelector('#outcome');
     assert.match(await page.textContent('#outcome'), /Verified/);
     await shot('verified');

@@ -1,12 +1,18 @@
 package web
 
 import (
+	"encoding/json"
+	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/tracemark/tracemark/internal/i18n"
 )
 
 func newHandler(t *testing.T) *Handler {
@@ -212,4 +218,50 @@ func FuzzServePath(f *testing.F) {
 			t.Fatalf("%q: no CSP", p)
 		}
 	})
+}
+
+// TestEveryUIMessageInTheCatalogs reads the front-end source and checks
+// that every message id it names literally exists in the English catalog
+// (internal/i18n checks that every language has every English message).
+func TestEveryUIMessageInTheCatalogs(t *testing.T) {
+	src := os.DirFS("../../web/src")
+	en := map[string]any{}
+	data, err := fs.ReadFile(i18n.Files(), "en.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &en); err != nil {
+		t.Fatal(err)
+	}
+	call := regexp.MustCompile(`\bt[c]?\('([a-z0-9_.]+)'`)
+	seen := 0
+	err = fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".js") {
+			return err
+		}
+		b, err := fs.ReadFile(src, p)
+		if err != nil {
+			return err
+		}
+		for _, m := range call.FindAllStringSubmatch(string(b), -1) {
+			id := m[1]
+			if strings.HasSuffix(id, ".") {
+				continue // a prefix completed at run time (status, mode, …)
+			}
+			seen++
+			if _, ok := en[id]; !ok {
+				t.Errorf("%s: message %q is not in internal/i18n/locales/en.json (add it to web/i18n/ui_messages.py and run merge.py)", p, id)
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skip("web/src is not here")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen < 100 {
+		t.Errorf("found only %d message ids in web/src; is the pattern still right?", seen)
+	}
 }

@@ -7,6 +7,6 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure accuracy and speed of the comparison engines on a data set",
 	}
-	cmd.AddCommand(newBenchCartridgesCmd(), newBenchBulletsCmd(), newBenchSearchCmd(), newBenchLoadCmd())
+	cmd.AddCommand(newBenchCartridgesCmd(), newBenchBulletsCmd(), newBenchSearchCmd(), newBenchLoadCmd(), newBenchFederatedCmd())
 	return cmd
 }

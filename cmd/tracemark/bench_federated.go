@@ -1,0 +1,90 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tracemark/tracemark/internal/federation"
+)
+
+func newBenchFederatedCmd() *cobra.Command {
+	var (
+		cfg    federation.BenchConfig
+		report string
+		keep   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "federated",
+		Short: "Time a federated search across nodes holding many exhibits each",
+		Long: `federated starts --nodes answering nodes on loopback (each its own SQLite
+database, exchange key and TLS certificate, with --exhibits synthetic
+cartridge cases shared with the asker) and one asking node, then times
+--queries federated searches over mutual TLS. Every node runs the real search
+pipeline: coarse signature stage over all its exhibits, full comparison of the
+best --full. All nodes share this machine's CPUs, so the figure is an upper
+bound of what separate machines would see. Progress goes to stderr.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, err := os.MkdirTemp("", "tracemark-bench-federated-")
+			if err != nil {
+				return err
+			}
+			if !keep {
+				defer os.RemoveAll(dir)
+			}
+			cfg.Dir = dir
+			last := time.Time{}
+			cfg.Progress = func(stage string, done, total int) {
+				if time.Since(last) < time.Second && done < total {
+					return
+				}
+				last = time.Now()
+				fmt.Fprintf(os.Stderr, "%s: %d/%d\n", stage, done, total)
+			}
+			rep, err := federation.RunBench(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "%d nodes × %d exhibits (%d distinct signatures), full comparisons %d per node; set-up %.0f s\n",
+				rep.Nodes, rep.ExhibitsEach, rep.Distinct, rep.Full, rep.SetupSeconds)
+			fmt.Fprintf(out, "federated search: median %.0f ms, max %.0f ms over %d queries; per node median %s ms; %d candidates; %d failed peers\n",
+				rep.MedianMS, rep.MaxMS, len(rep.LatencyMS), floats(rep.PeerMedianMS), rep.Candidates, rep.FailedPeers)
+			fmt.Fprintf(out, "CPU per federated search (all nodes together): median %.0f ms; load average %.1f on %d CPUs\n", rep.CPUMedianMS, rep.LoadAvg1, rep.CPUs)
+			for _, n := range rep.Notes {
+				fmt.Fprintln(out, "note:", n)
+			}
+			if report != "" {
+				b, err := json.MarshalIndent(rep, "", "  ")
+				if err != nil {
+					return err
+				}
+				return os.WriteFile(report, append(b, '\n'), 0o644)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&cfg.Nodes, "nodes", 3, "answering nodes")
+	cmd.Flags().IntVar(&cfg.Exhibits, "exhibits", 10_000, "exhibits per node")
+	cmd.Flags().IntVar(&cfg.Distinct, "distinct", 1_000, "distinct synthetic signatures the exhibits cycle through")
+	cmd.Flags().IntVar(&cfg.Queries, "queries", 5, "federated searches timed")
+	cmd.Flags().IntVar(&cfg.K, "k", 10, "candidates returned per node")
+	cmd.Flags().IntVar(&cfg.Full, "full", 20, "candidates per node given the full comparison")
+	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, "synthetic corpus seed")
+	cmd.Flags().StringVar(&report, "report", "", "also write the report as JSON to this file")
+	cmd.Flags().BoolVar(&keep, "keep", false, "keep the nodes' working folder")
+	return cmd
+}
+
+func floats(v []float64) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprintf("%.0f", x)
+	}
+	return strings.Join(s, "/")
+}

@@ -123,7 +123,10 @@ Check an archive with 'tracemark backup verify FILE'; restore it with
 			fmt.Fprintln(w, m)
 			fmt.Fprintf(w, "wrote %s: %d entries, %d bytes in %.2fs\n", out, len(m.Entries)+1, info.Size(), time.Since(start).Seconds())
 			if n := len(m.MissingBlobs); n > 0 {
-				fmt.Fprintf(w, "warning: %d blobs named by the database were already missing from the blob store (listed in the manifest)\n", n)
+				// Kept (better than nothing) but flagged, so a scheduled
+				// backup with the wrong --blobs does not pass unnoticed.
+				fmt.Fprintf(cmd.ErrOrStderr(), "BACKUP INCOMPLETE: %d blobs named by the database are missing from the blob store (listed in the manifest's missing_blobs); is --blobs right?\n", n)
+				return exitError{code: 1}
 			}
 			return nil
 		},

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,5 +108,24 @@ func TestBackupVerifyRestoreCommands(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(tmp, "never")); err == nil {
 		t.Error("a refused restore created its target folder")
+	}
+}
+
+// TestBackupMissingBlobFails: a backup that cannot copy a blob the
+// database names still writes the archive but exits 1, so a scheduled
+// backup pointed at the wrong blob store does not pass unnoticed.
+func TestBackupMissingBlobFails(t *testing.T) {
+	data, _ := backupFixture(t)
+	if err := os.RemoveAll(filepath.Join(data, "blobs")); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(t.TempDir(), "b.tar")
+	_, errOut, err := runCmd(t, newBackupCmd(), "--data", data, "-o", archive)
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(errOut, "BACKUP INCOMPLETE") {
+		t.Fatalf("backup with a missing blob = %v, %q; want exit status 1 and a warning", err, errOut)
+	}
+	if _, err := os.Stat(archive); err != nil {
+		t.Errorf("the incomplete archive was not kept: %v", err)
 	}
 }

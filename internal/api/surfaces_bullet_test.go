@@ -3,10 +3,12 @@ package api_test
 import (
 	"bytes"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/tracemark/tracemark/internal/api"
 	"github.com/tracemark/tracemark/internal/domain"
+	"github.com/tracemark/tracemark/internal/store"
 	"github.com/tracemark/tracemark/internal/synth"
 	"github.com/tracemark/tracemark/internal/x3p"
 )
@@ -83,4 +85,15 @@ func TestBulletPairView(t *testing.T) {
 		t.Errorf("same-barrel bullets: SAM %.3f, %d matching striae", b.SAM, matches)
 	}
 	t.Logf("bullet pair view: phase %d, SAM %.3f, %d matched lands, %d matching striae, %.0f ms", b.Phase, b.SAM, len(b.Matched), matches, v.ElapsedMS)
+
+	// A conclusion on the pair and its comparison report with the signature plot.
+	var cv api.ConclusionView
+	if st := c.json(http.MethodPost, "/api/conclusions", api.ConclusionInput{ScanA: first[order[0]], ScanB: first[order[1]],
+		Conclusion: store.Identification, Notes: "land engraved areas agree"}, &cv); st != http.StatusCreated {
+		t.Fatalf("record: %d", st)
+	}
+	pdf := postPDF(t, c, "/api/conclusions/"+string(cv.ID)+"/report", api.ReportInput{Lang: "tk"})
+	if text := pdfText(t, pdf.body); text != "" && !strings.Contains(text, "land engraved areas agree") {
+		t.Errorf("bullet comparison report lacks the notes:\n%s", text)
+	}
 }

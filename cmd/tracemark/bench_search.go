@@ -56,7 +56,7 @@ peak_rss_mib and machine details; progress goes to stderr.`,
 				return err
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "exhibits %d (synthetic %d, real %d), ingest %.1f/s\n", rep.Exhibits, rep.SyntheticCount, rep.RealCount, rep.IngestPerSecond)
+			fmt.Fprintf(out, "exhibits %d (synthetic %d, distractors %d, real %d), ingest %.1f/s in %.0f s\n", rep.Exhibits, rep.SyntheticCount, rep.DistractorCount, rep.RealCount, rep.IngestPerSecond, rep.IngestSeconds)
 			fmt.Fprintf(out, "k %d, full comparisons %d, rerank %d\n", rep.K, rep.Full, rep.Rerank)
 			fmt.Fprintf(out, "coarse %.1f ms median; query %.0f ms median, %.0f ms p95 (wall); %.0f ms CPU median\n", rep.CoarseMSMedian, rep.QueryMSMedian, rep.QueryMSP95, rep.CPUMSMedian)
 			for _, s := range []struct {
@@ -84,6 +84,7 @@ peak_rss_mib and machine details; progress goes to stderr.`,
 	f := cmd.Flags()
 	f.IntVar(&cfg.Synthetic, "synthetic", 0, "number of synthetic cartridge cases to index")
 	f.IntVar(&cfg.SyntheticShots, "shots", 4, "synthetic firings per firearm")
+	f.IntVar(&cfg.Distractors, "distractors", 0, "extra non-mate exhibits made by turning (90°, 270°) or mirroring synthetic firings (at most 6 per firing)")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "synthetic corpus seed")
 	f.StringVar(&cfg.RealDir, "real", "", "folder of real processed scans (e.g. the Fadul set)")
 	f.StringVar(&cfg.TruthCSV, "truth", "", "ground-truth CSV of the real scans (columns file, source_id)")

@@ -32,6 +32,12 @@ type BenchConfig struct {
 	RealDir, TruthCSV string
 	Queries           int // synthetic queries (default 50)
 	Pipeline          PipelineConfig
+	// Distractors adds that many non-mate exhibits made from the synthetic
+	// firings by the six turns and mirrorings of the square that are not a
+	// rotation within ±60° (dihedral): statistically unrelated firearms for
+	// a search that turns by at most ±33° and never mirrors, at the cost of
+	// a signature instead of a generated firing (at most 6 per firing).
+	Distractors int
 	// CoarseOnly skips the full comparison: recall and coarse timings only.
 	CoarseOnly bool
 	// CacheMiB bounds the prepared candidates kept between queries
@@ -76,6 +82,7 @@ type BenchSet struct {
 type BenchReport struct {
 	Exhibits        int        `json:"exhibits"`
 	SyntheticCount  int        `json:"synthetic_exhibits"`
+	DistractorCount int        `json:"distractor_exhibits"`
 	RealCount       int        `json:"real_exhibits"`
 	IngestSeconds   float64    `json:"ingest_seconds"`
 	IngestPerSecond float64    `json:"ingest_per_second"`
@@ -164,6 +171,14 @@ type benchLoader struct {
 }
 
 func (l *benchLoader) load(_ context.Context, id string) (*cartridge.Prepared, error) {
+	variant := 0
+	if base, v, ok := strings.Cut(id, "~d"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > distractorVariants {
+			return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+		}
+		id, variant = base, n
+	}
 	if strings.HasPrefix(id, "real:") {
 		l.mu.RLock()
 		m := l.reals[id]
@@ -185,7 +200,51 @@ func (l *benchLoader) load(_ context.Context, id string) (*cartridge.Prepared, e
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
-	return cartridge.Prepare(id, pp.Map, l.ccfg)
+	m := pp.Map
+	if variant > 0 {
+		m = dihedral(m, variant)
+		id += fmt.Sprintf("~d%d", variant)
+	}
+	return cartridge.Prepare(id, m, l.ccfg)
+}
+
+// distractorVariants is the number of dihedral variants of a firing used
+// as distractors: the turns by 90° and 270° and the four mirrorings. The
+// identity and the half turn are left out (the half turn keeps the power
+// spectrum, which has period 180°).
+const distractorVariants = 6
+
+func distractorID(g, s, v int) string { return fmt.Sprintf("%s~d%d", synthID(g, s), v) }
+
+// dihedral returns m turned or mirrored: v = 1, 2 turn by 90°, 270°; 3, 4
+// mirror left–right, top–bottom; 5, 6 mirror about the diagonals.
+func dihedral(m *surface.Map, v int) *surface.Map {
+	nx, ny := m.NX, m.NY
+	if v == 1 || v == 2 || v == 5 || v == 6 {
+		nx, ny = ny, nx
+	}
+	out := surface.New(nx, ny, m.DX, m.DY)
+	for y := range ny {
+		for x := range nx {
+			var sx, sy int
+			switch v {
+			case 1:
+				sx, sy = y, m.NY-1-x
+			case 2:
+				sx, sy = m.NX-1-y, x
+			case 3:
+				sx, sy = m.NX-1-x, y
+			case 4:
+				sx, sy = x, m.NY-1-y
+			case 5:
+				sx, sy = y, x
+			default:
+				sx, sy = m.NX-1-y, m.NY-1-x
+			}
+			out.Z[y*nx+x] = m.Z[sy*m.NX+sx]
+		}
+	}
+	return out
 }
 
 // RunBench builds an index of synthetic (and real) cartridge cases and runs
@@ -203,6 +262,9 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	}
 	if cfg.Queries <= 0 {
 		cfg.Queries = 50
+	}
+	if cfg.Distractors < 0 || cfg.Distractors > distractorVariants*cfg.Synthetic {
+		return nil, fmt.Errorf("search: bench: %d distractors; want 0..%d (%d per synthetic firing)", cfg.Distractors, distractorVariants*cfg.Synthetic, distractorVariants)
 	}
 	progress := func(string, int, int) {}
 	if cfg.Progress != nil {
@@ -262,6 +324,20 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 				if err = idx.Add(synthID(g, s), Class{Kind: KindCartridge, Calibre: "9mm Luger"}, f); err != nil {
 					break
 				}
+				for v := 1; v <= distractorVariants; v++ {
+					if j := (g*shots+s)*distractorVariants + v - 1; j >= cfg.Distractors {
+						break
+					}
+					if f, err = sg.Cartridge(dihedral(sc.Surface, v)); err != nil {
+						break
+					}
+					if err = idx.Add(distractorID(g, s, v), Class{Kind: KindCartridge, Calibre: "9mm Luger"}, f); err != nil {
+						break
+					}
+				}
+				if err != nil {
+					break
+				}
 			}
 		}
 		if err != nil {
@@ -280,7 +356,11 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rep.SyntheticCount = idx.Len()
+	if cfg.Distractors > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d distractors are turned (90°, 270°) or mirrored copies of synthetic firings: never mates, no generation cost (ingest_per_second counts them)", cfg.Distractors))
+	}
+	rep.SyntheticCount = cfg.Synthetic
+	rep.DistractorCount = idx.Len() - cfg.Synthetic
 
 	// Real scans: read, preprocess (processed mode), prepare, features.
 	type realScan struct{ id, source string }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tracemark/tracemark/internal/surface"
 	"github.com/tracemark/tracemark/internal/synth"
 )
 
@@ -97,5 +98,36 @@ func BenchmarkCandidate(b *testing.B) {
 			}
 			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/1000/float64(b.N), "cpu-µs/op")
 		})
+	}
+}
+
+func TestDihedral(t *testing.T) {
+	m := surface.New(3, 2, 1, 1)
+	for i := range m.Z {
+		m.Z[i] = float64(i)
+	}
+	seen := map[string]bool{fmt.Sprint(m.Z): true}
+	for v := 1; v <= distractorVariants; v++ {
+		d := dihedral(m, v)
+		key := fmt.Sprint(d.NX, d.NY, d.Z)
+		if seen[key] {
+			t.Errorf("variant %d repeats another (or the identity): %v", v, d.Z)
+		}
+		seen[key] = true
+		sum := 0.0
+		for _, z := range d.Z {
+			sum += z
+		}
+		if sum != 15 || len(d.Z) != 6 {
+			t.Errorf("variant %d is not a permutation: %v", v, d.Z)
+		}
+	}
+	if back := dihedral(dihedral(m, 1), 2); fmt.Sprint(back.NX, back.Z) != fmt.Sprint(m.NX, m.Z) {
+		t.Errorf("90° then 270° is not the identity: %v", back.Z)
+	}
+	for _, v := range []int{3, 4, 5, 6} {
+		if back := dihedral(dihedral(m, v), v); fmt.Sprint(back.NX, back.Z) != fmt.Sprint(m.NX, m.Z) {
+			t.Errorf("mirroring %d twice is not the identity", v)
+		}
 	}
 }

@@ -17,7 +17,7 @@ func cpuTime() time.Duration {
 }
 
 func benchmarkFadulPair(b *testing.B, cfg Config) {
-	ps := loadFadul(b, cfg, "1-1", "1-2")
+	ps := loadFadul(b, "default", cfg, "1-1", "1-2")
 	c, err := NewComparer(cfg, nil)
 	if err != nil {
 		b.Fatal(err)

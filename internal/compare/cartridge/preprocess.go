@@ -12,9 +12,20 @@ type PreprocessConfig struct {
 	Preset string // name reported back ("default", "cmcr" or "custom")
 	// Processed declares an already processed scan (masked, levelled,
 	// band-passed, like the Fadul set): only the unit check, resampling to
-	// SpacingUM, border trim and suitability checks run.
+	// SpacingUM, the band-pass when BandPassProcessed, border trim and
+	// suitability checks run.
 	Processed bool
-	SpacingUM float64 // target spacing (6.25 µm, Song 2014 / Chen 2017)
+	// BandPassProcessed band-passes processed scans again to ShortUM–LongUM
+	// with Kernel, so that every scan is compared in the engine's band
+	// whoever processed it. Other pipelines keep longer wavelengths: the
+	// Fadul scans carry cmcR's 16–500 µm band, whose kernel is not
+	// NaN-normalised and leaves form near the valid region's edges. That
+	// form is shared by different firearms and, being nearly rotation
+	// invariant about the firing pin, gave different-slide Fadul pairs up
+	// to 15 congruent cells. Off in the cmcR preset, which compares the
+	// scans as cmcR does.
+	BandPassProcessed bool
+	SpacingUM         float64 // target spacing (6.25 µm, Song 2014 / Chen 2017)
 	// Exterior crop: NaN beyond the breech-face radius minus ShaveUM
 	// (cmcR: 30 px at 3.125 µm ≈ 94 µm).
 	ShaveUM float64
@@ -50,6 +61,7 @@ func PreprocessPreset(name string) (PreprocessConfig, error) {
 		Kernel:            surface.KernelISO,
 		ErodeUM:           50,
 		MinAreaMM2:        1,
+		BandPassProcessed: true,
 	}
 	switch name {
 	case "default", "":
@@ -58,6 +70,7 @@ func PreprocessPreset(name string) (PreprocessConfig, error) {
 		c.Preset = "cmcr"
 		c.LongUM = 500
 		c.Kernel = surface.KernelCMCR
+		c.BandPassProcessed = false
 	default:
 		return c, fmt.Errorf("cartridge: unknown preprocessing preset %q (want default or cmcr)", name)
 	}
@@ -117,6 +130,11 @@ func Preprocess(m *surface.Map, cfg PreprocessConfig) (*Preprocessed, error) {
 		if err := p.resample(cfg); err != nil {
 			return nil, err
 		}
+		if cfg.BandPassProcessed {
+			if err := p.bandPass(cfg); err != nil {
+				return nil, err
+			}
+		}
 		return p.finish(cfg)
 	}
 	if r, err := cropExterior(p.Map, cfg.ShaveUM); err == nil {
@@ -137,12 +155,9 @@ func Preprocess(m *surface.Map, cfg PreprocessConfig) (*Preprocessed, error) {
 	}
 	p.Map = lev
 	p.step("de-trend", fmt.Sprintf("plane %.4g + %.4g·x + %.4g·y removed", pl.A, pl.B, pl.C))
-	bp, err := surface.Filter{Kernel: cfg.Kernel}.BandPass(p.Map, cfg.ShortUM, cfg.LongUM)
-	if err != nil {
-		return nil, fmt.Errorf("cartridge: preprocess: %w", err)
+	if err := p.bandPass(cfg); err != nil {
+		return nil, err
 	}
-	p.Map = bp
-	p.step("band-pass", fmt.Sprintf("%g–%g µm, %v kernel", cfg.ShortUM, cfg.LongUM, cfg.Kernel))
 	if err := p.resample(cfg); err != nil {
 		return nil, err
 	}
@@ -152,6 +167,17 @@ func Preprocess(m *surface.Map, cfg PreprocessConfig) (*Preprocessed, error) {
 		p.step("erode", fmt.Sprintf("valid edges eroded by %d px (%g µm)", r, cfg.ErodeUM))
 	}
 	return p.finish(cfg)
+}
+
+// bandPass keeps the wavelengths between cfg.ShortUM and cfg.LongUM.
+func (p *Preprocessed) bandPass(cfg PreprocessConfig) error {
+	bp, err := surface.Filter{Kernel: cfg.Kernel}.BandPass(p.Map, cfg.ShortUM, cfg.LongUM)
+	if err != nil {
+		return fmt.Errorf("cartridge: preprocess: %w", err)
+	}
+	p.Map = bp
+	p.step("band-pass", fmt.Sprintf("%g–%g µm, %v kernel", cfg.ShortUM, cfg.LongUM, cfg.Kernel))
+	return nil
 }
 
 func (p *Preprocessed) finish(cfg PreprocessConfig) (*Preprocessed, error) {

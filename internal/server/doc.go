@@ -22,9 +22,17 @@
 // After a restart, Open puts every queued or running run back on the queue
 // (Requeue) and JetStream redelivers jobs whose worker died.
 //
-// # Identity
+// # Identity, audit and transport
 //
-// Until sign-in exists, requests act as the default user ("examiner" of
-// agency LAB, every role), or as the user named in the X-Tracemark-User
-// header; package api carries the actor to every handler.
+// Open creates the default agency (LAB) with a console account (no roles,
+// no password: it names commands run on the server's console, such as
+// tracemark ingest and the demo loader, in the audit trail), loads or
+// creates the node's audit signing key in the data folder, and builds the
+// sign-in service (package auth) that records its events in the audit
+// log. EnsureDemoUsers adds one demo user per role with DemoPassword.
+// Serve speaks HTTPS with the given certificate or a self-signed one kept
+// under DataDir/tls (ECDSA P-256; SANs: the listen host, localhost,
+// 127.0.0.1, ::1, the machine's name), always on a non-loopback address
+// unless InsecureHTTP; the session cookie is Secure then. It signs an
+// audit checkpoint every CheckpointEvery and at shutdown.
 package server

@@ -293,8 +293,15 @@ func roundTrip(t *testing.T, srcDB, dstDB, srcBlobs, dstBlobs string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The backup has its own connections, as `tracemark backup` run
+	// beside `tracemark serve` has.
+	src, err := store.OpenExisting(ctx, n.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
 	started.Store(true)
-	m, err := backup.Create(ctx, f, backup.Node{Store: n.st, Blobs: n.blobs, DataDir: n.dir, SigningKey: n.key},
+	m, err := backup.Create(ctx, f, backup.Node{Store: src, Blobs: n.blobs, DataDir: n.dir, SigningKey: n.key},
 		backup.Options{Compression: backup.Zstd, Version: "test", Hostname: "source", Log: quietLog()})
 	finished.Store(true)
 	if err != nil {

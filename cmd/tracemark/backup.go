@@ -23,8 +23,8 @@ import (
 // backupFlags are the storage flags of backup and restore.
 type backupFlags struct{ data, db, blobs string }
 
-func (f *backupFlags) register(cmd *cobra.Command, dataHelp string) {
-	cmd.Flags().StringVar(&f.data, "data", server.DefaultDataDir, dataHelp)
+func (f *backupFlags) register(cmd *cobra.Command, dataDefault, dataHelp string) {
+	cmd.Flags().StringVar(&f.data, "data", dataDefault, dataHelp)
 	cmd.Flags().StringVar(&f.db, "db", "", "database URL: postgres://… (default: the SQLite file DATA/tracemark.db)")
 	cmd.Flags().StringVar(&f.blobs, "blobs", "", "blob store: http(s)://ACCESS:SECRET@host:port/bucket for S3, or a folder (default DATA/blobs)")
 }
@@ -131,7 +131,7 @@ Check an archive with 'tracemark backup verify FILE'; restore it with
 			return nil
 		},
 	}
-	bf.register(cmd, "data folder of the node (SQLite file, blob folder, key files)")
+	bf.register(cmd, server.DefaultDataDir, "data folder of the node (SQLite file, blob folder, key files)")
 	cmd.Flags().StringVarP(&out, "out", "o", "", "archive to write (must not exist); .tar, .tar.gz or .tar.zst")
 	cmd.Flags().BoolVar(&noSign, "no-sign", false, "do not sign an audit checkpoint and the manifest")
 	cmd.AddCommand(newBackupVerifyCmd())

@@ -103,9 +103,9 @@ status 1 if the restored audit log does not verify.`,
 			return nil
 		},
 	}
-	bf.register(cmd, "new data folder to restore into (must be empty or missing unless --force)")
+	bf.register(cmd, "", "new data folder to restore into (must be empty or missing unless --force)")
 	cmd.MarkFlagRequired("data")
-	cmd.Flags().BoolVar(&force, "force", false, "restore over a non-empty data folder, moving the old one aside (never deleted)")
+	cmd.Flags().BoolVar(&force, "force", false, "restore over a non-empty data folder (or PostgreSQL schema), moving the old one aside (never deleted)")
 	cmd.Flags().StringVar(&pubFile, "public-key", "", "trusted audit public key file of the source node; the manifest must be signed by it")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd

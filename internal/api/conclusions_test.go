@@ -97,6 +97,10 @@ func TestBlindVerification(t *testing.T) {
 		strings.Contains(b, "identification") || strings.Contains(b, "Aperture") {
 		t.Errorf("the case's audit trail, as the verifier reads it: %d %s", st, b)
 	}
+	var techWork api.MyWork
+	if st := tech.json(http.MethodGet, "/api/my-work", nil, &techWork); st != http.StatusOK || len(techWork.Verifications) != 0 {
+		t.Errorf("a technician, who cannot verify, is offered %d verifications (%d)", len(techWork.Verifications), st)
+	}
 	var mine api.MyWork
 	first.json(http.MethodGet, "/api/my-work", nil, &mine)
 	if len(mine.Verifications) != 0 || len(mine.MyOpenConclusions) != 1 || mine.MyOpenConclusions[0].Blind {

@@ -45,11 +45,14 @@ func (h *handler) myWork(ctx context.Context, _ *struct{}) (*myWorkOutput, error
 		return nil, h.fail(ctx, err)
 	}
 	w.CandidateLists = nonNil(lists)
-	pending, _, err := h.Store.ListConclusions(ctx, store.ConclusionFilter{Agency: a.Agency, PendingFor: a.User}, page)
-	if err != nil {
-		return nil, h.fail(ctx, err)
+	w.Verifications = []ConclusionView{}
+	if a.Has(domain.RoleExaminer) || a.Has(domain.RoleVerifier) { // who may verify (policy: verify-conclusion)
+		pending, _, err := h.Store.ListConclusions(ctx, store.ConclusionFilter{Agency: a.Agency, PendingFor: a.User}, page)
+		if err != nil {
+			return nil, h.fail(ctx, err)
+		}
+		w.Verifications = blindAll(pending, a)
 	}
-	w.Verifications = blindAll(pending, a)
 	w.Disagreements = []ConclusionView{}
 	if a.Has(domain.RoleVerifier) {
 		dis, _, err := h.Store.ListConclusions(ctx, store.ConclusionFilter{Agency: a.Agency, ResolvableBy: a.User}, page)

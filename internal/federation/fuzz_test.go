@@ -1,0 +1,72 @@
+package federation
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/tracemark/tracemark/internal/errs"
+	"github.com/tracemark/tracemark/internal/exchange"
+	"github.com/tracemark/tracemark/internal/ingest"
+	"github.com/tracemark/tracemark/internal/search"
+	"github.com/tracemark/tracemark/internal/surface"
+)
+
+// FuzzSearchRequest feeds arbitrary request bodies to the decoding a peer
+// runs on what another node sends: it must refuse with errs.Invalid or
+// decode a usable query, never panic.
+func FuzzSearchRequest(f *testing.F) {
+	m := surface.New(64, 64, 12.5, 12.5)
+	for i := range m.Z {
+		m.Z[i] = float64((i*7919)%101) / 50
+	}
+	sig, err := search.NewSigner().Cartridge(m)
+	if err != nil {
+		f.Fatal(err)
+	}
+	feat, err := sig.MarshalBinary()
+	if err != nil {
+		f.Fatal(err)
+	}
+	processed, err := ingest.EncodeSurface(m)
+	if err != nil {
+		f.Fatal(err)
+	}
+	good, _ := json.Marshal(SearchRequest{QueryID: "q", Kind: "cartridge", Features: feat, Processed: processed, K: 5, Want: exchange.DetailScores})
+	f.Add(good)
+	f.Add([]byte(`{"query_id":"q","kind":"bullet","features":"AAAA","processed":"","k":1,"want":"full"}`))
+	f.Add([]byte(`{"query_id":"","k":0}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var r SearchRequest
+		if json.Unmarshal(body, &r) != nil {
+			return
+		}
+		q, err := r.decode()
+		if err != nil {
+			if errs.KindOf(err) != errs.Invalid {
+				t.Fatalf("decode error of kind %v, want invalid: %v", errs.KindOf(err), err)
+			}
+			return
+		}
+		if q.Features == nil || (q.Surface == nil && len(q.Lands) == 0) || q.K < 1 || q.K > MaxK {
+			t.Fatalf("accepted an unusable query: %+v", q)
+		}
+	})
+}
+
+// FuzzCard checks that a card whose fingerprint does not match its key is
+// refused, whatever it holds.
+func FuzzCard(f *testing.F) {
+	f.Add([]byte(`{"node":"kz","country":"KZ","public_key":"AAAA","fingerprint":"SHA256:00"}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var c Card
+		if json.Unmarshal(body, &c) != nil {
+			return
+		}
+		p, err := c.Peer()
+		if err == nil && c.Fingerprint != "" && exchange.Fingerprint(p.PublicKey) != c.Fingerprint {
+			t.Fatalf("card with a mismatched fingerprint accepted: %+v", c)
+		}
+	})
+}

@@ -112,6 +112,8 @@ func printBenchCartridges(cmd *cobra.Command, r *cartridge.BenchReport) {
 	fmt.Fprintf(w, "AUC %.4f   EER %.4f   score: min same %.2f, max different %.2f\n", r.AUC, r.EER, r.MinSameScore, r.MaxDiffScore)
 	fmt.Fprintf(w, "High-CMC: same-source min %d, different-source max %d (AUC %.4f); original CMC (min of directions): same min %d, different max %d\n",
 		r.CMCSameMin, r.CMCDiffMax, r.CMCAUC, r.OriginalSameMin, r.OriginalDiffMax)
+	fmt.Fprintf(w, "likelihood ratio: same source LR > 1 %.1f %%, different source LR < 1 %.1f %%, Cllr %.3f bits\n",
+		100*r.LRSameAbove1, 100*r.LRDiffBelow1, r.Cllr)
 	fmt.Fprintf(w, "ranking: top-1 %.3f  top-5 %.3f  top-10 %.3f  MRR %.3f\n", r.Top1, r.Top5, r.Top10, r.MRR)
 	fmt.Fprintf(w, "speed: %.2f pairs/s, median %.0f ms per pair; preparing %.1f s, comparing %.1f s\n",
 		r.PairsPerSecond, r.MedianPairMS, r.PrepareSeconds, r.CompareSeconds)

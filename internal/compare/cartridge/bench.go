@@ -56,17 +56,24 @@ type BenchPair struct {
 // BenchReport summarises a benchmark run. Scores are Result.Score; CMC
 // figures are the combined High-CMC count unless named "original".
 type BenchReport struct {
-	Pairs            int         `json:"pairs"`
-	SameSourcePairs  int         `json:"same_source_pairs"`
-	AUC              float64     `json:"auc"`
-	EER              float64     `json:"eer"`
-	MinSameScore     float64     `json:"min_same_score"`
-	MaxDiffScore     float64     `json:"max_diff_score"`
-	CMCSameMin       int         `json:"cmc_same_min"`
-	CMCDiffMax       int         `json:"cmc_diff_max"`
-	OriginalSameMin  int         `json:"original_cmc_same_min"`
-	OriginalDiffMax  int         `json:"original_cmc_diff_max"`
-	CMCAUC           float64     `json:"cmc_auc"`
+	Pairs           int     `json:"pairs"`
+	SameSourcePairs int     `json:"same_source_pairs"`
+	AUC             float64 `json:"auc"`
+	EER             float64 `json:"eer"`
+	MinSameScore    float64 `json:"min_same_score"`
+	MaxDiffScore    float64 `json:"max_diff_score"`
+	CMCSameMin      int     `json:"cmc_same_min"`
+	CMCDiffMax      int     `json:"cmc_diff_max"`
+	OriginalSameMin int     `json:"original_cmc_same_min"`
+	OriginalDiffMax int     `json:"original_cmc_diff_max"`
+	CMCAUC          float64 `json:"cmc_auc"`
+	// Likelihood-ratio checks (Result.Log10LR): the share of same-source
+	// pairs with LR > 1, of different-source pairs with LR < 1, and the
+	// log-likelihood-ratio cost Cllr in bits (0 perfect, 1 = an LR that
+	// always says 1; see Cllr).
+	LRSameAbove1     float64     `json:"lr_same_above_1"`
+	LRDiffBelow1     float64     `json:"lr_diff_below_1"`
+	Cllr             float64     `json:"cllr"`
 	Top1             float64     `json:"top1"`
 	Top5             float64     `json:"top5"`
 	Top10            float64     `json:"top10"`
@@ -319,6 +326,17 @@ func summarise(rep *BenchReport) {
 	eer, _ := metrics.EER(scored)
 	rep.EER = zeroIfNaN(eer)
 	rep.CMCAUC = zeroIfNaN(metrics.AUC(cmc))
+	var sameLR, diffLR []float64
+	for _, p := range ps {
+		if p.Same {
+			sameLR = append(sameLR, p.Log10LR)
+		} else {
+			diffLR = append(diffLR, p.Log10LR)
+		}
+	}
+	rep.LRSameAbove1 = zeroIfNaN(shareWhere(sameLR, func(v float64) bool { return v > 0 }))
+	rep.LRDiffBelow1 = zeroIfNaN(shareWhere(diffLR, func(v float64) bool { return v < 0 }))
+	rep.Cllr = zeroIfNaN(Cllr(sameLR, diffLR))
 	minSame, maxDiff := metrics.Separation(scored)
 	rep.MinSameScore, rep.MaxDiffScore = zeroIfNaN(minSame), zeroIfNaN(maxDiff)
 	queries := make([]string, 0, len(byQuery))
@@ -336,6 +354,45 @@ func summarise(rep *BenchReport) {
 		rep.PairsPerSecond = float64(len(ps)) / rep.CompareSeconds
 	}
 	rep.MedianPairMS = zeroIfNaN(medianFloats(ms))
+}
+
+// Cllr is the log-likelihood-ratio cost (Brümmer & du Preez 2006) of log10
+// likelihood ratios given to same-source and different-source pairs:
+// ½[mean log2(1 + 1/LR) over same + mean log2(1 + LR) over different], in
+// bits. It punishes both poor discrimination and poor calibration; an LR
+// that always says 1 costs 1. NaN when a class is empty.
+func Cllr(sameLog10LR, diffLog10LR []float64) float64 {
+	if len(sameLog10LR) == 0 || len(diffLog10LR) == 0 {
+		return math.NaN()
+	}
+	cost := func(v []float64, sign float64) float64 {
+		var s float64
+		for _, l := range v {
+			// log2(1 + 10^(sign·l)) without overflow for large |l|.
+			x := sign * l * math.Ln10
+			if x > 30 {
+				s += x / math.Ln2
+			} else {
+				s += math.Log1p(math.Exp(x)) / math.Ln2
+			}
+		}
+		return s / float64(len(v))
+	}
+	return (cost(sameLog10LR, -1) + cost(diffLog10LR, 1)) / 2
+}
+
+// shareWhere is the share of v satisfying ok (NaN for an empty v).
+func shareWhere(v []float64, ok func(float64) bool) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	n := 0
+	for _, x := range v {
+		if ok(x) {
+			n++
+		}
+	}
+	return float64(n) / float64(len(v))
 }
 
 // zeroIfNaN keeps the JSON report valid (encoding/json rejects NaN); the

@@ -3,6 +3,7 @@ package cartridge
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,5 +52,30 @@ func TestRunBench(t *testing.T) {
 	}
 	if rep.PairsPerSecond <= 0 || rep.MedianPairMS <= 0 || rep.Workers != 2 || rep.GoVersion == "" {
 		t.Errorf("speed/machine fields missing: %+v", rep)
+	}
+}
+
+// TestCllr checks the log-likelihood-ratio cost against values worked by
+// hand: an uninformative LR of 1 costs 1 bit; LR 10 for every same-source
+// pair and 1/10 for every different-source pair costs log2(1.1); the cost
+// grows when the LRs point the wrong way; huge LRs do not overflow.
+func TestCllr(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		same, diff []float64
+		want       float64
+	}{
+		{"uninformative", []float64{0, 0}, []float64{0}, 1},
+		{"right by 10", []float64{1}, []float64{-1, -1}, math.Log2(1.1)},
+		{"wrong by 10", []float64{-1}, []float64{1}, math.Log2(11)},
+		{"huge and right", []float64{400}, []float64{-400}, 0},
+		{"huge and wrong", []float64{-400}, []float64{400}, 400 / math.Log10(2)},
+	} {
+		if got := Cllr(tc.same, tc.diff); math.Abs(got-tc.want) > 1e-9*math.Max(1, tc.want) {
+			t.Errorf("%s: Cllr %g, want %g", tc.name, got, tc.want)
+		}
+	}
+	if !math.IsNaN(Cllr(nil, []float64{0})) {
+		t.Error("Cllr without same-source pairs is not NaN")
 	}
 }

@@ -52,9 +52,12 @@ export async function apiSession(base, username) {
   const cookie = res.headers.get('set-cookie').split(';')[0];
   const { csrf_token: csrf } = await res.json();
   return async (path, init = {}) => {
-    const r = await fetch(base + path, { ...init, headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'application/json', ...(init.headers || {}) } });
-    if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
-    return r.json();
+    for (let i = 0; ; i++) {
+      const r = await fetch(base + path, { ...init, headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'application/json', ...(init.headers || {}) } });
+      if (r.status === 503 && (init.method || 'GET') === 'GET' && i < 30) { await new Promise((res) => setTimeout(res, 2000)); continue; }
+      if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+      return r.json();
+    }
   };
 }
 

@@ -42,7 +42,11 @@ after(async () => {
   await server?.stop();
 });
 
-const shot = (name) => page.screenshot({ path: join(shots, name + '.png') });
+// shot keeps a screenshot once the page's images (thumbnails) have arrived.
+async function shot(name) {
+  await page.waitForFunction(() => [...document.images].filter((i) => i.getBoundingClientRect().top < innerHeight).every((i) => i.complete), null, { timeout: 15_000 }).catch(() => {});
+  await page.screenshot({ path: join(shots, name + '.png') });
+}
 
 // signIn signs in through the form; a busy server (the demo's correlation
 // runs share two cores with the browser) may answer 503, which the page
@@ -121,7 +125,9 @@ test('workstation main flow', { timeout: 300_000 }, async (t) => {
     await page.waitForSelector('#stage[data-ready="1"]', { timeout: 30_000 });
     const wall = Date.now() - t0;
     interactiveMs = await page.evaluate(() => window.__tracemark.interactiveMs);
-    console.log(`# comparison view of the Fadul pair interactive after ${interactiveMs.toFixed(0)} ms (in-page, from route start); ${wall} ms from the key press`);
+    const phases = await page.evaluate(() => window.__tracemark.phases);
+    console.log(`# comparison view of the Fadul pair interactive after ${interactiveMs.toFixed(0)} ms (in-page, from route start; ` +
+      `records ${phases.records.toFixed(0)} ms, height maps ${phases.heightMaps.toFixed(0)} ms); ${wall} ms from the key press`);
     await page.waitForSelector('#scores dl');
     assert.ok(interactiveMs > 0);
     await page.waitForTimeout(1500); // the finer height maps replace the first ones

@@ -29,7 +29,7 @@ export function table(headers, rows, props = {}) {
 }
 
 export function breadcrumb(...items) {
-  return h('nav', { class: 'crumbs', 'aria-label': t('ui.breadcrumb') }, items.map((it, i) => [i ? ' › ' : '', it]));
+  return h('nav', { class: 'crumbs', 'aria-label': t('ui.breadcrumb') }, items.filter((it) => it != null).map((it, i) => [i ? ' › ' : '', it]));
 }
 
 export { date, num };

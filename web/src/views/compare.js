@@ -35,7 +35,12 @@ export async function comparison(main, scanA, scanB) {
   const [metaA, metaB, cand] = await Promise.all([scanMeta(scanA), scanMeta(scanB),
     candidateID ? api.get('/api/candidates/' + encodeURIComponent(candidateID), { notFound: 'ui.err.candidate_missing', signal: ac.signal }).catch((e) => ({ error: e })) : null]);
   if (cand?.error) toast(errorText(cand.error), 'error');
+  const phases = { records: performance.now() - started };
   const candidate = cand?.candidate || null;
+  if (candidate && (candidate.review_status || 'unreviewed') === 'unreviewed') {
+    // Opening the comparison is what "viewed" means; a refusal (role) changes nothing here.
+    api.post('/api/candidates/' + encodeURIComponent(candidate.id) + '/reviews', { status: 'viewed' }).then(() => { candidate.review_status = 'viewed'; }).catch(() => {});
+  }
   if (candidate?.registration) {
     const r = candidate.registration;
     state.engineReg = { theta: r.theta_deg || 0, dx: r.dx_um || 0, dy: r.dy_um || 0 };
@@ -98,11 +103,14 @@ export async function comparison(main, scanA, scanB) {
   function paintable(s) {
     if (!s) return null;
     if (s.image) return { ...s, canvas: s.image };
-    return { ...s, canvas: shade(s, { ...state.light, colour: state.colour, relief: state.relief, range: state.range }) };
+    // Shading costs a pass over the map: done again only when the light, colours or range change.
+    const key = [state.light.azimuth, state.light.elevation, state.colour, state.relief, ...state.range].join();
+    if (s.shadeKey !== key) { s.canvas = shade(s, { ...state.light, colour: state.colour, relief: state.relief, range: state.range }); s.shadeKey = key; }
+    return { ...s };
   }
   const surf = { a: null, b: null };
   function repaint() {
-    if (state.pair?.kind === 'bullet') for (const s of [surf.a, surf.b]) if (s?.z && !s.flattened) Object.assign(s, flattenAcross(s));
+    if (state.pair?.kind === 'bullet') for (const s of [surf.a, surf.b]) if (s?.z && !s.flattened) Object.assign(s, flattenAcross(s), { shadeKey: '' });
     state.range = robustRange(surf.a, surf.b);
     scope.setScans(surf.a && { ...paintable(surf.a), label: 'A · ' + (labelA.textContent || '') }, surf.b && { ...paintable(surf.b), label: 'B · ' + (labelB.textContent || '') });
   }
@@ -121,6 +129,7 @@ export async function comparison(main, scanA, scanB) {
   try {
     const [a, b] = await Promise.all([surfaceOf(metaA, FIRST_MAX, early[0]), surfaceOf(metaB, FIRST_MAX, early[1])]);
     surf.a = a; surf.b = b;
+    phases.heightMaps = performance.now() - started;
   } catch (e) {
     if (e.name === 'AbortError') return () => {};
     stage.append(h('p', { class: 'error', role: 'alert', text: errorText(e) }));
@@ -150,10 +159,11 @@ export async function comparison(main, scanA, scanB) {
   const el = h('input', { type: 'range', id: 'light-el', min: 5, max: 90, value: state.light.elevation, 'aria-label': t('ui.light.elevation') });
   const lightOut = h('output', { for: 'light-az light-el' });
   const relieveLight = () => {
+    const changed = state.light.azimuth !== +az.value || state.light.elevation !== +el.value;
     state.light = { azimuth: +az.value, elevation: +el.value };
     lightOut.textContent = t('ui.light.value', { Az: deg(state.light.azimuth, 0), El: deg(state.light.elevation, 0) });
     relief?.setOptions({ azimuth: state.light.azimuth, elevation: state.light.elevation });
-    if (state.mode !== '3d') repaint();
+    if (changed && state.mode !== '3d') repaint();
   };
   let lightTimer;
   for (const r of [az, el]) r.addEventListener('input', () => { clearTimeout(lightTimer); lightTimer = setTimeout(relieveLight, 30); });
@@ -186,7 +196,7 @@ export async function comparison(main, scanA, scanB) {
   relieveLight();
   const interactiveMs = performance.now() - started;
   stage.dataset.ready = '1';
-  window.__tracemark = { ...(window.__tracemark || {}), interactiveMs, scope };
+  window.__tracemark = { ...(window.__tracemark || {}), interactiveMs, phases, scope };
   status.textContent = t('ui.ready_in', { Ms: int(Math.round(interactiveMs)) });
 
   // Names, pair view (scores, cells), finer surfaces, conclusion --------------
@@ -218,8 +228,8 @@ export async function comparison(main, scanA, scanB) {
     const rows = [];
     if (pv.cartridge) {
       const c = pv.cartridge;
-      rows.push([t('score.high_cmc'), tc2(c.cmc_high, c.cells_compared)], [t('score.original_cmc'), int(c.cmc_original)],
-        [t('score.score'), num(c.score, 2)], [t('score.lr'), Number.isFinite(c.log10_lr) ? '10^' + num(c.log10_lr, 1) : t('score.lr.none')],
+      rows.push([t('score.high_cmc'), int(c.cmc_high)], [t('score.original_cmc'), int(c.cmc_original)], [t('score.cells'), int(c.cells_compared)],
+        [t('score.score'), num(c.score, 2)], [t('score.lr'), Number.isFinite(c.log10_lr) ? h('span', {}, '10', h('sup', { text: num(c.log10_lr, 1) })) : t('score.lr.none')],
         [t('score.registration'), t('score.registration.value', { Theta: deg(c.registration?.theta_deg ?? 0), DX: um(c.registration?.dx_um ?? 0), DY: um(c.registration?.dy_um ?? 0) })]);
     }
     if (pv.bullet) {
@@ -228,11 +238,10 @@ export async function comparison(main, scanA, scanB) {
         [t('score.matched_lands'), int((b.matched || []).length)]);
     }
     if (candidate) rows.push([t('review.col.status'), statusLabel(candidate.review_status)]);
-    clear(scores, h('h2', { text: t('ui.scores') }), h('dl', { class: 'meta small' }, rows.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })])),
+    clear(scores, h('h2', { text: t('ui.scores') }), h('dl', { class: 'meta small' }, rows.map(([k, v]) => [h('dt', { text: k }), h('dd', {}, v)])),
       h('p', { class: 'muted small', text: t('conclusion.disclaimer') }));
     if (pv.bullet) drawLands(pv.bullet);
   }
-  function tc2(a, b) { return int(a) + ' / ' + int(b); }
 
   function drawLands(b) {
     repaint(); // bullets: show the lands without their curvature

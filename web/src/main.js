@@ -26,6 +26,7 @@ const routes = [
 ];
 
 export function navigate(path, { replace = false } = {}) {
+  window.__tracemark = { ...(window.__tracemark || {}), navigatedAt: performance.now() };
   if (replace) history.replaceState(null, '', path); else history.pushState(null, '', path);
   render();
 }

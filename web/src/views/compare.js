@@ -194,7 +194,9 @@ export async function comparison(main, scanA, scanB) {
   repaint();
   applyReg();
   relieveLight();
-  const interactiveMs = performance.now() - started;
+  const now = performance.now();
+  const interactiveMs = now - started;
+  phases.fromClick = now - (window.__tracemark?.navigatedAt ?? started);
   stage.dataset.ready = '1';
   window.__tracemark = { ...(window.__tracemark || {}), interactiveMs, phases, scope };
   status.textContent = t('ui.ready_in', { Ms: int(Math.round(interactiveMs)) });

@@ -202,6 +202,9 @@ func (n *Node) candidate(ctx context.Context, ag domain.Agency, m Match, rank in
 	id := n.cfg.Identity
 	c := Candidate{Node: id.Node, Fingerprint: id.Fingerprint(), Agency: ag.Code, Country: ag.Country, Scan: sc.ID, Exhibit: ex.ID,
 		ExhibitKind: string(ex.Kind), Calibre: ex.Class.Calibre, Rank: rank, Score: m.Score, Log10LR: m.Log10LR, Detail: detail, Format: string(sc.Format)}
+	if c.Country == "" {
+		c.Country = id.Country // an agency without a country of its own is the node's
+	}
 	// An imported exhibit is reported with its real origin, not as ours.
 	if o, err := st.RecordOrigin(ctx, ag.ID, "scan", string(sc.ID)); err == nil {
 		c.Agency, c.Country = o.Agency, o.Country

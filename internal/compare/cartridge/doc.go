@@ -21,14 +21,19 @@
 //     crop, firing-pin removal, robust plane, band-pass, decimation or
 //     resampling to 6.25 µm, 50 µm edge erosion, trim, and refusal of bullet
 //     lands and too small surfaces (ErrUnsuitable, with the measured area).
-//     Processed: true only checks and resamples (the Fadul set).
+//     Processed: true skips crop, firing pin, de-trend and erosion (the
+//     Fadul set) but, in the default preset, still band-passes to
+//     16–250 µm so that every scan is compared in the same band (the Fadul
+//     files carry cmcR's 16–500 µm band, whose edge-damped long waves are
+//     shared by different slides).
 //  2. Prepare splits the reference into cells (8×8 by default), keeps a
 //     coarse copy (×4) and caches, once per scan and lazily, the coarse
 //     rotations and the cells' FFT spectra. A Prepared is read-only
 //     afterwards and may be shared by goroutines.
 //  3. Comparer.Compare (one Comparer per goroutine; single-threaded; reuses
 //     its FFT plans and buffers) runs both directions. Each direction first
-//     registers the whole coarse scans over the rotation grid (θ*, d*), then
+//     registers the whole coarse scans over the rotation grid (θ*, d*: the
+//     highest zero-filled CCF, which weighs agreement by overlap), then
 //     for each rotation θ and each usable cell finds the translation by the
 //     zero-filled FFT cross-correlation inside a region 3× the cell side and
 //     computes the pairwise-complete correlation there. ModeExhaustive
@@ -40,11 +45,14 @@
 //  4. Decide applies the original rule per direction and High-CMC combined
 //     over directions exactly as cmcR's decision_combineDirections does
 //     (checked against cmcR's own per-cell results on 21 Fadul pairs).
-//  5. Features → Calibration.Score: a logistic regression whose log-odds is
-//     the ranking score and whose odds over the training prior odds is the
-//     score-based likelihood ratio. The shipped coefficients
+//  5. Features → Calibration.Score: a logistic regression fitted with the
+//     two classes weighted equally, so its log-odds (the ranking score) is
+//     the natural log of a score-based likelihood ratio that does not
+//     depend on the training mix. The shipped coefficients
 //     (calibration.json) are fitted on synthetic cartridge cases from
 //     internal/synth, never on Fadul: go test -run TestFitCalibration -args -update.
+//     RunBench reports how it holds on real data (share of same-source
+//     pairs with LR > 1, of different-source pairs with LR < 1, Cllr).
 //
 // Scores and likelihood ratios are always finite (bounded at ±30 log-odds).
 package cartridge

@@ -10,6 +10,10 @@ import (
 // feature vectors by iteratively reweighted least squares with an L2 penalty
 // (ridge, strength lambda on standardised features; the intercept is not
 // penalised), which keeps the weights finite when the classes separate.
+// The two classes are weighted to equal total weight (each same-source pair
+// n/(2·n_same), each different-source pair n/(2·n_diff)), so the fitted
+// log-odds is that of even prior odds: the natural log of the likelihood
+// ratio, whatever the mix of the training pairs (PriorLogOdds is 0).
 // Every feature measures agreement, so a negative weight can only come from
 // collinearity or noise in the training data and would make the score
 // rank worse with more agreement: the fit is constrained to non-negative
@@ -53,6 +57,8 @@ func fitLogistic(feats []Features, same []bool, lambda float64, active []bool, v
 	if nSame == 0 || nSame == n {
 		return nil, errors.New("cartridge: fit: need pairs of both classes")
 	}
+	// Class weights for even prior odds.
+	wSame, wDiff := float64(n)/(2*float64(nSame)), float64(n)/(2*float64(n-nSame))
 	k := len(featureNames)
 	// Standardise.
 	mean := make([]float64, k)
@@ -99,13 +105,13 @@ func fitLogistic(feats []Features, same []bool, lambda float64, active []bool, v
 				eta += beta[a] * v
 			}
 			p := 1 / (1 + math.Exp(-eta))
-			w := math.Max(p*(1-p), 1e-9)
-			y := 0.0
+			y, cw := 0.0, wDiff
 			if same[i] {
-				y = 1
+				y, cw = 1, wSame
 			}
+			w := cw * math.Max(p*(1-p), 1e-9)
 			for a, va := range z[i] {
-				g[a] += (y - p) * va
+				g[a] += cw * (y - p) * va
 				for b, vb := range z[i] {
 					h[a][b] += w * va * vb
 				}
@@ -130,8 +136,7 @@ func fitLogistic(feats []Features, same []bool, lambda float64, active []bool, v
 	}
 	c := &Calibration{
 		Version: version, Data: data, Features: append([]string(nil), featureNames...),
-		Weights: make([]float64, k), PriorLogOdds: math.Log(float64(nSame) / float64(n-nSame)),
-		TrainingPairs: n,
+		Weights: make([]float64, k), TrainingPairs: n, TrainingSame: nSame,
 	}
 	c.Intercept = beta[0]
 	for j := range k {

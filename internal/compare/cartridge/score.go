@@ -54,17 +54,22 @@ func finiteOr(v, alt float64) float64 {
 
 // Calibration is a logistic-regression model over Features: the score is
 // the log-odds intercept + Σ weight·feature, and the score-based likelihood
-// ratio is the odds over the training prior odds. The shipped model
-// (calibration.json) is fitted on synthetic cartridge cases from
-// internal/synth, never on the benchmark data: see TestFitCalibration.
+// ratio is the odds over the prior odds the model was fitted at
+// (PriorLogOdds). FitCalibration fits with the classes balanced, so
+// PriorLogOdds is 0 and the score is the natural log of the likelihood
+// ratio: the proportion of same-source pairs in the training data does not
+// leak into it. The shipped model (calibration.json) is fitted on synthetic
+// cartridge cases from internal/synth, never on the benchmark data: see
+// TestFitCalibration.
 type Calibration struct {
 	Version       string    `json:"version"`
 	Data          string    `json:"data"` // what it was fitted on
 	Features      []string  `json:"features"`
 	Intercept     float64   `json:"intercept"`
 	Weights       []float64 `json:"weights"`
-	PriorLogOdds  float64   `json:"prior_log_odds"` // ln(same pairs / different pairs) of the training data
+	PriorLogOdds  float64   `json:"prior_log_odds"` // prior log-odds of the fit (0: classes balanced)
 	TrainingPairs int       `json:"training_pairs"`
+	TrainingSame  int       `json:"training_same_source_pairs"`
 	TrainingAUC   float64   `json:"training_auc"`
 }
 

@@ -174,16 +174,25 @@ func TestFitCalibration(t *testing.T) {
 		}
 		t.Logf("set %d: %d pairs so far", k, len(feats))
 	}
-	cal, err := FitCalibration(feats, same, 1, "synth-fast-v3",
-		"internal/synth cartridge cases, 3 runs × 6 firearms × 3 shots, 480×480 px at 6.25 µm (seeds 2024-2026, SNR 2/1/0.5, sub-class share 0.1-0.15, machining marks in 2 runs), default fast mode; not Fadul")
+	cal, err := FitCalibration(feats, same, 1, "synth-fast-v4",
+		"internal/synth cartridge cases, 3 runs × 6 firearms × 3 shots, 480×480 px at 6.25 µm (seeds 2024-2026, SNR 2/1/0.5, sub-class share 0.1-0.15, machining marks in 2 runs), default fast mode, classes balanced (prior-free LR); not Fadul")
 	if err != nil {
 		t.Fatal(err)
 	}
+	var sameLR, diffLR []float64
 	for i, f := range feats {
-		s, _ := cal.Score(f)
+		s, l := cal.Score(f)
 		scored = append(scored, metrics.Scored{Score: s, Same: same[i]})
+		if same[i] {
+			sameLR = append(sameLR, l)
+		} else {
+			diffLR = append(diffLR, l)
+		}
 	}
 	cal.TrainingAUC = metrics.AUC(scored)
+	t.Logf("training: AUC %.3f, same-source LR > 1 %.2f, different-source LR < 1 %.2f, Cllr %.3f bits",
+		cal.TrainingAUC, shareWhere(sameLR, func(v float64) bool { return v > 0 }),
+		shareWhere(diffLR, func(v float64) bool { return v < 0 }), Cllr(sameLR, diffLR))
 	b, err := json.MarshalIndent(cal, "", "  ")
 	if err != nil {
 		t.Fatal(err)

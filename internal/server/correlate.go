@@ -351,6 +351,7 @@ func (c *Correlator) Search(ctx context.Context, q Query) ([]domain.Candidate, S
 		req.Prepared = p
 		if q.ExcludeExhibit != "" {
 			req.ID = string(q.Scan)
+			req.Exclude = c.exhibitExcluder(q.ExcludeExhibit)
 		}
 	case search.KindBullet:
 		st.Engine = "bullet-sam"
@@ -407,6 +408,20 @@ func (c *Correlator) Search(ctx context.Context, q Query) ([]domain.Candidate, S
 		list[i].Rank = i + 1
 	}
 	return list, st, nil
+}
+
+// exhibitExcluder returns a test for the index ids of all of the exhibit's
+// scans, taken now (search.Request.Exclude runs under the index's lock).
+func (c *Correlator) exhibitExcluder(ex domain.ExhibitID) func(string) bool {
+	ids := map[string]bool{}
+	c.mu.RLock()
+	for id, e := range c.entries {
+		if e.exhibit == ex {
+			ids[id] = true
+		}
+	}
+	c.mu.RUnlock()
+	return func(id string) bool { return ids[id] }
 }
 
 // Prepared implements search.PreparedSource: the prepared surface of an

@@ -10,10 +10,13 @@ import (
 // feature vectors by iteratively reweighted least squares with an L2 penalty
 // (ridge, strength lambda on standardised features; the intercept is not
 // penalised), which keeps the weights finite when the classes separate.
-// The two classes are weighted to equal total weight (each same-source pair
-// n/(2·n_same), each different-source pair n/(2·n_diff)), so the fitted
-// log-odds is that of even prior odds: the natural log of the likelihood
-// ratio, whatever the mix of the training pairs (PriorLogOdds is 0).
+// The two classes are weighted to equal total weight, each that of the
+// smaller class (a same-source pair weighs m/n_same and a different-source
+// pair m/n_diff, m = min(n_same, n_diff)), and the standardisation uses the
+// same weights, so the fitted log-odds is that of even prior odds: the
+// natural log of the likelihood ratio, the same whatever the mix of the
+// training pairs (PriorLogOdds is 0). The smaller class bounds what the data
+// can say, so it also sets the strength of the data against the penalty.
 // Every feature measures agreement, so a negative weight can only come from
 // collinearity or noise in the training data and would make the score
 // rank worse with more agreement: the fit is constrained to non-negative
@@ -58,21 +61,28 @@ func fitLogistic(feats []Features, same []bool, lambda float64, active []bool, v
 		return nil, errors.New("cartridge: fit: need pairs of both classes")
 	}
 	// Class weights for even prior odds.
-	wSame, wDiff := float64(n)/(2*float64(nSame)), float64(n)/(2*float64(n-nSame))
+	m := float64(min(nSame, n-nSame))
+	wSame, wDiff := m/float64(nSame), m/float64(n-nSame)
+	weight := func(i int) float64 {
+		if same[i] {
+			return wSame
+		}
+		return wDiff
+	}
 	k := len(featureNames)
-	// Standardise.
+	// Standardise (weighted; the weights sum to 2m).
 	mean := make([]float64, k)
 	sd := make([]float64, k)
 	x := make([][]float64, n)
 	for i, f := range feats {
 		x[i] = f.vector()
 		for j, v := range x[i] {
-			mean[j] += v / float64(n)
+			mean[j] += weight(i) * v / (2 * m)
 		}
 	}
-	for _, r := range x {
+	for i, r := range x {
 		for j, v := range r {
-			sd[j] += (v - mean[j]) * (v - mean[j]) / float64(n)
+			sd[j] += weight(i) * (v - mean[j]) * (v - mean[j]) / (2 * m)
 		}
 	}
 	for j := range sd {
@@ -105,9 +115,9 @@ func fitLogistic(feats []Features, same []bool, lambda float64, active []bool, v
 				eta += beta[a] * v
 			}
 			p := 1 / (1 + math.Exp(-eta))
-			y, cw := 0.0, wDiff
+			y, cw := 0.0, weight(i)
 			if same[i] {
-				y, cw = 1, wSame
+				y = 1
 			}
 			w := cw * math.Max(p*(1-p), 1e-9)
 			for a, va := range z[i] {

@@ -42,20 +42,27 @@ type pdfOutput struct {
 	Body               []byte
 }
 
+// reportBodyTimeout replaces huma's 5 s read deadline on report requests:
+// huma leaves that deadline on the connection after reading the body, and
+// when it passes the server cancels the request's context, so a report
+// that takes longer than 5 s to render (a large case, a busy machine)
+// would be abandoned.
+const reportBodyTimeout = 5 * time.Minute
+
 func (h *handler) reportRoutes() []route {
 	pdf := map[string]*huma.Response{"200": {Description: "the report (PDF); X-Report-SHA256 is recorded in the audit trail",
 		Content: map[string]*huma.MediaType{"application/pdf": {}}}}
 	return []route{
 		newRoute(Read, huma.Operation{OperationID: "render-case-report", Method: http.MethodPost, Path: "/api/cases/{id}/report",
 			Summary: "The expert report of a case (every reportable conclusion with images, scores and verification) as PDF",
-			Tags:    []string{"reports"}, Responses: pdf}, h.caseReport),
+			Tags:    []string{"reports"}, BodyReadTimeout: reportBodyTimeout, Responses: pdf}, h.caseReport),
 		newRoute(Read, huma.Operation{OperationID: "render-review-sheet", Method: http.MethodPost, Path: "/api/runs/{id}/review-sheet",
-			Summary: "The review sheet of a run's candidate list as PDF", Tags: []string{"reports"}, Responses: pdf}, h.reviewSheet),
+			Summary: "The review sheet of a run's candidate list as PDF", Tags: []string{"reports"}, BodyReadTimeout: reportBodyTimeout, Responses: pdf}, h.reviewSheet),
 		newRoute(Read, huma.Operation{OperationID: "render-receipt", Method: http.MethodPost, Path: "/api/cases/{id}/receipt",
-			Summary: "The evidence receipt of a case (its exhibits and how they were received) as PDF", Tags: []string{"reports"}, Responses: pdf}, h.receipt),
+			Summary: "The evidence receipt of a case (its exhibits and how they were received) as PDF", Tags: []string{"reports"}, BodyReadTimeout: reportBodyTimeout, Responses: pdf}, h.receipt),
 		newRoute(Read, huma.Operation{OperationID: "render-comparison-report", Method: http.MethodPost, Path: "/api/conclusions/{id}/report",
 			Summary: "The expert report of one comparison and its conclusion as PDF",
-			Tags:    []string{"reports"}, Responses: pdf}, h.comparisonReport),
+			Tags:    []string{"reports"}, BodyReadTimeout: reportBodyTimeout, Responses: pdf}, h.comparisonReport),
 	}
 }
 

@@ -309,7 +309,13 @@ func (h *handler) firearmLeads(ctx context.Context, in *firearmLeadsInput) (*fir
 			if err != nil {
 				return nil, h.fail(ctx, err)
 			}
-			an, err := ingest.Analyse(data, sc.OriginalName, "", sc.UMPerPixel)
+			// A test fire is a cartridge case unless its class says it is a
+			// bullet (lands known).
+			kind := ingest.KindCartridge
+			if ex.Class.Lands > 0 {
+				kind = ingest.KindBulletLand
+			}
+			an, err := ingest.Analyse(data, sc.OriginalName, kind, sc.UMPerPixel)
 			if err != nil {
 				return nil, h.fail(ctx, err)
 			}

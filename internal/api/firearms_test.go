@@ -130,3 +130,76 @@ func TestFirearmsTracesStats(t *testing.T) {
 		t.Errorf("verify without federation: %d", st)
 	}
 }
+
+// TestFirearmLeadsAndGraph: the test fire of a recovered firearm is
+// searched against open crime-scene exhibits and finds the cartridge case
+// it fired; confirming that candidate links the cases, and the firearm's
+// graph reaches the crime-scene case.
+func TestFirearmLeadsAndGraph(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compares real scans")
+	}
+	n, srv := testNode(t, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Work(ctx, 1) }()
+	defer func() { cancel(); <-done }()
+	c := user(t, n, srv.URL, "ex", domain.RoleExaminer)
+	crime := newExhibit(t, c, "CS-1")
+	if st := c.upload(crime.ID, "Fadul 1-1.x3p", fixture(t, "Fadul 1-1.x3p"), nil, nil); st != http.StatusCreated {
+		t.Fatalf("crime-scene upload: %d", st)
+	}
+	var tfCase domain.Case
+	if st := c.json(http.MethodPost, "/api/cases", api.CaseInput{Number: "TF-1", Title: "test fires of a seized pistol"}, &tfCase); st != http.StatusCreated {
+		t.Fatalf("case: %d", st)
+	}
+	var tf domain.Exhibit
+	if st := c.json(http.MethodPost, "/api/cases/"+string(tfCase.ID)+"/exhibits", api.ExhibitInput{Label: "TF1", Kind: domain.KindTestFire, Role: domain.RoleReference}, &tf); st != http.StatusCreated {
+		t.Fatalf("test-fire exhibit: %d", st)
+	}
+	var up api.UploadResult
+	if st := c.upload(tf.ID, "Fadul 1-2.x3p", fixture(t, "Fadul 1-2.x3p"), nil, &up); st != http.StatusCreated {
+		t.Fatalf("test-fire upload: %d", st)
+	}
+	var f tracing.Firearm
+	if st := c.json(http.MethodPost, "/api/firearms", api.FirearmInput{Make: "Ruger", Model: "SR9", Type: tracing.TypePistol, CaseID: tfCase.ID}, &f); st != http.StatusCreated {
+		t.Fatalf("firearm: %d", st)
+	}
+	if st := c.json(http.MethodPost, "/api/firearms/"+string(f.ID)+"/test-fires", map[string]any{"exhibit_id": crime.ID}, nil); st != http.StatusUnprocessableEntity {
+		t.Errorf("linking a crime-scene exhibit as a test fire: %d, want 422", st)
+	}
+	if st := c.json(http.MethodPost, "/api/firearms/"+string(f.ID)+"/test-fires", map[string]any{"exhibit_id": tf.ID}, &f); st != http.StatusOK || len(f.TestFires) != 1 {
+		t.Fatalf("link test fire: %d %+v", st, f.TestFires)
+	}
+	var leads struct {
+		Items    []api.FirearmLead
+		Searched int
+	}
+	if st := c.json(http.MethodPost, "/api/firearms/"+string(f.ID)+"/leads", nil, &leads); st != http.StatusOK || leads.Searched != 1 ||
+		len(leads.Items) != 1 || leads.Items[0].Exhibit.ID != crime.ID {
+		t.Fatalf("leads: %d %+v", st, leads)
+	}
+	// Confirm the hit from the test fire's correlation run.
+	run := waitRun(t, c, up.Run.ID)
+	var cands struct{ Items []domain.Candidate }
+	c.json(http.MethodGet, "/api/runs/"+string(run.ID)+"/candidates", nil, &cands)
+	if len(cands.Items) == 0 {
+		t.Fatal("the test fire's run has no candidates")
+	}
+	if st := c.json(http.MethodPost, "/api/candidates/"+string(cands.Items[0].ID)+"/reviews", api.ReviewInput{Status: domain.ReviewConfirmed, Reason: "breech-face marks agree"}, nil); st >= 300 {
+		t.Fatalf("confirm: %d", st)
+	}
+	var g tracing.Graph
+	if st := c.json(http.MethodGet, "/api/firearms/"+string(f.ID)+"/graph", nil, &g); st != http.StatusOK {
+		t.Fatalf("graph: %d", st)
+	}
+	linked := false
+	for _, e := range g.Edges {
+		if e.Kind == tracing.EdgeLinked && e.From == tracing.NodeID(tracing.NodeFirearm, string(f.ID)) && e.To == tracing.NodeID(tracing.NodeCase, string(crime.CaseID)) {
+			linked = true
+		}
+	}
+	if !linked {
+		t.Errorf("graph does not link the firearm to the crime-scene case: %+v", g.Edges)
+	}
+}

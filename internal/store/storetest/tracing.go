@@ -25,6 +25,7 @@ func testTracing(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"Peers", testPeers},
 		{"SharingRules", testSharingRules},
 		{"BundleImport", testBundleImport},
+		{"HitLinks", testHitLinks},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -310,5 +311,33 @@ func testBundleImport(t *testing.T, s *store.Store) {
 	wantKind(t, second(s.Case(ctx, dst.agency.ID, newCase.ID)), errs.NotFound, "a case of a failed import")
 	if ok := get(s.BundleImported(ctx, dst.agency.ID, broken.Origin.BundleID)).must(t); ok {
 		t.Error("a failed import is recorded as imported")
+	}
+}
+
+// testHitLinks: a confirmed hit is listed in its month, not outside it nor
+// for another agency.
+func testHitLinks(t *testing.T, s *store.Store) {
+	f, other := newFixture(t, s, "KZ"), newFixture(t, s, "UZ")
+	case2 := get(s.CreateCase(ctx, domain.Case{AgencyID: f.agency.ID, Number: "C-2"})).must(t)
+	ex2 := get(s.CreateExhibit(ctx, domain.Exhibit{AgencyID: f.agency.ID, CaseID: case2.ID, Label: "E1", Kind: domain.KindCartridgeCase, Role: domain.RoleCrimeScene})).must(t)
+	query, mate := f.scan(t, s, f.exhibit.ID, "query"), f.scan(t, s, ex2.ID, "mate")
+	r := get(s.CreateRun(ctx, domain.CorrelationRun{AgencyID: f.agency.ID, QueryScan: query.ID})).must(t)
+	if err := s.CompleteRun(ctx, f.agency.ID, r.ID, nil, []domain.Candidate{{Scan: mate.ID, Rank: 1, Score: 0.9}}); err != nil {
+		t.Fatal(err)
+	}
+	cands := page(s.ListCandidates(ctx, store.CandidateFilter{Agency: f.agency.ID, Run: r.ID}, store.Page{})).must(t)
+	if _, _, err := s.ReviewCandidate(ctx, domain.CandidateReview{AgencyID: f.agency.ID, CandidateID: cands[0].ID, Status: domain.ReviewConfirmed,
+		By: f.user.ID, Reason: "breech-face marks agree"}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if links := get(s.HitLinks(ctx, f.agency.ID, now.Add(-time.Hour), now.Add(time.Hour))).must(t); len(links) != 1 || links[0].CandidateID != cands[0].ID {
+		t.Errorf("HitLinks this hour: %s", js(links))
+	}
+	if links := get(s.HitLinks(ctx, f.agency.ID, now.Add(time.Hour), time.Time{})).must(t); len(links) != 0 {
+		t.Errorf("HitLinks after the hit: %d", len(links))
+	}
+	if links := get(s.HitLinks(ctx, other.agency.ID, time.Time{}, time.Time{})).must(t); len(links) != 0 {
+		t.Errorf("another agency sees %d hits", len(links))
 	}
 }

@@ -22,14 +22,18 @@ func newBenchSearchCmd() *cobra.Command {
 		Use:   "search --synthetic N [--real DIR --truth CSV] [--k K] [--report out.json]",
 		Short: "Benchmark the ranked search: index N synthetic (and real) cartridge cases and query them",
 		Long: `Build an in-memory search index of N synthetic cartridge cases (--shots
-per firearm, so that every query has mates), plus the real processed scans
-of --real/--truth (columns file, source_id), then run --queries synthetic
-queries and every real scan through the same pipeline as a real search:
-class prefilter, coarse stage, full comparison (cartridge fast mode) of the
-best --full of the --k coarse candidates. Reports exhibits,
-ingest_per_second, coarse_ms_median, query_ms_median, query_ms_p95,
-recall_at_k (share of true mates kept by the coarse stage), top1, k,
-peak_rss_mib and machine details; progress goes to stderr.`,
+per firearm, so that every query has mates), plus --distractors turned or
+mirrored copies of them (never mates; a cheap way to reach 100,000 on a
+busy machine), plus the real processed scans of --real/--truth (columns
+file, source_id), then run --queries synthetic queries and every real scan
+through the same pipeline as a real search: class prefilter, coarse stage
+(polar-spectrum rotation hypotheses and registration of 50 µm maps, then a
+rotation sweep of the best --rerank), full comparison (cartridge fast mode)
+of the best --full of the --k coarse candidates. Reports exhibits,
+ingest_per_second, coarse_ms_median, query_ms_median, query_ms_p95 (wall),
+query_cpu_ms_median (process CPU during the query), recall_at_k per part
+(share of true mates kept by the coarse stage), top1, k, peak_rss_mib and
+machine details; progress goes to stderr.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cfg.Synthetic <= 0 && cfg.RealDir == "" {

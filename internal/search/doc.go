@@ -58,6 +58,33 @@
 // byte budget (LRU) and loads the others, so memory is the index (≈ 7 KiB
 // per cartridge case) plus the budget.
 //
+// # Cost and scaling (measured; see tracemark bench search)
+//
+// Per cartridge row: 7,176 bytes resident (polar harmonics 2,944, spectrum
+// 4,224, two float32) plus about 200 bytes of id, class and map entry; the
+// stored feature blob is 16,390 bytes. Per candidate and query, CPU on one
+// core of the project machine under load (BenchmarkCandidate): the
+// exhaustive scan ≈ 40–70 µs (two 64² inverse FFTs dominate), the full
+// sweep ≈ 0.5 ms (26 of them), so a query costs about
+// N × 55 µs + Rerank × 0.5 ms + Full × ~0.3 s (engine, fast mode, both
+// directions, candidate caches warm) of CPU.
+//
+// Projection to 1,000,000 cartridge cases (no class prefilter, the worst
+// case): index 7.4 GB resident, the exhaustive scan ≈ 55 CPU-s, i.e.
+// ≈ 3.5 s on 16 cores. The scan is embarrassingly parallel over rows, so
+// the corpus shards by row range (or by calibre partition) across worker
+// processes: 8 workers × 2 cores holding 125,000 rows each (≈ 0.93 GB
+// resident and ≈ 7 CPU-s per query each, ≈ 3.5 s wall), each returning its
+// best Rerank to the querying node, which runs the sweep on the merged
+// list (0.5 CPU-s) and the full comparison of the top 10–20 (3–6 CPU-s,
+// shared out on the JetStream correlation queue). Today every worker loads
+// the whole corpus (server.Correlator.Reload): at 1,000,000 that is 7.4 GB
+// per worker, so sharding (a shard id in the work message and a per-shard
+// Load) is what the workers need; the prepared-candidate cache is bounded
+// per process (PreparedCache) and the full-comparison candidates are
+// loaded from the blob store (≈ 60 MB each once compared). The class
+// prefilter (calibre group alone) usually cuts the compatible set 3–10×.
+//
 // # Class prefilter
 //
 // Class.Compatible: every field known on both sides must agree (texts

@@ -102,3 +102,23 @@ export async function signIn(username, password) {
 export async function signOut() {
   try { await request('POST', '/api/auth/logout', undefined, { quiet401: true }); } finally { session.csrf = ''; }
 }
+
+// download posts body to url and saves the answer (a PDF report) under the
+// file name the server gives.
+export async function download(url, body, fallbackName) {
+  const res = await fetch(url, { method: 'POST', credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/pdf', 'X-CSRF-Token': session.csrf }, body: JSON.stringify(body) });
+  if (!res.ok) {
+    const p = await res.json().catch(() => ({}));
+    const err = new ApiError(res.status, p, keyFor(res.status));
+    if (res.status === 401 && session.onExpired) session.onExpired(err);
+    throw err;
+  }
+  const name = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') || '')?.[1] || fallbackName;
+  const href = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = href; a.download = name;
+  document.body.append(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 10_000);
+  return { name, sha256: res.headers.get('X-Report-SHA256') || '' };
+}

@@ -26,7 +26,9 @@ export function decodeSurface(j) {
     const m = b64(j.mask);
     for (let i = 0; i < n; i++) if (!(m[i >> 3] & (1 << (i & 7)))) z[i] = NaN;
   }
-  return { nx: j.nx, ny: j.ny, dx: j.dx_um, dy: j.dy_um, z, zmin: j.z_min_um, zmax: j.z_max_um, source: j.source, factor: j.factor, fullNX: j.full_nx, fullNY: j.full_ny };
+  // Point (i, j) lies at (x0 + i·dx, y0 + j·dy): x0, y0 is the centre of the first block.
+  return { nx: j.nx, ny: j.ny, dx: j.dx_um, dy: j.dy_um, x0: j.x0_um ?? 0, y0: j.y0_um ?? 0, z, zmin: j.z_min_um, zmax: j.z_max_um,
+    source: j.source, factor: j.factor, fullNX: j.full_nx, fullNY: j.full_ny, fullDX: j.full_dx_um, fullDY: j.full_dy_um };
 }
 
 export async function loadSurface(scanID, max, signal) {
@@ -43,7 +45,7 @@ export async function loadImage(scan, width) {
   const full = scan.um_per_pixel || scan.resolution_um || 1;
   const pxW = scan.width_px || img.naturalWidth;
   const s = (full * pxW) / img.naturalWidth;
-  return { image: img, dx: s, dy: s, nx: img.naturalWidth, ny: img.naturalHeight };
+  return { image: img, dx: s, dy: s, x0: s / 2, y0: s / 2, nx: img.naturalWidth, ny: img.naturalHeight };
 }
 
 // robustRange is the 1st and 99th percentile of the valid heights.
@@ -77,37 +79,47 @@ export function lightVector(azimuth, elevation) {
   return [Math.sin(az) * Math.cos(el), -Math.cos(az) * Math.cos(el), Math.sin(el)];
 }
 
+// LUT is the colour map in 256 steps (r, g, b), so that shading does no
+// per-point allocation.
+const LUT = (() => {
+  const t = new Uint8ClampedArray(256 * 3);
+  for (let k = 0; k < 256; k++) { const [r, g, b] = colourAt(k / 255); t[k * 3] = r; t[k * 3 + 1] = g; t[k * 3 + 2] = b; }
+  return t;
+})();
+
 // shade renders a height map to a canvas: hill shading from the light,
 // optionally over the height colour map; missing points transparent.
+// One flat pass with index arithmetic: it runs before the view is
+// interactive, often before the JIT has warmed up.
 export function shade(m, { azimuth = 315, elevation = 45, colour = true, relief = 4, range }) {
   const { nx, ny, z } = m;
   const cv = document.createElement('canvas');
   cv.width = nx; cv.height = ny;
   const ctx = cv.getContext('2d');
   const img = ctx.createImageData(nx, ny);
+  const out = img.data;
   const [lx, ly, lz] = lightVector(azimuth, elevation);
   const [lo, hi] = range || robustRange(m);
-  const k = relief;
-  const at = (x, y) => z[Math.min(ny - 1, Math.max(0, y)) * nx + Math.min(nx - 1, Math.max(0, x))];
+  const kx = relief / (2 * m.dx), ky = relief / (2 * m.dy), cs = 255 / (hi - lo);
   for (let y = 0; y < ny; y++) {
+    const row = y * nx, up = (y > 0 ? y - 1 : y) * nx, down = (y < ny - 1 ? y + 1 : y) * nx;
     for (let x = 0; x < nx; x++) {
-      const i = y * nx + x;
-      const v = z[i];
-      const o = i * 4;
-      if (Number.isNaN(v)) { img.data[o + 3] = 0; continue; }
-      let l = at(x - 1, y), r = at(x + 1, y), u = at(x, y - 1), d = at(x, y + 1);
-      if (Number.isNaN(l)) l = v; if (Number.isNaN(r)) r = v; if (Number.isNaN(u)) u = v; if (Number.isNaN(d)) d = v;
-      const gx = ((r - l) / (2 * m.dx)) * k, gy = ((d - u) / (2 * m.dy)) * k;
-      const inv = 1 / Math.sqrt(gx * gx + gy * gy + 1);
-      const s = Math.max(0, (-gx * lx - gy * ly + lz) * inv);
-      const lum = 0.25 + 0.75 * s;
+      const i = row + x, o = i * 4, v = z[i];
+      if (v !== v) { out[o + 3] = 0; continue; } // NaN: missing
+      let l = z[x > 0 ? i - 1 : i], r = z[x < nx - 1 ? i + 1 : i], u = z[up + x], d = z[down + x];
+      if (l !== l) l = v; if (r !== r) r = v; if (u !== u) u = v; if (d !== d) d = v;
+      const gx = (r - l) * kx, gy = (d - u) * ky;
+      let sh = (-gx * lx - gy * ly + lz) / Math.sqrt(gx * gx + gy * gy + 1);
+      if (sh < 0) sh = 0;
+      const lum = 0.25 + 0.75 * sh;
       if (colour) {
-        const [cr, cg, cb] = colourAt((v - lo) / (hi - lo));
-        img.data[o] = cr * lum; img.data[o + 1] = cg * lum; img.data[o + 2] = cb * lum;
+        let c = ((v - lo) * cs) | 0;
+        c = c < 0 ? 0 : c > 255 ? 255 : c;
+        out[o] = LUT[c * 3] * lum; out[o + 1] = LUT[c * 3 + 1] * lum; out[o + 2] = LUT[c * 3 + 2] * lum;
       } else {
-        img.data[o] = img.data[o + 1] = img.data[o + 2] = 255 * lum;
+        out[o] = out[o + 1] = out[o + 2] = 255 * lum;
       }
-      img.data[o + 3] = 255;
+      out[o + 3] = 255;
     }
   }
   ctx.putImageData(img, 0, 0);
@@ -155,4 +167,10 @@ function solve3(A, b) {
     }
   }
   return [m[0][3] / m[0][0], m[1][3] / m[1][1], m[2][3] / m[2][2]];
+}
+
+// centreOf is the point B turns about: the centre (nx/2, ny/2) of its full grid, in µm.
+export function centreOf(m) {
+  const f = m.factor || 1;
+  return [((m.fullNX || m.nx) / 2) * (m.fullDX || m.dx / f), ((m.fullNY || m.ny) / 2) * (m.fullDY || m.dy / f)];
 }

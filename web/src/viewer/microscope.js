@@ -8,6 +8,7 @@
 // world = R(θ)(q − c) + c − d for a point q of B.
 
 import { h } from '../dom.js';
+import { centreOf } from './heightmap.js';
 
 const MIN_SCALE = 0.02, MAX_SCALE = 40;
 
@@ -115,12 +116,7 @@ export class Microscope2D {
   toWorld(px, py) { return [(px - this.view.tx) / this.view.scale, (py - this.view.ty) / this.view.scale]; }
   toScreen(x, y) { return [x * this.view.scale + this.view.tx, y * this.view.scale + this.view.ty]; }
 
-  bCentre() {
-    const b = this.b;
-    if (!b) return [0, 0];
-    const f = b.factor || 1;
-    return [((b.fullNX || b.nx) / 2) * (b.dx / f), ((b.fullNY || b.ny) / 2) * (b.dy / f)];
-  }
+  bCentre() { return this.b ? centreOf(this.b) : [0, 0]; }
 
   // worldToB converts a point of A's frame to B's own frame (inverse registration).
   worldToB(x, y) {
@@ -182,7 +178,8 @@ export class Microscope2D {
       ctx.translate(-cx, -cy);
     }
     ctx.imageSmoothingEnabled = v.scale * s.dx < 4;
-    ctx.drawImage(s.canvas, 0, 0, s.nx * s.dx, s.ny * s.dy);
+    // Pixel (i, j) is centred on (x0 + i·dx, y0 + j·dy).
+    ctx.drawImage(s.canvas, (s.x0 ?? s.dx / 2) - s.dx / 2, (s.y0 ?? s.dy / 2) - s.dy / 2, s.nx * s.dx, s.ny * s.dy);
     ctx.restore();
   }
 

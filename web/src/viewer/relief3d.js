@@ -6,7 +6,7 @@
 
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
-import { colourAt, robustRange, lightVector } from './heightmap.js';
+import { colourAt, robustRange, lightVector, centreOf } from './heightmap.js';
 
 export class Relief3D {
   constructor(host, { label }) {
@@ -101,7 +101,7 @@ export class Relief3D {
     for (let j = 0; j < ny; j++) {
       for (let i = 0; i < nx; i++) {
         const n = j * nx + i, v = z[n];
-        pos[n * 3] = i * m.dx; pos[n * 3 + 1] = -j * m.dy; pos[n * 3 + 2] = Number.isNaN(v) ? 0 : (v - mid) * k;
+        pos[n * 3] = (m.x0 || 0) + i * m.dx; pos[n * 3 + 1] = -((m.y0 || 0) + j * m.dy); pos[n * 3 + 2] = Number.isNaN(v) ? 0 : (v - mid) * k;
         const [r, g, b] = this.opts.colour ? colourAt((v - lo) / (hi - lo)) : [205, 200, 190];
         col[n * 3] = r / 255; col[n * 3 + 1] = g / 255; col[n * 3 + 2] = b / 255;
       }
@@ -140,8 +140,7 @@ export class Relief3D {
 
   // poseB places B to the right of A, turned by the registration about its centre.
   poseB() {
-    const b = this.b, f = b.factor || 1;
-    const cx = ((b.fullNX || b.nx) / 2) * (b.dx / f), cy = ((b.fullNY || b.ny) / 2) * (b.dy / f);
+    const [cx, cy] = centreOf(this.b);
     const gap = 0.08 * this.a.nx * this.a.dx;
     this.meshB.position.set(-cx, cy, 0);
     this.pivotB.rotation.z = (-(this.reg?.theta || 0) * Math.PI) / 180; // y is up here: clockwise on screen is negative

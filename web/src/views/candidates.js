@@ -2,7 +2,7 @@ import { h, clear, link, toast } from '../dom.js';
 import { t, tc, date, num, int } from '../i18n.js';
 import * as api from '../api.js';
 import { errorText } from '../main.js';
-import { statusLabel, thumb, classText, breadcrumb } from './common.js';
+import { statusLabel, thumb, classText, breadcrumb, reportButton } from './common.js';
 
 const MARKS = [['viewed', 'v'], ['potential_hit', 'p'], ['excluded', 'x']];
 
@@ -115,8 +115,23 @@ export async function candidateList(main, runID) {
       h('thead', {}, h('tr', {}, [t('review.col.rank'), '', t('ui.compare'), t('review.col.case'), t('col.calibre'), t('field.occurred'),
         t('review.col.score'), t('ui.cmc'), t('review.col.status'), t('review.col.decision')].map((x) => h('th', { scope: 'col', text: x })))),
       tbody),
-    h('p', { class: 'muted small', text: t('ui.candidates.keys') }));
+    h('p', { class: 'muted small', text: t('ui.candidates.keys') }),
+    run.status === 'done' ? h('p', {}, reportButton('/api/runs/' + encodeURIComponent(run.id) + '/review-sheet', 'review-' + run.id.slice(0, 8) + '.pdf', 'ui.report.review_sheet')) : null);
   draw();
   tbody.querySelector('.open-compare')?.focus();
+  prefetch(run, items);
   return () => document.removeEventListener('keydown', keys);
+}
+
+// prefetch warms what the examiner opens next (docs/api-workstation.md):
+// the height maps of the query and of the top candidates (cached by the
+// browser) and their pair views (cached by the server), one at a time so
+// that the list itself stays quick.
+async function prefetch(run, items) {
+  const top = [...items].sort((a, b) => a.rank - b.rank).slice(0, 3);
+  const urls = [`/api/scans/${run.query_scan}/surface?max=256&encoding=u16`];
+  for (const c of top) urls.push(`/api/scans/${c.scan}/surface?max=256&encoding=u16`, `/api/candidates/${c.id}/pair-view`);
+  for (const u of urls) {
+    try { await fetch(u, { credentials: 'same-origin', priority: 'low' }); } catch { return; }
+  }
 }

@@ -2,7 +2,7 @@ import { h, clear, link, debounce } from '../dom.js';
 import { t, tc, date } from '../i18n.js';
 import * as api from '../api.js';
 import { showError } from '../main.js';
-import { field, kindLabel, roleLabel, classText, caseStatusLabel, table, breadcrumb } from './common.js';
+import { field, kindLabel, roleLabel, classText, caseStatusLabel, table, breadcrumb, reportButton } from './common.js';
 
 export async function casesList(main) {
   document.title = t('ui.cases') + ' — tracemark';
@@ -75,8 +75,11 @@ export async function caseDetail(main, id) {
         h('td', { text: roleLabel(e.role) }), h('td', { text: classText(e.class) }), h('td', { text: e.description || '—' }))), { class: 'list' })
       : h('p', { class: 'empty', text: t('ui.empty.exhibits') }),
     h('h2', { text: t('ui.linked_cases') }),
-    links.length ? h('ul', { class: 'links' }, links.map((l) => {
+    links.length ? h('ul', { class: 'links', id: 'case-links' }, links.map((l) => {
       const other = l.case_a === c.id ? l.case_b : l.case_a;
-      return h('li', {}, link('/cases/' + other, { text: t('ui.linked_case', { ID: other.slice(0, 8) }) }), ' · ', date(l.created_at));
-    })) : h('p', { class: 'empty', text: t('ui.empty.links') }));
+      const a = link('/cases/' + other, { text: t('ui.linked_case', { ID: other.slice(0, 8) }) });
+      api.get('/api/cases/' + other).then((o) => { a.textContent = o.case.number + ' · ' + (o.case.title || ''); }).catch(() => {});
+      return h('li', {}, a, ' · ', date(l.created_at), l.conclusion_id ? ' · ' + t('ui.link.by_conclusion') : '');
+    })) : h('p', { class: 'empty', text: t('ui.empty.links') }),
+    h('p', {}, reportButton('/api/cases/' + encodeURIComponent(c.id) + '/report', c.number + '.pdf')));
 }

@@ -1,5 +1,6 @@
-import { h, link } from '../dom.js';
-import { t, date, num } from '../i18n.js';
+import { h, link, toast } from '../dom.js';
+import * as api from '../api.js';
+import { t, date, num, lang } from '../i18n.js';
 
 export function field(label, value) {
   return [h('dt', { text: label }), h('dd', {}, value == null || value === '' ? '—' : value)];
@@ -33,3 +34,21 @@ export function breadcrumb(...items) {
 }
 
 export { date, num };
+
+// reportButton renders the PDF report of url in the user's language.
+export function reportButton(url, fallbackName, labelKey = 'ui.report.pdf') {
+  const b = h('button', { type: 'button', class: 'report', text: t(labelKey) });
+  b.addEventListener('click', async () => {
+    if (b.disabled) return;
+    b.disabled = true;
+    try {
+      const r = await api.download(url, { lang: lang() }, fallbackName);
+      toast(t('ui.report.saved', { Name: r.name }));
+    } catch (e) {
+      toast(t(e.key || 'ui.err.unknown'), 'error');
+    } finally {
+      b.disabled = false;
+    }
+  });
+  return b;
+}

@@ -191,7 +191,9 @@ export async function comparison(main, scanA, scanB) {
   side.append(h('h1', { class: 'pair-title' }, labelA, ' ↔ ', labelB), scores, concl, regBox, lightBox, toolsBox);
 
   // Interactive from here: both decimated surfaces are drawn.
+  phases.panel = performance.now() - started;
   repaint();
+  phases.shaded = performance.now() - started;
   applyReg();
   relieveLight();
   const now = performance.now();

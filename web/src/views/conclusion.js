@@ -1,6 +1,7 @@
 import { h, clear, toast } from '../dom.js';
 import { t, tc, dateTime } from '../i18n.js';
 import { work, AFTE, newKey } from '../work.js';
+import { reportButton } from './common.js';
 import { currentUser, userID, userRoles, errorText } from '../main.js';
 
 // conclusionPanel shows, for one pair of scans, the step the user can take:
@@ -78,7 +79,8 @@ export async function conclusionPanel(box, ctx) {
       c.status === 'verified' ? h('p', { text: c.verification?.agrees === false ? t('verification.disagree') : t('verification.agree') }) : null,
       c.status === 'disagreement' ? h('p', { text: t('verification.disagree') }) : null,
       c.link ? h('p', { class: 'notice', text: t('ui.concl.linked') }) : null,
-      c.notes ? h('p', { class: 'notes', text: c.notes }) : null);
+      c.notes ? h('p', { class: 'notes', text: c.notes }) : null,
+      reportButton('/api/conclusions/' + encodeURIComponent(c.id) + '/report', 'report-' + c.id.slice(0, 8) + '.pdf'));
   }
 
   // form is the AFTE range with notes and the marked areas of the viewer.

@@ -246,6 +246,20 @@ test('workstation main flow', { timeout: 300_000 }, async (t) => {
     await shot('comparison-ru');
   });
 
+  await t.test('the verified identification links the cases; the case report comes as a PDF in Russian', async () => {
+    await page.goto(server.base + '/cases/' + fadul.caseID);
+    await page.waitForSelector('#case-links a');
+    await page.waitForFunction(() => document.querySelector('#case-links a').textContent.includes('DEMO-FADUL-2'));
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.click('button.report')]);
+    assert.match(download.suggestedFilename(), /\.pdf$/);
+    const head = await new Promise((resolve, reject) => {
+      download.createReadStream().then((st) => { let b = ''; st.on('data', (d) => { b += d.toString('latin1'); }); st.on('end', () => resolve(b.slice(0, 5))); st.on('error', reject); }, reject);
+    });
+    assert.equal(head, '%PDF-');
+    await page.waitForSelector('.toast:not(.error)');
+    await shot('case-linked-ru');
+  });
+
   await t.test('missing scan and expired session say so in Russian', async () => {
     await page.goto(server.base + '/compare/01a21c55-0000-7000-8000-000000000000/01a21c55-0000-7000-8000-000000000001');
     await page.waitForSelector('#main .error');

@@ -206,6 +206,13 @@ func firstError(es ...error) error {
 	return nil
 }
 
+// alike reports whether exhibits of kinds a and b can be compared: a
+// cartridge case never with a bullet (test fires and firearms may be either).
+func alike(a, b domain.ExhibitKind) bool {
+	physical := func(k domain.ExhibitKind) bool { return k == domain.KindCartridgeCase || k == domain.KindBullet }
+	return a == b || !physical(a) || !physical(b)
+}
+
 func pairKey(a, b domain.ScanID) string {
 	if b < a {
 		a, b = b, a
@@ -289,19 +296,23 @@ func (s *Store) RecordConclusion(ctx context.Context, c Conclusion) (Conclusion,
 		if c.ScanA == c.ScanB {
 			return errs.Errorf(op, errs.Invalid, "scan_a and scan_b are the same scan %s; a conclusion compares two scans", c.ScanA)
 		}
-		for _, side := range []struct {
+		var kinds [2]domain.ExhibitKind
+		for i, side := range []struct {
 			scan    domain.ScanID
 			exhibit *domain.ExhibitID
 			cas     *domain.CaseID
 			name    string
 		}{{c.ScanA, &c.ExhibitA, &c.CaseA, "scan_a"}, {c.ScanB, &c.ExhibitB, &c.CaseB, "scan_b"}} {
-			err := tx.QueryRowContext(ctx, `SELECT e.id, e.case_id FROM scans s JOIN exhibits e ON e.id = s.exhibit_id
-				WHERE s.id = $1 AND s.agency_id = $2`, side.scan, c.AgencyID).Scan(side.exhibit, side.cas)
+			err := tx.QueryRowContext(ctx, `SELECT e.id, e.case_id, e.kind FROM scans s JOIN exhibits e ON e.id = s.exhibit_id
+				WHERE s.id = $1 AND s.agency_id = $2`, side.scan, c.AgencyID).Scan(side.exhibit, side.cas, &kinds[i])
 			if err == sql.ErrNoRows {
 				return notFound(op, "%s %s not found in this agency", side.name, side.scan)
 			} else if err != nil {
 				return err
 			}
+		}
+		if !alike(kinds[0], kinds[1]) {
+			return errs.Errorf(op, errs.Invalid, "scan_a is of a %s and scan_b of a %s: only alike exhibits compare", kinds[0], kinds[1])
 		}
 		var prior ConclusionID
 		err := tx.QueryRowContext(ctx, `SELECT id FROM conclusions WHERE agency_id = $1 AND examiner = $2 AND pair_key = $3

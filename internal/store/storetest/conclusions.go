@@ -240,6 +240,13 @@ func testConclusionBadInput(t *testing.T, s *store.Store) {
 		{"control character in notes", mod(func(c *store.Conclusion) { c.Notes = "a\x00b" }), errs.Invalid},
 		{"notes too long", mod(func(c *store.Conclusion) { c.Notes = strings.Repeat("x", 70000) }), errs.Invalid},
 	}
+	bulletEx := get(s.CreateExhibit(ctx, domain.Exhibit{AgencyID: b.agency.ID, CaseID: b.cas.ID, Label: "B1", Kind: domain.KindBullet, Role: domain.RoleCrimeScene})).must(t)
+	land := b.scan(t, s, bulletEx.ID, "land 1")
+	cases = append(cases, struct {
+		name string
+		in   store.Conclusion
+		kind errs.Kind
+	}{"cartridge case against bullet", mod(func(c *store.Conclusion) { c.ScanB = land.ID }), errs.Invalid})
 	for _, tc := range cases {
 		_, err := s.RecordConclusion(ctx, tc.in)
 		wantKind(t, err, tc.kind, tc.name)

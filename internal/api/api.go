@@ -9,6 +9,7 @@ import (
 	"path"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -197,6 +198,14 @@ func New(d Deps) http.Handler {
 	a.UseMiddleware(h.guard)
 	for _, r := range h.routes() {
 		h.access[r.op.OperationID] = r.access
+		if r.op.BodyReadTimeout == 0 {
+			// huma's default (5 s) leaves a read deadline on the connection
+			// after the body is read; when it passes, net/http's background
+			// read cancels the request's context, and a handler still
+			// working (a slow sign-in or ingest on a busy machine) fails.
+			// limitBodies bounds the time to read JSON bodies instead.
+			r.op.BodyReadTimeout = -1
+		}
 		if rule, ok := h.policy[r.op.OperationID]; ok && !rule.Public {
 			r.op.Security = []map[string][]string{{"session": {}}, {"token": {}}}
 		}
@@ -320,7 +329,12 @@ func (h *handler) limitBodies(next http.Handler) http.Handler {
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		if isJSON(r.Header.Get("Content-Type")) && r.Body != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			// A deadline for reading the body only: cleared before the
+			// handler runs (see BodyReadTimeout in New).
+			rc := http.NewResponseController(w)
+			rc.SetReadDeadline(time.Now().Add(jsonBodyTimeout))
 			body, status, msg := readJSONBody(r.Body, limit)
+			rc.SetReadDeadline(time.Time{})
 			if status != 0 {
 				writeProblem(w, status, msg)
 				return

@@ -29,6 +29,7 @@ func (h *handler) fail(ctx context.Context, err error) error {
 		return err
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		h.Log.WarnContext(ctx, "request cancelled or timed out", "err", err, "context", context.Cause(ctx))
 		return huma.NewError(http.StatusServiceUnavailable, "the request was cancelled or timed out; try again")
 	}
 	var mbe *http.MaxBytesError

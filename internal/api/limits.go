@@ -8,12 +8,17 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // maxJSONDepth is the deepest nesting of objects and arrays a JSON body may
 // have. No request of this API nests deeper than a few levels; the limit
 // keeps a hostile body from costing the decoder stack and time.
 const maxJSONDepth = 32
+
+// jsonBodyTimeout bounds the time to receive a JSON request body (at most
+// MaxBodyBytes), against clients that send it byte by byte.
+const jsonBodyTimeout = 30 * time.Second
 
 func isJSON(contentType string) bool {
 	mt, _, err := mime.ParseMediaType(contentType)

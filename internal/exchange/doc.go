@@ -1,7 +1,9 @@
 // Package exchange moves evidence between tracemark nodes of different
 // agencies and countries: signed exchange bundles, node identities and
 // trusted peer keys, and the sharing rules that decide what may leave a
-// node. It has no HTTP and no SQL; the API and the store call it.
+// node. It has no HTTP and no SQL: internal/store keeps peers, sharing
+// rules, imported bundle IDs and record origins; internal/federation
+// exports and imports bundles and runs federated searches with them.
 //
 // # Bundles
 //

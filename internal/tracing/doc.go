@@ -4,8 +4,10 @@
 // search-key folding, serial-number search tolerant of partial and
 // obliterated numbers, trace requests with their status workflow,
 // statistics for ministries and the firearm ↔ exhibit ↔ case ↔ agency
-// graph. It has no I/O beyond io.Reader/io.Writer arguments: persistence
-// and the HTTP API come elsewhere.
+// graph. It has no I/O beyond io.Reader/io.Writer arguments: records are
+// stored by internal/store (firearms, firearm_exhibits, trace_requests,
+// trace_answers) and served by internal/api (firearms.go, traces.go,
+// stats.go).
 //
 // # Records and IDs
 //

@@ -15,5 +15,15 @@ if [ -z "$bin" ]; then
   bin="$(mktemp -d)/tracemark"
   (cd "$root" && go build -o "$bin" ./cmd/tracemark)
 fi
+# The committed bundle must be what web/src builds to (esbuild is deterministic).
+if [ "${E2E_CHECK_BUNDLE:-1}" = 1 ]; then
+  (cd "$root/web" && npm ci --no-audit --no-fund)
+  fresh="$(mktemp -d)/dist"
+  (cd "$root/internal/web" && go run ./gen -src ../../web -out "$fresh")
+  if ! diff -r "$fresh" "$root/internal/web/dist" >/dev/null; then
+    echo "e2e: internal/web/dist is stale; run 'go generate ./internal/web' and commit it" >&2
+    exit 1
+  fi
+fi
 npm ci --no-audit --no-fund
 TRACEMARK_BIN="$bin" node --test --test-concurrency=1 --test-reporter=spec tests/

@@ -169,8 +169,9 @@ function solve3(A, b) {
   return [m[0][3] / m[0][0], m[1][3] / m[1][1], m[2][3] / m[2][2]];
 }
 
-// centreOf is the point B turns about: the centre (nx/2, ny/2) of its full grid, in µm.
+// centreOf is the point B turns about, in µm: the point (⌊nx/2⌋, ⌊ny/2⌋) of
+// its full grid (integer division, as the engine).
 export function centreOf(m) {
   const f = m.factor || 1;
-  return [((m.fullNX || m.nx) / 2) * (m.fullDX || m.dx / f), ((m.fullNY || m.ny) / 2) * (m.fullDY || m.dy / f)];
+  return [Math.floor((m.fullNX || m.nx * f) / 2) * (m.fullDX || m.dx / f), Math.floor((m.fullNY || m.ny * f) / 2) * (m.fullDY || m.dy / f)];
 }

@@ -95,7 +95,7 @@ export async function comparison(main, scanA, scanB) {
     } catch (e) {
       // The scan record exists (meta): a 404 here means no height map is
       // served for it; its calibrated image still shows in the same view.
-      if (e.status !== 404) throw e;
+      if (e.status !== 404 && e.status !== 422) throw e; // 422: a calibrated 2D image has no height map
       state.imageOnly = true;
       return loadImage(meta, Math.min(2048, max * 4));
     }
@@ -226,7 +226,11 @@ export async function comparison(main, scanA, scanB) {
     }
     drawScores(pv);
     modeBtns.lands.hidden = pv.kind !== 'bullet';
-  }).catch((e) => { if (e.name !== 'AbortError') clear(scores, h('h2', { text: t('ui.scores') }), h('p', { class: 'error', text: errorText(e) })); });
+  }).catch((e) => {
+    if (e.name === 'AbortError') return;
+    // 422: images are not compared by the engine; they are aligned by hand.
+    clear(scores, h('h2', { text: t('ui.scores') }), h('p', { class: e.status === 422 ? 'notice' : 'error', text: e.status === 422 ? t('ui.pair.images') : errorText(e) }));
+  });
 
   function drawScores(pv) {
     const rows = [];

@@ -41,4 +41,15 @@
 // missing from the table is refused and fails that test. On top of roles,
 // Scope limits every actor to the records of its own agency (reporting
 // others as not found); sharing between agencies will widen Scope only.
+//
+// # Wiring
+//
+// internal/server builds one Service per node with Config.Record set to
+// the audit log (audit.Log.RecordAuth). internal/api calls Identify and
+// Authorize in one huma middleware keyed by operation ID (api.guard) and
+// maps the errors with their kinds: ErrUnauthenticated → 401 with
+// WWW-Authenticate, other Permission errors → 403, ThrottleError → 429
+// with Retry-After. A new API route needs an entry in policy.go (its
+// section), and MATRIX.md regenerated; the API's matrix test calls every
+// registered route as every role.
 package auth

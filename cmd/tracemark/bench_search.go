@@ -68,7 +68,11 @@ machine details; progress goes to stderr.`,
 				set  *search.BenchSet
 			}{{"synthetic", rep.Synthetic}, {"real", rep.Real}} {
 				if s.set != nil {
-					fmt.Fprintf(out, "%s: %d queries, recall@%d %.3f (%d mates), top1 %.3f; query %.0f ms median, %.0f ms p95\n", s.name, s.set.Queries, rep.K, s.set.RecallAtK, s.set.Mates, s.set.Top1, s.set.QueryMSMedian, s.set.QueryMSP95)
+					top1 := fmt.Sprintf("%.3f", s.set.Top1)
+					if cfg.CoarseOnly {
+						top1 = "n/a (coarse only)"
+					}
+					fmt.Fprintf(out, "%s: %d queries, recall@%d %.3f (%d mates), top1 %s; query %.0f ms median, %.0f ms p95\n", s.name, s.set.Queries, rep.K, s.set.RecallAtK, s.set.Mates, top1, s.set.QueryMSMedian, s.set.QueryMSP95)
 				}
 			}
 			fmt.Fprintf(out, "peak RSS %.0f MiB (index %.0f MiB, prepared cache %d entries %.0f MiB, %d hits %d misses); load %.1f on %d CPUs\n",

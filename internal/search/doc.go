@@ -9,8 +9,8 @@
 // # Coarse stage (cartridge cases, feature format 2)
 //
 // A cartridge case's stored features (Signer.Cartridge) are its processed
-// breech face resampled to 25 µm on a 128² grid (3.2 mm about the scan
-// centre), the valid region tapered over 50 µm and the weighted mean
+// breech face resampled to 25 µm on a 128² grid (3.2 mm about the valid
+// region's centroid), the valid region tapered over 50 µm and the weighted mean
 // removed, quantised to int8 (16 KiB). Index.Add derives and keeps
 // resident only what the coarse stage compares (≈ 7 KiB a row):
 //
@@ -29,7 +29,7 @@
 //  1. exhaustive scan: per compatible row, the polar correlation over the
 //     angle cells, and at its best Hypotheses peaks (default 2) the FFT
 //     cross-correlation of the registration maps at every shift within
-//     ±600 µm; the score is the peak normalised by the maps' norms (a
+//     ±700 µm; the score is the peak normalised by the maps' norms (a
 //     zero-filled NCC). Keeps Rerank (default 1000);
 //  2. full rotation sweep on those: every second angle cell, then the two
 //     beside the best; keeps K, with the rotation and shift found.
@@ -44,6 +44,23 @@
 // ranks half of the mates first among 1,000 but many at random; a full
 // registration sweep at 50 µm separates all but the pairs with the least
 // common contact. The bench (tracemark bench search) reports recall@K.
+//
+// # Known limits (measured)
+//
+// At 50,040 exhibits (7,500 synthetic firings, 42,500 turned or mirrored
+// distractors, the 40 Fadul scans; coarse only): recall@100 is 1.000 on
+// the 126 Fadul mates and 0.833 on 60 synthetic mates (0.867 at 10,040,
+// 0.967 at 2,000 with 30 mates); the coarse stage costs 2.7 s of CPU per
+// query (55 µs a row). The synthetic mates lost are of two kinds: (1) the
+// polar spectrum's best two rotation peaks miss the true rotation (its
+// statistic grows with ρ², so pairs with little shared contact get a wrong
+// angle; about 13 % of mates at 4,000, most of which the full sweep would
+// find), and (2) pairs whose best registration scores like the best of
+// tens of thousands of unrelated scans (zero-filled NCC ≈ 0.1–0.17). The
+// target of 99 % needs a statistic normalised over the overlap (masked
+// NCC, or CMC-like cells voting on one rotation and shift) in the
+// exhaustive scan, at two to three times the FFT work, or a second index
+// keyed by local cell descriptors.
 //
 // Bullets (BulletFeatures): per land, the log energies of the signature's
 // spectrum in 32 log-spaced bands (20–500 µm), which do not depend on

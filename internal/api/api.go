@@ -211,6 +211,11 @@ func New(d Deps) http.Handler {
 		}
 		r.register(a, r.op)
 	}
+	// Anything else under /api/ answers like the routes do: a problem
+	// document, not net/http's plain-text 404.
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, http.StatusNotFound, "no API route "+r.Method+" "+clip(r.URL.Path, 200)+"; see /api/openapi.json")
+	})
 	return h.limitBodies(recoverPanics(d.Log, mux))
 }
 

@@ -149,6 +149,7 @@ func TestErrorsAndAgencies(t *testing.T) {
 		{"health is public", anon, "GET", "/api/health", nil, 200, ""},
 		{"openapi", anon, "GET", "/api/openapi.json", nil, 200, ""},
 		{"anonymous", anon, "GET", "/api/cases", nil, 401, "sign in"},
+		{"unknown route", anon, "GET", "/api/no/such/route", nil, 404, "no API route"},
 		{"bad bearer token", client{t: t, base: srv.URL, bearer: "tmk_nonsense"}, "GET", "/api/cases", nil, 401, "sign in"},
 		{"forged session", client{t: t, base: srv.URL, session: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}, "GET", "/api/cases", nil, 401, "sign in"},
 		{"missing CSRF token", noCSRF, "POST", "/api/cases", api.CaseInput{Number: "C-9"}, 403, auth.CSRFHeader},

@@ -174,6 +174,7 @@ func FuzzQueryParams(f *testing.F) {
 			{"/api/audit", true}, {"/api/cases/" + id + "/audit", true}, {"/api/users", true}} {
 			switch st := api.call(t, p.admin, http.MethodGet, p.path+"?"+query, nil); st {
 			case 200, 400, 404, 422:
+			case 301, 307, 308: // net/http cleans paths such as /api/cases//exhibits (an empty ID)
 			default:
 				t.Fatalf("GET %s?%s: status %d", p.path, query, st)
 			}

@@ -1,18 +1,21 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/tracemark/tracemark/internal/ingest"
 	"github.com/tracemark/tracemark/internal/server"
+	"github.com/tracemark/tracemark/internal/store"
 )
 
 func newIngestCmd() *cobra.Command {
@@ -94,6 +97,9 @@ The land order of a bullet is the order of its files' names.`,
 				if bar != nil {
 					bar.Add(1)
 				}
+				if o.Err == nil {
+					o.Err = recordIngested(ctx, node, o.Result)
+				}
 				if o.Err != nil {
 					if bar != nil {
 						bar.Clear()
@@ -173,4 +179,36 @@ func selectRows(b *ingest.Batch, rows []ingest.Row, args []string) ([]ingest.Row
 		}
 	}
 	return out, unlisted, nil
+}
+
+// recordIngested records a newly stored scan as the API's upload does: the
+// custody event "scanned" with the file's SHA-256 and the reader's warnings
+// (X3P checksums among them), which is also its audit entry.
+func recordIngested(ctx context.Context, node *server.Node, res *ingest.Result) error {
+	if res == nil || !res.Created {
+		return nil
+	}
+	sc := res.Scan
+	ex, err := node.Store.Exhibit(ctx, sc.AgencyID, sc.ExhibitID)
+	if err != nil {
+		return fmt.Errorf("stored, but its custody event could not be recorded: %w", err)
+	}
+	at := sc.AcquiredAt
+	if at.IsZero() {
+		at = sc.CreatedAt
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	notes := "ingested from " + sc.OriginalName
+	if sc.Instrument != "" {
+		notes += "; instrument " + sc.Instrument
+	}
+	_, err = node.Audit.AddCustody(ctx, server.ConsoleUser, string(ex.CaseID), store.CustodyEvent{Agency: sc.AgencyID, Exhibit: ex.ID,
+		Kind: store.CustodyScanned, At: at.UTC(), By: node.User.ID, Notes: notes, Scan: sc.ID,
+		ScanHashes: []string{sc.Original.String()}, Warnings: sc.Warnings})
+	if err != nil {
+		return fmt.Errorf("stored, but its custody event could not be recorded: %w", err)
+	}
+	return nil
 }

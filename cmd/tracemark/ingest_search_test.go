@@ -51,6 +51,15 @@ func TestIngestThenSearch(t *testing.T) {
 	if json.Unmarshal([]byte(out), &sum) != nil || sum.Stored != 0 || sum.Present != 2 {
 		t.Fatalf("second ingest: %+v, want nothing new", sum)
 	}
+	// Each new scan has its custody event "scanned" (also an audit entry),
+	// recorded once although the files were ingested twice.
+	out, _, err = runCLI(t, "audit", "list", "--data", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out, "custody.scanned"); n != 2 {
+		t.Fatalf("audit list has %d custody.scanned entries, want 2 (one per new scan):\n%s", n, out)
+	}
 	out, _, err = runCLI(t, "search", "--data", data, "--k", "3", filepath.Join(fixtures, "Fadul 1-2.x3p"))
 	if err != nil {
 		t.Fatal(err)

@@ -55,8 +55,10 @@ type Correlator struct {
 	bullets *bullet.Comparer
 	cmpPool sync.Pool // *cartridge.Comparer for Compare
 
+	// prepared keeps the most recently compared cartridge scans within a
+	// byte budget (each costs about 60 MB once compared); lands are small.
+	prepared *search.PreparedCache
 	cacheMu  sync.Mutex
-	prepared map[domain.ScanID]*cartridge.Prepared
 	lands    map[domain.ScanID]*bullet.Land
 }
 
@@ -94,7 +96,10 @@ func NewCorrelator(st *store.Store, blobs blob.Fetcher, log *slog.Logger) (*Corr
 		store: st, blobs: blobs, log: log, K: 20, CoarseK: 100, workers: runtime.GOMAXPROCS(0),
 		agencies: map[domain.AgencyID]*agencyCorpus{}, entries: map[string]*entry{}, byScan: map[domain.ScanID]string{},
 		cartCfg: cfg, bullets: bc,
-		prepared: map[domain.ScanID]*cartridge.Prepared{}, lands: map[domain.ScanID]*bullet.Land{},
+		lands: map[domain.ScanID]*bullet.Land{},
+	}
+	if c.prepared, err = search.NewPreparedCache(PreparedCacheBytes, c.loadPrepared); err != nil {
+		return nil, err
 	}
 	c.cmpPool.New = func() any {
 		cc, _ := cartridge.NewComparer(cfg, nil) // checked above
@@ -466,31 +471,32 @@ func candidate(scan domain.ScanID, score float64, calibrated *float64, reg Regis
 	return domain.Candidate{Scan: scan, Score: score, Calibrated: calibrated, Registration: b, ReviewStatus: domain.ReviewUnreviewed}
 }
 
-// cacheLimit bounds the prepared scans and lands kept between searches.
-const cacheLimit = 512
+// PreparedCacheBytes bounds the memory of the prepared cartridge scans kept
+// between searches and comparisons (about 17 Fadul-sized scans).
+const PreparedCacheBytes = 1 << 30
 
-// preparedScan returns the comparison state of a stored cartridge scan.
+// landCacheLimit bounds the processed lands kept between searches (a few
+// hundred KB each).
+const landCacheLimit = 512
+
+// preparedScan returns the comparison state of a stored cartridge scan of
+// agency, from the cache or prepared once from its processed surface. The
+// cache key holds the agency, so a scan is only ever loaded within its own.
 func (c *Correlator) preparedScan(ctx context.Context, agency domain.AgencyID, id domain.ScanID) (*cartridge.Prepared, error) {
-	c.cacheMu.Lock()
-	p := c.prepared[id]
-	c.cacheMu.Unlock()
-	if p != nil {
-		return p, nil
+	return c.prepared.Prepared(ctx, string(agency)+"/"+string(id))
+}
+
+// loadPrepared is the cache's loader; key is "agency/scan".
+func (c *Correlator) loadPrepared(ctx context.Context, key string) (*cartridge.Prepared, error) {
+	agency, id, ok := strings.Cut(key, "/")
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", search.ErrNotFound, key)
 	}
-	m, err := c.surface(ctx, agency, id)
+	m, err := c.surface(ctx, domain.AgencyID(agency), domain.ScanID(id))
 	if err != nil {
 		return nil, err
 	}
-	if p, err = cartridge.Prepare(string(id), m, c.cartCfg); err != nil {
-		return nil, err
-	}
-	c.cacheMu.Lock()
-	if len(c.prepared) >= cacheLimit {
-		clear(c.prepared)
-	}
-	c.prepared[id] = p
-	c.cacheMu.Unlock()
-	return p, nil
+	return cartridge.Prepare(id, m, c.cartCfg)
 }
 
 // surface reads the processed surface of a stored cartridge scan.
@@ -532,7 +538,7 @@ func (c *Correlator) landScan(ctx context.Context, agency domain.AgencyID, id do
 		return nil, err
 	}
 	c.cacheMu.Lock()
-	if len(c.lands) >= cacheLimit {
+	if len(c.lands) >= landCacheLimit {
 		clear(c.lands)
 	}
 	c.lands[id] = l

@@ -49,11 +49,12 @@ func (c *Correlator) Compare(ctx context.Context, agency domain.AgencyID, a, b d
 	out := &api.Comparison{Kind: qa.Kind.String(), A: a, B: b}
 	switch qa.Kind {
 	case search.KindCartridge:
-		pa, err := cartridge.Prepare(qa.Name, qa.Surface, c.cartCfg)
+		// Prepared once and cached: the workstation opens the same pairs again.
+		pa, err := c.preparedScan(ctx, agency, a)
 		if err != nil {
 			return nil, errs.E(op, errs.Invalid, err)
 		}
-		pb, err := cartridge.Prepare(qb.Name, qb.Surface, c.cartCfg)
+		pb, err := c.preparedScan(ctx, agency, b)
 		if err != nil {
 			return nil, errs.E(op, errs.Invalid, err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracemark/tracemark/internal/report"
 	"github.com/tracemark/tracemark/internal/server"
 )
 
@@ -49,6 +50,7 @@ func newServeCmd() *cobra.Command {
 		selfTLS, insecure        bool
 		maxUploadMiB, maxBodyKiB int64
 		checkpointEvery          time.Duration
+		reportTemplates          string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -82,6 +84,12 @@ reused) unless --insecure-http is given explicitly (behind a TLS proxy).`,
 			cfg.TLSCert, cfg.TLSKey, cfg.TLS, cfg.InsecureHTTP = tlsCert, tlsKey, selfTLS, insecure
 			cfg.MaxUploadBytes, cfg.MaxBodyBytes = maxUploadMiB<<20, maxBodyKiB<<10
 			cfg.CheckpointEvery = checkpointEvery
+			if reportTemplates != "" {
+				var err error
+				if cfg.ReportTemplates, err = report.LoadTemplates(reportTemplates); err != nil {
+					return fmt.Errorf("--report-templates: %w", err)
+				}
+			}
 			cfg.Federation = ff.FederationConfig
 			node, err := server.Open(ctx, cfg)
 			if err != nil {
@@ -121,6 +129,7 @@ reused) unless --insecure-http is given explicitly (behind a TLS proxy).`,
 	cmd.Flags().BoolVar(&insecure, "insecure-http", false, "serve plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)")
 	cmd.Flags().Int64Var(&maxUploadMiB, "max-upload-mib", 256, "largest scan file accepted, MiB")
 	cmd.Flags().Int64Var(&maxBodyKiB, "max-body-kib", 1024, "largest JSON request body accepted, KiB")
+	cmd.Flags().StringVar(&reportTemplates, "report-templates", "", "laboratory report template directory (template.json, logo, messages/<lang>.json), as tracemark report --templates")
 	cmd.Flags().DurationVar(&checkpointEvery, "checkpoint-every", 10*time.Minute, "how often to sign an audit checkpoint (one is also signed at shutdown)")
 	return cmd
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/tracemark/tracemark/internal/domain"
 	"github.com/tracemark/tracemark/internal/federation"
 	"github.com/tracemark/tracemark/internal/ingest"
+	"github.com/tracemark/tracemark/internal/report"
 	"github.com/tracemark/tracemark/internal/store"
 )
 
@@ -76,6 +77,9 @@ type Deps struct {
 	Engine Engine
 	// Federation exchanges bundles and searches with peer nodes (nil: those routes answer 503).
 	Federation *federation.Node
+	// ReportTemplates are the laboratory's report templates (header, logo,
+	// wording, numbering); nil: the built-in ones.
+	ReportTemplates *report.Templates
 	// Auth identifies every request (session cookie or Bearer API token);
 	// without it every route but the public ones answers 401.
 	Auth *auth.Service

@@ -105,7 +105,7 @@ func (h *handler) sources() casefile.Sources {
 func (h *handler) renderDocument(ctx context.Context, d *document.Data, in ReportInput, object, id string) (*pdfOutput, error) {
 	d.TimeZone = in.TimeZone
 	lang := cmp.Or(in.Lang, "en")
-	out, err := document.Render(d, lang, nil)
+	out, err := document.Render(d, lang, h.ReportTemplates)
 	if err != nil {
 		return nil, h.fail(ctx, errs.E("api.report", errs.Invalid, err))
 	}
@@ -119,7 +119,7 @@ func (h *handler) renderReport(ctx context.Context, in ReportInput, req casefile
 	if lang == "" {
 		lang = "en"
 	}
-	out, d, err := casefile.Render(ctx, h.sources(), req, lang, nil)
+	out, d, err := casefile.Render(ctx, h.sources(), req, lang, h.ReportTemplates)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/tracemark/tracemark/internal/federation"
 	"github.com/tracemark/tracemark/internal/ingest"
 	"github.com/tracemark/tracemark/internal/jobs"
+	"github.com/tracemark/tracemark/internal/report"
 	"github.com/tracemark/tracemark/internal/store"
 	"github.com/tracemark/tracemark/internal/web"
 )
@@ -56,6 +57,9 @@ type Config struct {
 	Workers int
 	// K is the number of candidates compared in full and listed (default 20).
 	K int
+	// ReportTemplates are the laboratory's report templates (nil: built in),
+	// the same that `tracemark report --templates` reads.
+	ReportTemplates *report.Templates
 	// MaxUploadBytes bounds one scan file (default ingest.DefaultMaxFileBytes).
 	MaxUploadBytes int64
 	// MaxBodyBytes bounds every other request body (default 1 MiB).
@@ -310,7 +314,7 @@ func (n *Node) Handler() http.Handler {
 	return web.Mount(api.New(api.Deps{Store: n.Store, Blobs: n.Blobs, Ingest: n.Ingester, Engine: engine{n.Corr},
 		Auth: n.Auth, Audit: n.Audit, AuditKeys: n.auditKeys(), SecureCookies: secure,
 		MaxUploadBytes: n.Cfg.MaxUploadBytes, MaxBodyBytes: n.Cfg.MaxBodyBytes, Version: n.Cfg.Version, Log: n.log,
-		Health: n.health, Federation: n.Federation}))
+		Health: n.health, Federation: n.Federation, ReportTemplates: n.Cfg.ReportTemplates}))
 }
 
 // auditKeys are the public keys whose audit checkpoints this node trusts:

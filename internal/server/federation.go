@@ -56,7 +56,7 @@ func (n *Node) openFederation() (*federation.Node, error) {
 		country = n.Agency.Country
 	}
 	if country == "" {
-		n.log.Info("exchange and federation are off: the node has no country (set one for the default agency or --country)")
+		n.log.Debug("exchange and federation are off: the node has no country (set one for the default agency or --country)")
 		return nil, nil
 	}
 	name := fc.Node

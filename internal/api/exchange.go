@@ -82,7 +82,7 @@ func (h *handler) exchangeRoutes() []route {
 
 func (h *handler) federationNode() (*federation.Node, error) {
 	if h.Federation == nil {
-		return nil, huma.Error503ServiceUnavailable("exchange and federation are not set up on this node (no node identity)")
+		return nil, huma.Error503ServiceUnavailable("exchange and federation are off on this node: it has no country (give the default agency one, or start tracemark serve with --country)")
 	}
 	return h.Federation, nil
 }

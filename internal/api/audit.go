@@ -58,9 +58,15 @@ type addCustodyInput struct {
 	Body CustodyInput
 }
 
+// CustodyView is a custody event with the name of the user who acted.
+type CustodyView struct {
+	store.CustodyEvent
+	ByName string `json:"by_name,omitempty" doc:"display name (or username) of by"`
+}
+
 type custodyListOutput struct {
 	Body struct {
-		Items []store.CustodyEvent `json:"items"`
+		Items []CustodyView `json:"items"`
 	}
 }
 
@@ -185,8 +191,15 @@ func (h *handler) listCustody(ctx context.Context, in *exhibitIDInput) (*custody
 	if err := h.record(ctx, "custody.view", "exhibit", string(ex.ID), ex.CaseID, nil); err != nil {
 		return nil, err
 	}
+	names, err := h.Store.UserNames(ctx, a.Agency)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
 	out := &custodyListOutput{}
-	out.Body.Items = nonNil(evs)
+	out.Body.Items = make([]CustodyView, 0, len(evs))
+	for _, e := range evs {
+		out.Body.Items = append(out.Body.Items, CustodyView{CustodyEvent: e, ByName: names[e.By]})
+	}
 	return out, nil
 }
 

@@ -4,12 +4,16 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/tracemark/tracemark/internal/auth"
 	"github.com/tracemark/tracemark/internal/domain"
+	"github.com/tracemark/tracemark/internal/errs"
+	"github.com/tracemark/tracemark/internal/i18n"
 )
 
 // LoginInput is a sign-in with a username and password.
@@ -31,6 +35,21 @@ type Session struct {
 	ExpiresAt   time.Time   `json:"expires_at,omitzero"`
 	CSRFHeader  string      `json:"csrf_header,omitempty" doc:"the header that carries csrf_token"`
 	ViaAPIToken bool        `json:"via_api_token,omitempty"`
+	// Agency is the actor's agency (code, name, country) for the screens.
+	Agency domain.Agency `json:"agency"`
+	// Allowed lists the operation IDs the actor's roles permit (from the
+	// authorization table), so a client offers only what it may do; the
+	// server still checks every request.
+	Allowed []string `json:"allowed"`
+}
+
+// MeUpdate changes the signed-in user's own settings.
+type MeUpdate struct {
+	Locale *string `json:"locale,omitempty" doc:"workstation and report language: en, ru, kk, uz-Latn, ky, tg or tk (empty: none chosen)"`
+}
+
+type updateMeInput struct {
+	Body MeUpdate
 }
 
 type sessionOutput struct {
@@ -67,6 +86,8 @@ func (h *handler) sessionRoutes() []route {
 			Summary: "Sign out (end this session)", Tags: []string{"session"}, DefaultStatus: http.StatusNoContent}, h.logout),
 		newRoute(Identity, huma.Operation{OperationID: "whoami", Method: http.MethodGet, Path: "/api/me",
 			Summary: "The signed-in user, agency and roles, with the session's CSRF token", Tags: []string{"session"}}, h.whoami),
+		newRoute(Identity, huma.Operation{OperationID: "update-me", Method: http.MethodPatch, Path: "/api/me",
+			Summary: "Change the signed-in user's own settings (the language, kept on the account)", Tags: []string{"session"}}, h.updateMe),
 		newRoute(Identity, huma.Operation{OperationID: "change-password", Method: http.MethodPost, Path: "/api/auth/password",
 			Summary: "Change the signed-in user's own password; every session of the user ends", Tags: []string{"session"},
 			DefaultStatus: http.StatusNoContent}, h.changePassword),
@@ -86,8 +107,25 @@ func (h *handler) login(ctx context.Context, in *loginInput) (*sessionOutput, er
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
+	ag, err := h.Store.Agency(ctx, l.Actor.Agency)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
 	return &sessionOutput{SetCookie: *auth.SessionCookie(l.Token, l.ExpiresAt, h.SecureCookies),
-		Body: Session{Actor: l.Actor, User: u, CSRFToken: l.CSRF, CSRFHeader: auth.CSRFHeader, ExpiresAt: l.ExpiresAt}}, nil
+		Body: Session{Actor: l.Actor, User: u, CSRFToken: l.CSRF, CSRFHeader: auth.CSRFHeader, ExpiresAt: l.ExpiresAt,
+			Agency: ag, Allowed: allowedOperations(l.Actor)}}, nil
+}
+
+// allowedOperations lists, sorted, the operations a's roles permit.
+func allowedOperations(a Actor) []string {
+	out := []string{}
+	for id, rule := range auth.Operations() {
+		if rule.Allows(a.SignedIn(), a.Roles) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (h *handler) logout(ctx context.Context, _ *struct{}) (*clearCookieOutput, error) {
@@ -105,11 +143,34 @@ func (h *handler) whoami(ctx context.Context, _ *struct{}) (*meOutput, error) {
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
-	out := &meOutput{Body: Session{Actor: a, User: u, ViaAPIToken: a.Token != ""}}
+	ag, err := h.Store.Agency(ctx, a.Agency)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	out := &meOutput{Body: Session{Actor: a, User: u, ViaAPIToken: a.Token != "", Agency: ag, Allowed: allowedOperations(a)}}
 	if tok := requestOf(ctx).session; tok != "" {
 		out.Body.CSRFToken, out.Body.CSRFHeader = auth.CSRFToken(tok), auth.CSRFHeader
 	}
 	return out, nil
+}
+
+// updateMe stores the user's own settings; the answer is the session as
+// whoami gives it.
+func (h *handler) updateMe(ctx context.Context, in *updateMeInput) (*meOutput, error) {
+	const op = "api.updateMe"
+	a := actor(ctx)
+	if l := in.Body.Locale; l != nil {
+		if *l != "" && !slices.Contains(i18n.Languages, *l) {
+			return nil, h.fail(ctx, errs.Errorf(op, errs.Invalid, "locale %q: want one of %s, or empty", clip(*l, 40), strings.Join(i18n.Languages, ", ")))
+		}
+		if err := h.Store.SetUserLocale(ctx, a.Agency, a.User, *l); err != nil {
+			return nil, h.fail(ctx, err)
+		}
+		if err := h.record(ctx, "user.locale", "user", string(a.User), "", map[string]any{"locale": *l}); err != nil {
+			return nil, err
+		}
+	}
+	return h.whoami(ctx, nil)
 }
 
 func (h *handler) changePassword(ctx context.Context, in *passwordInput) (*clearCookieOutput, error) {

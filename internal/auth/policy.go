@@ -77,6 +77,7 @@ var policy = map[string]Rule{
 	"logout":          {AnyRole: true},
 	"whoami":          {AnyRole: true},
 	"change-password": {AnyRole: true, Note: "own password only; needs the current one"},
+	"update-me":       {AnyRole: true, Note: "own settings only (language)"},
 
 	// Evidence records: read by every role except administrator; written by examiners and technicians.
 	"list-cases":      {Roles: readers},

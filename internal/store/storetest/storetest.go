@@ -47,6 +47,7 @@ func Test(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"BadInput", testBadInput},
 	}
 	tests = append(tests, conclusionTests...)
+	tests = append(tests, userTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
 	}

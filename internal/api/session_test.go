@@ -54,7 +54,7 @@ func TestLanguageOnAccount(t *testing.T) {
 func TestSessionAllowedOperations(t *testing.T) {
 	n, srv := testNode(t, 0)
 	tests := []struct {
-		role      domain.Role
+		role        domain.Role
 		may, mayNot []string
 	}{
 		{domain.RoleLiaison, []string{"create-trace-request", "create-firearm", "tracing-stats", "update-me"}, []string{"record-conclusion", "resolve-disagreement"}},

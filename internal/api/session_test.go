@@ -106,3 +106,21 @@ func TestCustodyNames(t *testing.T) {
 		}
 	}
 }
+
+// TestUserNames checks that every role may read its colleagues' names
+// (for histories) and sees only its own agency's users.
+func TestUserNames(t *testing.T) {
+	n, srv := testNode(t, 0)
+	c := user(t, n, srv.URL, "dilnoza", domain.RoleLiaison)
+	var out struct{ Items []api.UserName }
+	if st := c.json("GET", "/api/user-names", nil, &out); st != 200 {
+		t.Fatalf("user-names: %d", st)
+	}
+	found := false
+	for _, u := range out.Items {
+		found = found || u.Name == "dilnoza"
+	}
+	if !found {
+		t.Errorf("own name missing from %+v", out.Items)
+	}
+}

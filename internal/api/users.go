@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -105,8 +107,22 @@ type tokenOutput struct {
 	Body Token
 }
 
+// UserName is a colleague's name for lists of who acted.
+type UserName struct {
+	ID   domain.UserID `json:"id"`
+	Name string        `json:"name" doc:"display name, or the username when there is none"`
+}
+
+type userNamesOutput struct {
+	Body struct {
+		Items []UserName `json:"items"`
+	}
+}
+
 func (h *handler) userRoutes() []route {
 	return []route{
+		newRoute(Read, huma.Operation{OperationID: "list-user-names", Method: http.MethodGet, Path: "/api/user-names",
+			Summary: "Names of the agency's users, to show who acted in histories and answers (no roles, no e-mail)", Tags: []string{"users"}}, h.listUserNames),
 		newRoute(Admin, huma.Operation{OperationID: "list-users", Method: http.MethodGet, Path: "/api/users",
 			Summary: "List the users of the agency", Tags: []string{"users"}}, h.listUsers),
 		newRoute(Admin, huma.Operation{OperationID: "create-user", Method: http.MethodPost, Path: "/api/users",
@@ -121,6 +137,20 @@ func (h *handler) userRoutes() []route {
 		newRoute(Admin, huma.Operation{OperationID: "revoke-token", Method: http.MethodDelete, Path: "/api/tokens/{id}",
 			Summary: "Revoke an API token of the agency", Tags: []string{"users"}}, h.revokeToken),
 	}
+}
+
+func (h *handler) listUserNames(ctx context.Context, _ *struct{}) (*userNamesOutput, error) {
+	names, err := h.Store.UserNames(ctx, actor(ctx).Agency)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	out := &userNamesOutput{}
+	out.Body.Items = make([]UserName, 0, len(names))
+	for id, n := range names {
+		out.Body.Items = append(out.Body.Items, UserName{ID: id, Name: n})
+	}
+	slices.SortFunc(out.Body.Items, func(a, b UserName) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	return out, nil
 }
 
 func (h *handler) listUsers(ctx context.Context, in *pageInput) (*usersOutput, error) {

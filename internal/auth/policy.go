@@ -127,12 +127,13 @@ var policy = map[string]Rule{
 	"render-receipt":           {Roles: evidence, Note: "the receipt's SHA-256 is recorded in the audit trail"},
 
 	// Users and machine tokens of the actor's agency.
-	"list-users":   {Roles: admins},
-	"create-user":  {Roles: admins},
-	"update-user":  {Roles: admins, Note: "roles, disabled flag, password reset"},
-	"list-tokens":  {Roles: admins},
-	"create-token": {Roles: admins},
-	"revoke-token": {Roles: admins},
+	"list-users":      {Roles: admins},
+	"list-user-names": {AnyRole: true, Note: "names only, of the actor's agency"},
+	"create-user":     {Roles: admins},
+	"update-user":     {Roles: admins, Note: "roles, disabled flag, password reset"},
+	"list-tokens":     {Roles: admins},
+	"create-token":    {Roles: admins},
+	"revoke-token":    {Roles: admins},
 
 	// Audit trail.
 	"list-audit":      {Roles: auditors},

@@ -14,9 +14,10 @@ import (
 
 func newBenchFederatedCmd() *cobra.Command {
 	var (
-		cfg    federation.BenchConfig
-		report string
-		keep   bool
+		cfg     federation.BenchConfig
+		report  string
+		keep    bool
+		profile string
 	)
 	cmd := &cobra.Command{
 		Use:   "federated",
@@ -26,7 +27,7 @@ database, exchange key and TLS certificate, with --exhibits synthetic
 cartridge cases shared with the asker) and one asking node, then times
 --queries federated searches over mutual TLS. Every node runs the real search
 pipeline: coarse signature stage over all its exhibits, full comparison of the
-best --full. All nodes share this machine's CPUs, so the figure is an upper
+best --full (the federated search's default). All nodes share this machine's CPUs, so the figure is an upper
 bound of what separate machines would see. Progress goes to stderr.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -45,6 +46,14 @@ bound of what separate machines would see. Progress goes to stderr.`,
 				}
 				last = time.Now()
 				fmt.Fprintf(os.Stderr, "%s: %d/%d\n", stage, done, total)
+			}
+			if profile != "" {
+				f, err := os.Create(profile)
+				if err != nil {
+					return fmt.Errorf("--cpuprofile: %w", err)
+				}
+				defer f.Close()
+				cfg.Profile = f
 			}
 			rep, err := federation.RunBench(cmd.Context(), cfg)
 			if err != nil {
@@ -74,10 +83,11 @@ bound of what separate machines would see. Progress goes to stderr.`,
 	cmd.Flags().IntVar(&cfg.Distinct, "distinct", 1_000, "distinct synthetic signatures the exhibits cycle through")
 	cmd.Flags().IntVar(&cfg.Queries, "queries", 5, "federated searches timed")
 	cmd.Flags().IntVar(&cfg.K, "k", 10, "candidates returned per node")
-	cmd.Flags().IntVar(&cfg.Full, "full", 20, "candidates per node given the full comparison")
+	cmd.Flags().IntVar(&cfg.Full, "full", federation.DefaultFull, "full comparisons asked of each node (-1: coarse ranking only)")
 	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, "synthetic corpus seed")
 	cmd.Flags().StringVar(&report, "report", "", "also write the report as JSON to this file")
 	cmd.Flags().BoolVar(&keep, "keep", false, "keep the nodes' working folder")
+	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the timed searches (not the set-up) to this file (go tool pprof)")
 	return cmd
 }
 

@@ -42,18 +42,25 @@ already imported bundle with the reason, and keeps the records' origin.`,
 	cmd.PersistentFlags().AddFlagSet(cmd.Flags())
 
 	var sel struct{ exhibits, scans, firearms, cases []string }
-	var out string
-	export := &cobra.Command{Use: "export", Short: "Write selected records as a signed bundle", Args: cobra.NoArgs,
+	var out, to string
+	export := &cobra.Command{Use: "export", Short: "Write selected records as a signed bundle for a peer", Args: cobra.NoArgs,
+		Long: `export writes the selected records as a bundle signed by this node for the
+peer --to (its key fingerprint, tracemark peer list). The agency's sharing
+rules must let each kind of record go to that peer in full (tracemark peer
+share); otherwise the export is refused with the reason.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
 				return errors.New("give --out FILE.zip")
+			}
+			if to == "" {
+				return errors.New("give --to FINGERPRINT: the peer the bundle is for (tracemark peer list)")
 			}
 			n, ag, err := openFederated(cmd.Context(), &nf, &ff, agency)
 			if err != nil {
 				return err
 			}
 			defer n.Close()
-			s := federation.Selection{Exhibits: ids[domain.ExhibitID](sel.exhibits), Scans: ids[domain.ScanID](sel.scans),
+			s := federation.Selection{To: to, Exhibits: ids[domain.ExhibitID](sel.exhibits), Scans: ids[domain.ScanID](sel.scans),
 				Firearms: ids[tracing.FirearmID](sel.firearms), Cases: ids[domain.CaseID](sel.cases)}
 			var buf bytes.Buffer
 			m, err := n.Federation.Export(cmd.Context(), &buf, ag.ID, n.User.ID, s)
@@ -71,6 +78,7 @@ already imported bundle with the reason, and keeps the records' origin.`,
 	export.Flags().StringSliceVar(&sel.firearms, "firearm", nil, "firearm ID (with its test fires); repeatable")
 	export.Flags().StringSliceVar(&sel.cases, "case", nil, "case ID (the case record only); repeatable")
 	export.Flags().StringVar(&out, "out", "", "bundle file to write")
+	export.Flags().StringVar(&to, "to", "", "key fingerprint of the peer the bundle is for (required)")
 
 	imp := &cobra.Command{Use: "import BUNDLE.zip", Short: "Verify a bundle and import its records with their origin", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

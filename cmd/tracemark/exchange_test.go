@@ -31,7 +31,10 @@ func TestPeerAndExchangeCommands(t *testing.T) {
 		return path
 	}
 	kzCard := card(kz, "KZ", "kz-mia")
-	card(uz, "UZ", "uz-mfc")
+	uzCard := card(uz, "UZ", "uz-mfc")
+	if _, _, err := runCmd(t, newPeerCmd(), "add", uzCard, "--data", kz, "--country", "KZ"); err != nil {
+		t.Fatal(err)
+	}
 	if out, _, err := runCmd(t, newPeerCmd(), "add", kzCard, "--data", uz, "--country", "UZ"); err != nil || !strings.Contains(out, "trusted kz-mia (KZ)") {
 		t.Fatalf("peer add: %q %v", out, err)
 	}
@@ -55,7 +58,37 @@ func TestPeerAndExchangeCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	bundle := filepath.Join(tmp, "case.zip")
-	if out, _, err := runCmd(t, newExchangeCmd(), "export", "--data", kz, "--country", "KZ", "--case", string(c.ID), "--out", bundle); err != nil || !strings.Contains(out, "signed by kz-mia") {
+	uzFP := fingerprintOf(t, uzCard)
+	exportArgs := []string{"export", "--data", kz, "--country", "KZ", "--case", string(c.ID), "--out", bundle, "--to", uzFP}
+	if _, _, err := runCmd(t, newExchangeCmd(), exportArgs[:len(exportArgs)-2]...); err == nil || !strings.Contains(err.Error(), "--to") {
+		t.Errorf("export without --to: %v", err)
+	}
+	// Nothing leaves without a sharing rule; a rule for scores is not enough.
+	if _, _, err := runCmd(t, newExchangeCmd(), exportArgs...); err == nil || !strings.Contains(err.Error(), "do not let cases go to peer uz-mfc") {
+		t.Fatalf("export without a sharing rule: %v", err)
+	}
+	share := func(detail string) string {
+		out, _, err := runCmd(t, newPeerCmd(), "share", uzFP, "--kind", "cases", "--detail", detail, "--data", kz, "--country", "KZ")
+		if err != nil || !strings.Contains(out, "LAB shares cases with "+uzFP+" at "+detail) {
+			t.Fatalf("peer share: %q %v", out, err)
+		}
+		return strings.Fields(out)[1]
+	}
+	scoresRule := strings.TrimSuffix(share("scores"), ":")
+	if _, _, err := runCmd(t, newExchangeCmd(), exportArgs...); err == nil || !strings.Contains(err.Error(), "allows only scores") {
+		t.Fatalf("export with a scores rule: %v", err)
+	}
+	share("full")
+	if out, _, err := runCmd(t, newPeerCmd(), "rules", "--data", kz, "--country", "KZ"); err != nil || strings.Count(out, "active") != 2 {
+		t.Errorf("peer rules: %q %v", out, err)
+	}
+	if out, _, err := runCmd(t, newPeerCmd(), "unshare", scoresRule, "--data", kz, "--country", "KZ"); err != nil || !strings.Contains(out, "revoked") {
+		t.Errorf("peer unshare: %q %v", out, err)
+	}
+	if _, _, err := runCmd(t, newPeerCmd(), "share", uzFP, "--kind", "guns", "--detail", "full", "--data", kz, "--country", "KZ"); err == nil || !strings.Contains(err.Error(), "record kind") {
+		t.Errorf("share of an unknown kind: %v", err)
+	}
+	if out, _, err := runCmd(t, newExchangeCmd(), exportArgs...); err != nil || !strings.Contains(out, "signed by kz-mia") {
 		t.Fatalf("export: %q %v", out, err)
 	}
 	if out, _, err := runCmd(t, newExchangeCmd(), "verify", bundle, "--data", uz, "--country", "UZ"); err != nil || !strings.HasPrefix(out, "valid") {

@@ -64,7 +64,8 @@ peer card' prints this node's (names, Ed25519 exchange key, the fingerprint of
 its federation TLS certificate, URL); the other side's operators register it
 with 'tracemark peer add CARD.json' after comparing the fingerprints by
 another channel (telephone, letter). Revoking a peer refuses its searches and
-its bundles from then on.`,
+its bundles from then on. 'tracemark peer share' sets what each agency lets go
+to a peer (sharing rules); nothing leaves without one.`,
 	}
 	nf.register(cmd)
 	ff.register(cmd, false)
@@ -138,6 +139,9 @@ its bundles from then on.`,
 				return tw.Flush()
 			}},
 		newPeerRevokeCmd(&nf, &ff),
+		newPeerShareCmd(&nf, &ff),
+		newPeerRulesCmd(&nf, &ff),
+		newPeerUnshareCmd(&nf, &ff),
 	)
 	return cmd
 }

@@ -60,6 +60,7 @@ type FederatedSearchInput struct {
 	Scan  domain.ScanID   `json:"scan_id"`
 	K     int             `json:"k,omitempty" minimum:"0" maximum:"50" doc:"candidates per agency of each peer (default 10)"`
 	Want  exchange.Detail `json:"want,omitempty" enum:"scores,thumbnails,full," doc:"what to ask for; each peer's rules may give less (default thumbnails)"`
+	Full  int             `json:"full,omitempty" minimum:"-1" maximum:"50" doc:"full engine comparisons per agency of each peer, best coarse candidates first (default 3; -1: coarse ranking only); each peer does at most its own limit"`
 	Peers []string        `json:"peers,omitempty" maxItems:"100" doc:"key fingerprints; default every trusted peer"`
 }
 
@@ -165,7 +166,7 @@ func (h *handler) federatedSearch(ctx context.Context, in *federatedSearchInput)
 		return nil, h.fail(ctx, err)
 	}
 	res, err := fed.Search(ctx, federation.Outgoing{Agency: a.Agency, User: a.User, Kind: f.Kind.String(), Class: ex.Class,
-		Features: feat, Processed: pre, Name: sc.OriginalName, K: b.K, Want: b.Want, Peers: b.Peers})
+		Features: feat, Processed: pre, Name: sc.OriginalName, K: b.K, Full: b.Full, Want: b.Want, Peers: b.Peers})
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}

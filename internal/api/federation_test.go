@@ -100,7 +100,16 @@ func TestFederationRoutes(t *testing.T) {
 	}
 
 	// Bundle: export from KZ, verify and import in UZ, refuse it twice and tampered.
-	resp := kzEx.raw(http.MethodPost, "/api/exchange/export", strings.NewReader(`{"exhibits":["`+string(kzExhibit.ID)+`"]}`), "application/json")
+	exportBody := `{"to":"` + uzCard.Fingerprint + `","exhibits":["` + string(kzExhibit.ID) + `"]}`
+	var refused problem
+	if st := kzEx.do(http.MethodPost, "/api/exchange/export", strings.NewReader(exportBody), "application/json", &refused); st != http.StatusForbidden || !strings.Contains(refused.Detail, "allows only thumbnails") {
+		t.Errorf("export with a thumbnails rule: %d %q; want 403 with the rule's reason", st, refused.Detail)
+	}
+	if st := kzEx.json(http.MethodPost, "/api/sharing-rules", api.SharingRuleInput{Peer: uzCard.Fingerprint,
+		Kinds: []exchange.RecordKind{exchange.ShareExhibits}, Detail: exchange.DetailFull}, nil); st != http.StatusCreated {
+		t.Fatalf("sharing rule: %d", st)
+	}
+	resp := kzEx.raw(http.MethodPost, "/api/exchange/export", strings.NewReader(exportBody), "application/json")
 	bundle, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/zip" {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"sync"
 	"syscall"
@@ -38,9 +39,15 @@ type BenchConfig struct {
 	Distinct int
 	Queries  int // federated searches timed (default 5)
 	K        int // candidates per node (default 10)
-	Full     int // candidates per node given the full engine comparison (default 20, as a server)
+	// Full is the full engine comparisons per node the asker asks for
+	// (default DefaultFull, as a federated search does; -1: coarse only).
+	// The nodes allow up to max(Full, 5).
+	Full     int
 	Seed     uint64
 	Progress func(stage string, done, total int)
+	// Profile, when set, receives a CPU profile (pprof) of the timed
+	// searches only.
+	Profile io.Writer
 }
 
 // BenchReport is what RunBench measured.
@@ -70,7 +77,7 @@ type BenchReport struct {
 // shared with the asker) and one asking node, and times federated
 // searches over mutual TLS: each node runs the real search pipeline
 // (class prefilter, coarse signature stage over all its exhibits, full
-// comparison of the best Full).
+// comparison of the best Full, as the request asks).
 func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	if cfg.Dir == "" {
 		return nil, fmt.Errorf("federation: bench: a working folder is required")
@@ -85,7 +92,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	def(&cfg.Distinct, 1_000)
 	def(&cfg.Queries, 5)
 	def(&cfg.K, 10)
-	def(&cfg.Full, 20)
+	def(&cfg.Full, DefaultFull)
 	cfg.Distinct = min(cfg.Distinct, cfg.Exhibits)
 	progress := cfg.Progress
 	if progress == nil {
@@ -140,7 +147,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 		}
 	}()
 	for i := range cfg.Nodes {
-		n, err := startBenchNode(ctx, filepath.Join(cfg.Dir, fmt.Sprintf("node%d", i)), fmt.Sprintf("node-%d", i), "Z"+string(rune('A'+i)), quiet)
+		n, err := startBenchNode(ctx, filepath.Join(cfg.Dir, fmt.Sprintf("node%d", i)), fmt.Sprintf("node-%d", i), "Z"+string(rune('A'+i)), max(cfg.Full, 5), quiet)
 		if err != nil {
 			return nil, err
 		}
@@ -149,7 +156,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 			return nil, err
 		}
 	}
-	asker, err := startBenchNode(ctx, filepath.Join(cfg.Dir, "asker"), "asker", "ZZ", quiet)
+	asker, err := startBenchNode(ctx, filepath.Join(cfg.Dir, "asker"), "asker", "ZZ", 0, quiet)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +170,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 			return nil, err
 		}
 	}
-	out := Outgoing{Agency: asker.agency.ID, Kind: "cartridge", Features: query.features, Processed: query.processed, Name: "bench query", K: cfg.K, Want: exchange.DetailScores}
+	out := Outgoing{Agency: asker.agency.ID, Kind: "cartridge", Features: query.features, Processed: query.processed, Name: "bench query", K: cfg.K, Full: cfg.Full, Want: exchange.DetailScores}
 	rep := &BenchReport{Nodes: cfg.Nodes, ExhibitsEach: cfg.Exhibits, Distinct: len(feats), Full: cfg.Full, CPUs: runtime.GOMAXPROCS(0),
 		SetupSeconds: time.Since(t0).Seconds(), Notes: []string{
 			"every node runs in this one process and shares its CPUs: the nodes' searches compete for the cores that separate machines would each have",
@@ -172,6 +179,12 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 			"detail: scores (no thumbnails rendered)",
 		}}
 	peerMS := make([][]float64, cfg.Nodes)
+	if cfg.Profile != nil {
+		if err := pprof.StartCPUProfile(cfg.Profile); err != nil {
+			return nil, fmt.Errorf("federation: bench: CPU profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for q := range cfg.Queries {
 		cpu0 := cpuMS()
 		res, err := asker.fed.Search(ctx, out)
@@ -255,7 +268,7 @@ type benchNode struct {
 	done     chan struct{}
 }
 
-func startBenchNode(ctx context.Context, dir, name, country string, log *slog.Logger) (*benchNode, error) {
+func startBenchNode(ctx context.Context, dir, name, country string, maxFull int, log *slog.Logger) (*benchNode, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -289,7 +302,7 @@ func startBenchNode(ctx context.Context, dir, name, country string, log *slog.Lo
 		return fail(err)
 	}
 	n.fed, err = New(Config{Store: st, Blobs: blobs, Identity: id, Cert: cert, Searcher: &n.searcher, Audit: audit.New(st, key), URL: "https://" + ln.Addr().String(),
-		PeerTimeout: 5 * time.Minute, Log: log})
+		PeerTimeout: 5 * time.Minute, MaxFull: maxFull, Log: log})
 	if err != nil {
 		ln.Close()
 		return fail(err)
@@ -360,7 +373,7 @@ func (n *benchNode) fill(ctx context.Context, cfg BenchConfig, feats []*search.F
 		progress(min(start+batch, cfg.Exhibits))
 	}
 	ccfg := cartridge.DefaultConfig()
-	pipe, err := search.NewPipeline(idx, poolSource(pool), nil, search.PipelineConfig{K: 100, Full: cfg.Full, Cartridge: &ccfg})
+	pipe, err := search.NewPipeline(idx, poolSource(pool), nil, search.PipelineConfig{K: 100, Full: max(cfg.Full, 1), Cartridge: &ccfg})
 	if err != nil {
 		return err
 	}
@@ -402,20 +415,28 @@ type pipelineSearcher struct {
 }
 
 func (s pipelineSearcher) Search(ctx context.Context, _ domain.AgencyID, q Query) ([]Match, error) {
-	p, err := cartridge.Prepare(q.Name, q.Surface, s.cfg)
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.pipe.Search(ctx, search.Request{Class: search.Class{Kind: q.Kind}, Features: q.Features, Prepared: p})
-	if err != nil {
-		return nil, err
-	}
-	var out []Match
-	for _, h := range res.Hits {
-		if h.Compared && len(out) < q.K {
-			lr := h.Log10LR
-			out = append(out, Match{Scan: domain.ScanID(h.ID), Score: h.Score, Log10LR: &lr})
+	req := search.Request{Class: search.Class{Kind: q.Kind}, Features: q.Features, K: q.K, Full: q.Full}
+	if q.Full == 0 {
+		req.Full = -1 // coarse ranking only
+	} else {
+		p, err := cartridge.Prepare(q.Name, q.Surface, s.cfg)
+		if err != nil {
+			return nil, err
 		}
+		req.Prepared = p
+	}
+	res, err := s.pipe.Search(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Match, 0, min(len(res.Hits), q.K))
+	for _, h := range res.Hits[:min(len(res.Hits), q.K)] {
+		m := Match{Scan: domain.ScanID(h.ID), Compared: h.Compared, Coarse: h.Candidate.Score}
+		if h.Compared {
+			lr := h.Log10LR
+			m.Score, m.Log10LR = h.Score, &lr
+		}
+		out = append(out, m)
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 
 	"github.com/tracemark/tracemark/internal/audit"
 	"github.com/tracemark/tracemark/internal/blob"
@@ -20,6 +21,9 @@ import (
 // their case and scans; scans their exhibit and case; firearms their test
 // fires (exhibits with scans) and the case they were recovered in.
 type Selection struct {
+	// To is the key fingerprint of the peer the bundle is for (required):
+	// the agency's sharing rules decide what may go to it.
+	To       string              `json:"to"`
 	Exhibits []domain.ExhibitID  `json:"exhibits,omitempty"`
 	Scans    []domain.ScanID     `json:"scans,omitempty"`
 	Firearms []tracing.FirearmID `json:"firearms,omitempty"`
@@ -27,10 +31,21 @@ type Selection struct {
 }
 
 // Export writes the selected records of agency, with the original scan
-// files, as a bundle signed by this node, and audits it.
+// files, as a bundle signed by this node for the trusted peer sel.To, and
+// audits it. A bundle carries records in full (original scans included),
+// so each kind of record in it needs an active sharing rule of the agency
+// granting that kind to the peer in full: exhibits (and their scans, also
+// a firearm's test fires), firearms, and cases selected on their own (a
+// case that comes with its exhibit or firearm is covered by their rule).
+// A refusal (errs.Permission) names the rule's answer and is audited.
 func (n *Node) Export(ctx context.Context, w io.Writer, agency domain.AgencyID, by domain.UserID, sel Selection) (exchange.Manifest, error) {
 	c, err := n.contents(ctx, agency, sel)
 	if err != nil {
+		return exchange.Manifest{}, err
+	}
+	if err := n.mayExport(ctx, agency, sel, c); err != nil {
+		n.audit(ctx, audit.Record{Agency: string(agency), Actor: string(by), Action: "exchange.export.refused", ObjectType: "peer", ObjectID: sel.To,
+			Details: map[string]any{"reason": err.Error()}})
 		return exchange.Manifest{}, err
 	}
 	m, err := exchange.Export(ctx, w, n.cfg.Identity, c, n.cfg.Blobs, exchange.ExportOptions{Now: n.cfg.Now()})
@@ -38,8 +53,63 @@ func (n *Node) Export(ctx context.Context, w io.Writer, agency domain.AgencyID, 
 		return m, err
 	}
 	n.audit(ctx, audit.Record{Agency: string(agency), Actor: string(by), Action: "exchange.export", ObjectType: "bundle", ObjectID: string(m.BundleID),
-		Details: map[string]any{"firearms": len(c.Firearms), "cases": len(c.Cases), "exhibits": len(c.Exhibits), "scans": len(c.Scans), "members": len(m.Members)}})
+		Details: map[string]any{"to": sel.To, "firearms": len(c.Firearms), "cases": len(c.Cases), "exhibits": len(c.Exhibits), "scans": len(c.Scans), "members": len(m.Members)}})
 	return m, nil
+}
+
+// mayExport checks that the peer is trusted and that the agency's rules
+// let every kind of record in c go to it in full.
+func (n *Node) mayExport(ctx context.Context, agency domain.AgencyID, sel Selection, c exchange.Contents) error {
+	const op = "federation.Export"
+	p, err := n.trustedPeer(ctx, op, sel.To)
+	if err != nil {
+		return err
+	}
+	var kinds []exchange.RecordKind
+	if len(c.Exhibits)+len(c.Scans) > 0 {
+		kinds = append(kinds, exchange.ShareExhibits)
+	}
+	if len(c.Firearms) > 0 {
+		kinds = append(kinds, exchange.ShareFirearms)
+	}
+	if len(sel.Cases) > 0 {
+		kinds = append(kinds, exchange.ShareCases)
+	}
+	return n.allowed(ctx, op, agency, p, exchange.DetailFull, kinds...)
+}
+
+// trustedPeer returns the registered, unrevoked peer with key fingerprint fp.
+func (n *Node) trustedPeer(ctx context.Context, op, fp string) (store.Peer, error) {
+	if fp == "" {
+		return store.Peer{}, errs.Errorf(op, errs.Invalid, "name the peer the records are for (its key fingerprint): the agency's sharing rules decide what may go to it")
+	}
+	p, err := n.cfg.Store.PeerByFingerprint(ctx, fp)
+	if errs.Is(errs.NotFound, err) {
+		return p, errs.Errorf(op, errs.Invalid, "unknown peer %s: register it first (tracemark peer add)", clip(fp))
+	}
+	if err != nil {
+		return p, err
+	}
+	if p.Revoked(n.cfg.Now()) {
+		return p, errs.Errorf(op, errs.Permission, "peer %s was revoked on %s: %s", p.Node, p.RevokedAt.Format(time.RFC3339), p.RevokeReason)
+	}
+	return p, nil
+}
+
+// allowed checks that agency's sharing rules give peer p every kind at
+// detail want; the refusal names the kind and the rules' answer.
+func (n *Node) allowed(ctx context.Context, op string, agency domain.AgencyID, p store.Peer, want exchange.Detail, kinds ...exchange.RecordKind) error {
+	rules, err := n.cfg.Store.SharingRules(ctx, agency)
+	if err != nil {
+		return err
+	}
+	for _, k := range kinds {
+		d := exchange.Evaluate(rules, exchange.ShareQuery{Owner: agency, Peer: p.Fingerprint, Kind: k, Want: want, At: n.cfg.Now()})
+		if d.Detail != want {
+			return errs.Errorf(op, errs.Permission, "the agency's sharing rules do not let %s go to peer %s in %s: %s (an agency administrator adds a sharing rule for it)", k, p.Node, want, d.Reason)
+		}
+	}
+	return nil
 }
 
 func (n *Node) contents(ctx context.Context, agency domain.AgencyID, sel Selection) (exchange.Contents, error) {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image/png"
 	"io"
 	"path/filepath"
@@ -13,10 +14,13 @@ import (
 	"time"
 
 	"github.com/tracemark/tracemark/internal/audit"
+	"github.com/tracemark/tracemark/internal/blob"
 	"github.com/tracemark/tracemark/internal/domain"
 	"github.com/tracemark/tracemark/internal/errs"
 	"github.com/tracemark/tracemark/internal/exchange"
 	"github.com/tracemark/tracemark/internal/federation"
+	"github.com/tracemark/tracemark/internal/store"
+	"github.com/tracemark/tracemark/internal/tracing"
 )
 
 // Two firings of the same Ruger slide (Fadul 1-1 and 1-2, processed), kept
@@ -96,9 +100,15 @@ func TestThreeNodes(t *testing.T) {
 		t.Errorf("after revoking the rule kz-mia still returns %d candidates (%+v)", n, peerResult(t, res, "kz-mia"))
 	}
 
-	// A signed bundle carries the exhibit to Uzbekistan with its origin.
+	// A signed bundle carries the exhibit to Uzbekistan with its origin,
+	// once Kazakhstan's rules let exhibits go there in full.
 	var bundle bytes.Buffer
-	m, err := kz.fed.Export(ctx, &bundle, kz.agency.ID, kz.user.ID, federation.Selection{Exhibits: []domain.ExhibitID{scan.ExhibitID}})
+	sel := federation.Selection{To: uz.fingerprint(), Exhibits: []domain.ExhibitID{scan.ExhibitID}}
+	if _, err := kz.fed.Export(ctx, &bundle, kz.agency.ID, kz.user.ID, sel); errs.KindOf(err) != errs.Permission || !strings.Contains(err.Error(), "exhibits") {
+		t.Fatalf("export without a sharing rule: %v; want refused naming exhibits", err)
+	}
+	kz.share(t, uz, exchange.DetailFull)
+	m, err := kz.fed.Export(ctx, &bundle, kz.agency.ID, kz.user.ID, sel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +157,7 @@ func TestThreeNodes(t *testing.T) {
 
 	// Audited on both sides, and both chains verify.
 	kzActions, uzActions := kz.auditActions(t), uz.auditActions(t)
-	for action, min := range map[string]int{"federation.search.served": 3, "federation.search.refused": 1, "exchange.export": 1} {
+	for action, min := range map[string]int{"federation.search.served": 3, "federation.search.refused": 1, "exchange.export": 1, "exchange.export.refused": 1} {
 		if kzActions[action] < min {
 			t.Errorf("kz-mia audit has %d %s entries, want ≥ %d (%v)", kzActions[action], action, min, kzActions)
 		}
@@ -277,5 +287,171 @@ func TestRefusals(t *testing.T) {
 	}
 	if a := kz.auditActions(t); a["federation.search.refused"] < 2 {
 		t.Errorf("kz-mia audited %d refusals, want ≥ 2 (unknown peer, expired certificate): %v", a["federation.search.refused"], a)
+	}
+}
+
+// fullRecorder answers k coarse-ranked matches, the first q.Full compared,
+// and records the Full it was asked for.
+type fullRecorder struct {
+	asked chan int
+	scans []domain.ScanID
+}
+
+func (r fullRecorder) Search(_ context.Context, _ domain.AgencyID, q federation.Query) ([]federation.Match, error) {
+	r.asked <- q.Full
+	var out []federation.Match
+	for i := range q.K {
+		m := federation.Match{Scan: r.scans[i], Coarse: float64(q.K - i)}
+		if i < q.Full {
+			lr := float64(10 - i)
+			m.Compared, m.Score, m.Log10LR = true, float64(i), &lr // full scores in the other order
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// TestFullComparisons checks that the asker says how many full
+// comparisons it wants, the peer caps them at its own limit, and the
+// candidates say which were compared, compared ones first.
+func TestFullComparisons(t *testing.T) {
+	rec := &fullRecorder{asked: make(chan int, 4)}
+	kz := startNode(t, "kz-mia", "KZ-MIA", "KZ", nodeOptions{})
+	uz := startNode(t, "uz-mfc", "UZ-MFC", "UZ", nodeOptions{searcher: rec, maxFull: 2})
+	rec.scans = uz.placeholderScans(t, 5)
+	kz.trust(t, uz)
+	uz.trust(t, kz)
+	uz.share(t, kz, exchange.DetailScores)
+	q := kz.query(t, fadul12)
+	for _, tc := range []struct {
+		name       string
+		k, full    int
+		wantAsked  int
+		wantCompar int
+	}{
+		{"default", 5, 0, federation.DefaultFull - 1, 2}, // DefaultFull 3, capped at the peer's 2
+		{"capped", 5, 4, 2, 2},
+		{"one", 5, 1, 1, 1},
+		{"coarse only", 5, -1, 0, 0},
+		{"more than k", 1, 4, 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := q
+			o.K, o.Full, o.Peers = tc.k, tc.full, []string{uz.fingerprint()}
+			res := kz.search(t, o)
+			if got := <-rec.asked; got != tc.wantAsked {
+				t.Errorf("peer was asked for %d full comparisons, want %d", got, tc.wantAsked)
+			}
+			cands := candidatesFrom(res, "uz-mfc")
+			if len(cands) != tc.k {
+				t.Fatalf("%d candidates, want %d", len(cands), tc.k)
+			}
+			compared := 0
+			for i, c := range cands {
+				if c.Compared {
+					compared++
+					if i >= tc.wantCompar {
+						t.Errorf("compared candidate at %d after coarse-only ones", i)
+					}
+				} else if c.Score != 0 || c.Log10LR != nil {
+					t.Errorf("coarse-only candidate %d carries a full score %v", i, c.Score)
+				}
+				if i > 0 && c.Compared == cands[i-1].Compared {
+					if c.Compared && c.Score > cands[i-1].Score || !c.Compared && c.CoarseScore > cands[i-1].CoarseScore {
+						t.Errorf("candidates %d and %d out of order: %+v, %+v", i-1, i, cands[i-1], c)
+					}
+				}
+			}
+			if compared != tc.wantCompar || peerResult(t, res, "uz-mfc").Agencies[0].Compared != tc.wantCompar {
+				t.Errorf("%d compared (agency says %d), want %d", compared, peerResult(t, res, "uz-mfc").Agencies[0].Compared, tc.wantCompar)
+			}
+		})
+	}
+}
+
+// placeholderScans stores n exhibits with a scan record each (no file: a
+// searcher that makes up its matches needs only their IDs).
+func (n *testNode) placeholderScans(t *testing.T, count int) []domain.ScanID {
+	t.Helper()
+	ctx := context.Background()
+	var out []domain.ScanID
+	err := n.st.InTx(ctx, func(tx *store.Tx) error {
+		cas, err := tx.CreateCase(ctx, domain.Case{AgencyID: n.agency.ID, Number: "PLACEHOLDER-1"})
+		if err != nil {
+			return err
+		}
+		for i := range count {
+			ex, err := tx.CreateExhibit(ctx, domain.Exhibit{AgencyID: n.agency.ID, CaseID: cas.ID, Label: fmt.Sprintf("P%d", i),
+				Kind: domain.KindCartridgeCase, Role: domain.RoleCrimeScene})
+			if err != nil {
+				return err
+			}
+			content := []byte(ex.Label)
+			sc, _, err := tx.PutScan(ctx, domain.Scan{AgencyID: n.agency.ID, ExhibitID: ex.ID, Original: blob.RefOf(content), Size: int64(len(content)), Format: domain.FormatX3P})
+			if err != nil {
+				return err
+			}
+			out = append(out, sc.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestExportRules checks that the agency's sharing rules govern bundles:
+// each kind of record needs a rule granting it to the named peer in full,
+// and an unknown or revoked peer gets nothing.
+func TestExportRules(t *testing.T) {
+	ctx := context.Background()
+	kz := startNode(t, "kz-mia", "KZ-MIA", "KZ", nodeOptions{})
+	uz := startNode(t, "uz-mfc", "UZ-MFC", "UZ", nodeOptions{})
+	kz.trust(t, uz)
+	uz.trust(t, kz)
+	f, err := kz.st.CreateFirearm(ctx, tracing.Firearm{AgencyID: kz.agency.ID, Make: "Makarov", Model: "PM", Type: tracing.TypePistol,
+		SerialNumber: "KM1234", Status: tracing.StatusSeized}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	export := func(sel federation.Selection) error {
+		_, err := kz.fed.Export(ctx, io.Discard, kz.agency.ID, kz.user.ID, sel)
+		return err
+	}
+	firearm := federation.Selection{To: uz.fingerprint(), Firearms: []tracing.FirearmID{f.ID}}
+	cases := []struct {
+		name string
+		sel  federation.Selection
+		kind errs.Kind
+		says string
+	}{
+		{"no peer named", federation.Selection{Firearms: firearm.Firearms}, errs.Invalid, "name the peer"},
+		{"unknown peer", federation.Selection{To: "SHA256:00", Firearms: firearm.Firearms}, errs.Invalid, "unknown peer"},
+		{"no rule", firearm, errs.Permission, "firearms"},
+	}
+	for _, tc := range cases {
+		if err := export(tc.sel); errs.KindOf(err) != tc.kind || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%s: %v; want %v saying %q", tc.name, err, tc.kind, tc.says)
+		}
+	}
+	// A rule for exhibits, or for firearms at less than full, is not enough.
+	kz.share(t, uz, exchange.DetailFull, exchange.ShareExhibits)
+	kz.share(t, uz, exchange.DetailThumbnails, exchange.ShareFirearms)
+	if err := export(firearm); errs.KindOf(err) != errs.Permission || !strings.Contains(err.Error(), "allows only thumbnails") {
+		t.Errorf("firearms shared as thumbnails: %v; want refused with the rule's reason", err)
+	}
+	kz.share(t, uz, exchange.DetailFull, exchange.ShareFirearms)
+	if err := export(firearm); err != nil {
+		t.Errorf("firearms shared in full: %v", err)
+	}
+	if _, err := kz.st.RevokePeer(ctx, uz.fingerprint(), "key compromised"); err != nil {
+		t.Fatal(err)
+	}
+	if err := export(firearm); errs.KindOf(err) != errs.Permission || !strings.Contains(err.Error(), "revoked") {
+		t.Errorf("export to a revoked peer: %v; want refused", err)
+	}
+	if n := kz.auditActions(t)["exchange.export.refused"]; n != 5 {
+		t.Errorf("kz-mia audited %d refused exports, want 5 (every refusal)", n)
 	}
 }

@@ -35,6 +35,7 @@ func FuzzSearchRequest(f *testing.F) {
 	f.Add(good)
 	f.Add([]byte(`{"query_id":"q","kind":"bullet","features":"AAAA","processed":"","k":1,"want":"full"}`))
 	f.Add([]byte(`{"query_id":"","k":0}`))
+	f.Add([]byte(`{"query_id":"q","kind":"cartridge","k":2,"full":3,"want":"scores"}`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var r SearchRequest
@@ -48,7 +49,7 @@ func FuzzSearchRequest(f *testing.F) {
 			}
 			return
 		}
-		if q.Features == nil || (q.Surface == nil && len(q.Lands) == 0) || q.K < 1 || q.K > MaxK {
+		if q.Features == nil || (q.Surface == nil && len(q.Lands) == 0) || q.K < 1 || q.K > MaxK || q.Full < 0 || q.Full > q.K {
 			t.Fatalf("accepted an unusable query: %+v", q)
 		}
 	})

@@ -24,11 +24,15 @@ type Searcher interface {
 	Search(ctx context.Context, agency domain.AgencyID, q Query) ([]Match, error)
 }
 
-// Match is one ranked exhibit of a local search.
+// Match is one ranked exhibit of a local search: the first Query.Full
+// are compared in full (Compared, Score, Log10LR), the others carry only
+// their coarse score.
 type Match struct {
-	Scan    domain.ScanID
-	Score   float64
-	Log10LR *float64
+	Scan     domain.ScanID
+	Compared bool
+	Score    float64
+	Log10LR  *float64
+	Coarse   float64
 }
 
 // Auditor records exchanges in the audit log (*audit.Log).
@@ -54,6 +58,12 @@ type Config struct {
 	// PeerTimeout bounds one peer's answer to a search (default 30 s: a
 	// peer compares the best candidates of each shared agency in full).
 	PeerTimeout time.Duration
+	// MaxFull caps the full comparisons per agency that one peer's search
+	// may ask of this node (default 5: each costs 0.15–0.3 s of CPU).
+	MaxFull int
+	// MaxConcurrent is how many peer searches this node runs at once
+	// (default 2); the others wait for a turn within their deadline.
+	MaxConcurrent int
 	// MaxRequestBytes bounds a search request body (default 64 MiB);
 	// MaxResponseBytes a peer's answer (default 256 MiB).
 	MaxRequestBytes, MaxResponseBytes int64
@@ -65,7 +75,8 @@ type Config struct {
 // searches (Handler, Serve) and sends its own (Search), and it imports and
 // exports bundles. It is safe for concurrent use.
 type Node struct {
-	cfg Config
+	cfg   Config
+	turns chan struct{} // one per running peer search
 }
 
 // New checks cfg and returns a node.
@@ -76,6 +87,12 @@ func New(cfg Config) (*Node, error) {
 	}
 	if cfg.PeerTimeout <= 0 {
 		cfg.PeerTimeout = 30 * time.Second
+	}
+	if cfg.MaxFull <= 0 {
+		cfg.MaxFull = 5
+	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = 2
 	}
 	if cfg.MaxRequestBytes <= 0 {
 		cfg.MaxRequestBytes = 64 << 20
@@ -89,7 +106,7 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Node{cfg: cfg}, nil
+	return &Node{cfg: cfg, turns: make(chan struct{}, cfg.MaxConcurrent)}, nil
 }
 
 // Card is what a node hands to the operators of a peer so that they can

@@ -47,6 +47,7 @@ type nodeOptions struct {
 	cert     *federation.Cert    // default: LoadOrCreateCert in the data dir
 	searcher federation.Searcher // default: the node's correlator
 	timeout  time.Duration
+	maxFull  int
 }
 
 func startNode(t *testing.T, name, code, country string, opt nodeOptions) *testNode {
@@ -101,7 +102,7 @@ func startNode(t *testing.T, name, code, country string, opt nodeOptions) *testN
 		searcher = opt.searcher
 	}
 	n.fed, err = federation.New(federation.Config{Store: st, Blobs: blobs, Identity: id, Cert: cert, Searcher: searcher,
-		Audit: audit.New(st, key), URL: "https://" + ln.Addr().String(), PeerTimeout: opt.timeout, Log: quiet})
+		Audit: audit.New(st, key), URL: "https://" + ln.Addr().String(), PeerTimeout: opt.timeout, MaxFull: opt.maxFull, Log: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,10 +164,13 @@ func (n *testNode) ingest(t *testing.T, caseNumber, path string) domain.Scan {
 }
 
 // share lets peer search n's exhibits at detail.
-func (n *testNode) share(t *testing.T, peer *testNode, detail exchange.Detail) exchange.SharingRule {
+func (n *testNode) share(t *testing.T, peer *testNode, detail exchange.Detail, kinds ...exchange.RecordKind) exchange.SharingRule {
 	t.Helper()
+	if len(kinds) == 0 {
+		kinds = []exchange.RecordKind{exchange.ShareExhibits}
+	}
 	r, err := n.st.CreateSharingRule(context.Background(), exchange.SharingRule{Owner: n.agency.ID, Peer: peer.fingerprint(),
-		Kinds: []exchange.RecordKind{exchange.ShareExhibits}, Detail: detail, CreatedBy: n.user.ID})
+		Kinds: kinds, Detail: detail, CreatedBy: n.user.ID})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -124,7 +124,17 @@ func (n *Node) serveSearch(w http.ResponseWriter, r *http.Request) {
 		n.refuse(w, r, who, err)
 		return
 	}
+	q.Full = min(q.Full, n.cfg.MaxFull)
+	// A bounded number of peer searches run at once: each uses every core
+	// for its full comparisons, so more at once only makes all of them late.
+	select {
+	case n.turns <- struct{}{}:
+	case <-ctx.Done():
+		n.refuse(w, r, who, errs.Errorf("federation.search", errs.Transient, "node %s is busy with other peers' searches: try again later", n.cfg.Identity.Node))
+		return
+	}
 	resp, err := n.answer(ctx, p, req, q)
+	<-n.turns
 	if err != nil {
 		n.refuse(w, r, who, err)
 		return
@@ -132,11 +142,11 @@ func (n *Node) serveSearch(w http.ResponseWriter, r *http.Request) {
 	resp.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
 	var details []map[string]any
 	for _, a := range resp.Agencies {
-		details = append(details, map[string]any{"agency": a.Agency, "detail": a.Detail, "reason": a.Reason, "error": a.Error})
+		details = append(details, map[string]any{"agency": a.Agency, "detail": a.Detail, "reason": a.Reason, "compared": a.Compared, "error": a.Error})
 	}
 	n.audit(ctx, audit.Record{Action: "federation.search.served", ObjectType: "federated_query", ObjectID: req.QueryID,
 		Details: map[string]any{"peer": p.Node, "peer_fingerprint": p.Fingerprint, "peer_country": p.Country, "want": req.Want,
-			"agencies": details, "candidates": len(resp.Candidates), "elapsed_ms": resp.ElapsedMS}})
+			"full_asked": req.Full, "full_done": q.Full, "agencies": details, "candidates": len(resp.Candidates), "elapsed_ms": resp.ElapsedMS}})
 	w.Header().Set("Content-Type", "application/json")
 	if err := json.NewEncoder(w).Encode(resp); err != nil {
 		n.cfg.Log.WarnContext(ctx, "federation answer not sent", "peer", p.Node, "err", err)
@@ -182,6 +192,9 @@ func (n *Node) answer(ctx context.Context, p store.Peer, req SearchRequest, q Qu
 				n.cfg.Log.WarnContext(ctx, "federation candidate left out", "scan", m.Scan, "err", err)
 				continue
 			}
+			if c.Compared {
+				ans.Compared++
+			}
 			resp.Candidates = append(resp.Candidates, c)
 		}
 		resp.Agencies = append(resp.Agencies, ans)
@@ -201,7 +214,7 @@ func (n *Node) candidate(ctx context.Context, ag domain.Agency, m Match, rank in
 	}
 	id := n.cfg.Identity
 	c := Candidate{Node: id.Node, Fingerprint: id.Fingerprint(), Agency: ag.Code, Country: ag.Country, Scan: sc.ID, Exhibit: ex.ID,
-		ExhibitKind: string(ex.Kind), Calibre: ex.Class.Calibre, Rank: rank, Score: m.Score, Log10LR: m.Log10LR, Detail: detail, Format: string(sc.Format)}
+		ExhibitKind: string(ex.Kind), Calibre: ex.Class.Calibre, Rank: rank, Compared: m.Compared, Score: m.Score, Log10LR: m.Log10LR, CoarseScore: m.Coarse, Detail: detail, Format: string(sc.Format)}
 	if c.Country == "" {
 		c.Country = id.Country // an agency without a country of its own is the node's
 	}

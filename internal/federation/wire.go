@@ -52,6 +52,10 @@ type SearchRequest struct {
 	Name      string          `json:"name,omitempty"`
 	K         int             `json:"k"`    // candidates wanted per agency, 1..MaxK
 	Want      exchange.Detail `json:"want"` // scores, thumbnails or full
+	// Full is how many of each agency's K candidates, best coarse first,
+	// the asker wants given the full engine comparison (0..K; 0: coarse
+	// ranking only). The peer does at most its own MaxFull.
+	Full int `json:"full"`
 }
 
 // MaxK bounds the candidates a peer returns per agency.
@@ -65,19 +69,25 @@ type Query struct {
 	Surface  *surface.Map   // cartridge cases: the processed breech face
 	Lands    []*bullet.Land // bullets: the processed lands
 	Name     string
-	K        int
+	K        int // candidates per agency
+	// Full is how many of the K, best coarse first, get the full
+	// comparison (0..K, already capped by the node's MaxFull).
+	Full int
 }
 
 // decode checks a request and decodes its query; errors are errs.Invalid
 // naming the field.
 func (r SearchRequest) decode() (Query, error) {
 	const op = "federation.SearchRequest"
-	q := Query{Class: r.Class, Name: clip(r.Name), K: r.K}
+	q := Query{Class: r.Class, Name: clip(r.Name), K: r.K, Full: r.Full}
 	if r.QueryID == "" || len(r.QueryID) > 64 {
 		return q, errs.Errorf(op, errs.Invalid, "query_id must be 1..64 characters")
 	}
 	if r.K < 1 || r.K > MaxK {
 		return q, errs.Errorf(op, errs.Invalid, "k %d is out of range 1..%d", r.K, MaxK)
+	}
+	if r.Full < 0 || r.Full > r.K {
+		return q, errs.Errorf(op, errs.Invalid, "full %d is out of range 0..k (%d)", r.Full, r.K)
 	}
 	switch r.Want {
 	case exchange.DetailScores, exchange.DetailThumbnails, exchange.DetailFull:
@@ -127,12 +137,17 @@ type Candidate struct {
 	ExhibitKind string           `json:"exhibit_kind,omitempty"`
 	Calibre     string           `json:"calibre,omitempty"`
 	Rank        int              `json:"rank"` // within its agency's list, 1 = best
-	Score       float64          `json:"score"`
-	Log10LR     *float64         `json:"log10_lr,omitempty"`
-	Detail      exchange.Detail  `json:"detail"`              // what the rule allowed
-	Thumbnail   []byte           `json:"thumbnail,omitempty"` // PNG, detail ≥ thumbnails
-	Original    []byte           `json:"original,omitempty"`  // the original scan file, detail full
-	Format      string           `json:"format,omitempty"`
+	// Compared is true when the peer ran the full comparison: Score (and
+	// Log10LR) are the engine's. Otherwise the candidate is ranked by
+	// CoarseScore only and Score is 0.
+	Compared    bool            `json:"compared"`
+	Score       float64         `json:"score"`
+	Log10LR     *float64        `json:"log10_lr,omitempty"`
+	CoarseScore float64         `json:"coarse_score"`        // the coarse signature stage's score (comparable across nodes)
+	Detail      exchange.Detail `json:"detail"`              // what the rule allowed
+	Thumbnail   []byte          `json:"thumbnail,omitempty"` // PNG, detail ≥ thumbnails
+	Original    []byte          `json:"original,omitempty"`  // the original scan file, detail full
+	Format      string          `json:"format,omitempty"`
 }
 
 // AgencyAnswer says what one agency of the peer allowed.
@@ -141,7 +156,9 @@ type AgencyAnswer struct {
 	Country string          `json:"country"`
 	Detail  exchange.Detail `json:"detail"`
 	Reason  string          `json:"reason"`
-	Error   string          `json:"error,omitempty"` // its search failed
+	// Compared is the number of full comparisons the peer ran for it.
+	Compared int    `json:"compared"`
+	Error    string `json:"error,omitempty"` // its search failed
 }
 
 // SearchResponse is a peer's answer.
@@ -170,6 +187,8 @@ func statusOf(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errs.NotFound:
 		return http.StatusNotFound
+	case errs.Transient:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }

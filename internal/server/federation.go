@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -14,19 +15,25 @@ import (
 
 // FederationSearcher lets peers search this node's corpus
 // (federation.Searcher): a peer's query runs through the same pipeline as
-// a local search, on one agency's index at a time.
+// a local search, on one agency's index at a time. The correlator lists
+// only fully compared candidates, so a peer gets the best max(Full, 1)
+// of the K it asked for, all compared in full.
 type FederationSearcher struct{ C *Correlator }
 
 // Search implements federation.Searcher.
 func (f FederationSearcher) Search(ctx context.Context, agency domain.AgencyID, q federation.Query) ([]federation.Match, error) {
 	cands, _, err := f.C.Search(ctx, Query{Agency: agency, Kind: q.Kind, Class: searchClass(q.Kind, q.Class), Surface: q.Surface,
-		Lands: q.Lands, Features: q.Features, Name: q.Name, K: q.K})
+		Lands: q.Lands, Features: q.Features, Name: q.Name, K: max(1, min(q.K, q.Full))})
 	if err != nil {
 		return nil, err
 	}
 	out := make([]federation.Match, len(cands))
 	for i, c := range cands {
-		out[i] = federation.Match{Scan: c.Scan, Score: c.Score, Log10LR: c.Calibrated}
+		out[i] = federation.Match{Scan: c.Scan, Compared: true, Score: c.Score, Log10LR: c.Calibrated}
+		var reg Registration
+		if json.Unmarshal(c.Registration, &reg) == nil {
+			out[i].Coarse = reg.CoarseScore
+		}
 	}
 	return out, nil
 }

@@ -213,9 +213,24 @@ func (n *Node) targets(ctx context.Context, fps []string) ([]store.Peer, error) 
 
 // ask sends a signed search to one peer over mutual TLS.
 func (n *Node) ask(ctx context.Context, p store.Peer, body []byte) (*SearchResponse, error) {
+	data, err := n.post(ctx, p, SearchPath, body)
+	if err != nil {
+		return nil, err
+	}
+	var out SearchResponse
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, fmt.Errorf("peer %s sent an answer that is not JSON: %w", p.Node, err)
+	}
+	return &out, nil
+}
+
+// post sends a signed request to path of peer p over mutual TLS and
+// returns the body of its 200 answer; any other answer is an error that
+// quotes the peer's reason. It waits at most PeerTimeout.
+func (n *Node) post(ctx context.Context, p store.Peer, path string, body []byte) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.PeerTimeout)
 	defer cancel()
-	url := strings.TrimRight(p.URL, "/") + SearchPath
+	url := strings.TrimRight(p.URL, "/") + path
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("peer URL %q: %w", p.URL, err)
@@ -224,7 +239,7 @@ func (n *Node) ask(ctx context.Context, p store.Peer, body []byte) (*SearchRespo
 	hr.Header.Set("Content-Type", "application/json")
 	hr.Header.Set(headerKey, n.cfg.Identity.Fingerprint())
 	hr.Header.Set(headerDate, date)
-	hr.Header.Set(headerSignature, base64.StdEncoding.EncodeToString(n.cfg.Identity.Sign(signedMessage(http.MethodPost, SearchPath, date, body))))
+	hr.Header.Set(headerSignature, base64.StdEncoding.EncodeToString(n.cfg.Identity.Sign(signedMessage(http.MethodPost, path, date, body))))
 	tr := &http.Transport{TLSClientConfig: n.clientTLS(p), ForceAttemptHTTP2: true, TLSHandshakeTimeout: n.cfg.PeerTimeout}
 	defer tr.CloseIdleConnections()
 	resp, err := (&http.Client{Transport: tr}).Do(hr)
@@ -252,9 +267,5 @@ func (n *Node) ask(ctx context.Context, p store.Peer, body []byte) (*SearchRespo
 		}
 		return nil, fmt.Errorf("peer %s refused (HTTP %d)", p.Node, resp.StatusCode)
 	}
-	var out SearchResponse
-	if err := json.Unmarshal(data, &out); err != nil {
-		return nil, fmt.Errorf("peer %s sent an answer that is not JSON: %w", p.Node, err)
-	}
-	return &out, nil
+	return data, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/tracemark/tracemark/internal/ingest"
 	"github.com/tracemark/tracemark/internal/search"
 	"github.com/tracemark/tracemark/internal/surface"
+	"github.com/tracemark/tracemark/internal/tracing"
 )
 
 // FuzzSearchRequest feeds arbitrary request bodies to the decoding a peer
@@ -68,6 +69,30 @@ func FuzzCard(f *testing.F) {
 		p, err := c.Peer()
 		if err == nil && c.Fingerprint != "" && exchange.Fingerprint(p.PublicKey) != c.Fingerprint {
 			t.Fatalf("card with a mismatched fingerprint accepted: %+v", c)
+		}
+	})
+}
+
+// FuzzTraceUpdate checks that a peer's trace update is refused as invalid
+// or accepted with a status a peer may set, whatever it holds.
+func FuzzTraceUpdate(f *testing.F) {
+	f.Add([]byte(`{"id":"01900000-0000-7000-8000-000000000000","status":"answered","answers":[{"at":"2026-01-01T00:00:00Z","text":"x"}]}`))
+	f.Add([]byte(`{"id":"../x","status":"draft"}`))
+	f.Add([]byte(`{"id":"01900000-0000-7000-8000-000000000000","status":"closed","note":""}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var u TraceUpdate
+		if decodeStrict(body, &u, "an update") != nil {
+			return
+		}
+		err := u.check()
+		if err != nil {
+			if errs.KindOf(err) != errs.Invalid {
+				t.Fatalf("check error of kind %v, want invalid: %v", errs.KindOf(err), err)
+			}
+			return
+		}
+		if u.Status == tracing.TraceDraft || u.Status == "" || len(u.Answers) > maxTraceAnswers {
+			t.Fatalf("accepted an update a peer may not send: %+v", u)
 		}
 	})
 }

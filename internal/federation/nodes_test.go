@@ -38,6 +38,7 @@ type testNode struct {
 	fed     *federation.Node
 	stop    context.CancelFunc
 	stopped chan error
+	addr    string // the federation listener's address
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -106,11 +107,26 @@ func startNode(t *testing.T, name, code, country string, opt nodeOptions) *testN
 	if err != nil {
 		t.Fatal(err)
 	}
-	sctx, cancel := context.WithCancel(ctx)
-	n.stop, n.stopped = cancel, make(chan error, 1)
-	go func() { n.stopped <- n.fed.Serve(sctx, ln) }()
+	n.addr = ln.Addr().String()
+	n.serve(ln)
 	t.Cleanup(n.shutdown)
 	return n
+}
+
+func (n *testNode) serve(ln net.Listener) {
+	sctx, cancel := context.WithCancel(context.Background())
+	n.stop, n.stopped = cancel, make(chan error, 1)
+	go func() { n.stopped <- n.fed.Serve(sctx, ln) }()
+}
+
+// restart serves peers again on the node's address after shutdown.
+func (n *testNode) restart(t *testing.T) {
+	t.Helper()
+	ln, err := net.Listen("tcp", n.addr)
+	if err != nil {
+		t.Fatalf("%s: listen again on %s: %v", n.name, n.addr, err)
+	}
+	n.serve(ln)
 }
 
 // shutdown stops the node's federation listener (idempotent).

@@ -29,17 +29,24 @@ const ThumbnailWidth = 160
 func (n *Node) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+SearchPath, n.serveSearch)
+	mux.HandleFunc("POST "+TracePath, n.serveTrace)
+	mux.HandleFunc("POST "+TraceUpdatePath, n.serveTraceUpdate)
 	return mux
 }
 
 // refusal is a refused request: the status, the reason given to the
 // caller and the audit entry on this side.
 func (n *Node) refuse(w http.ResponseWriter, r *http.Request, peer string, err error) {
+	n.refuseAs(w, r, "federation.search.refused", peer, err)
+}
+
+// refuseAs is refuse with the audit action of the endpoint.
+func (n *Node) refuseAs(w http.ResponseWriter, r *http.Request, action, peer string, err error) {
 	status := statusOf(err)
 	if status == http.StatusInternalServerError {
 		n.cfg.Log.ErrorContext(r.Context(), "federation request failed", "peer", peer, "err", err)
 	}
-	n.audit(r.Context(), audit.Record{Action: "federation.search.refused", ObjectType: "peer", ObjectID: peer,
+	n.audit(r.Context(), audit.Record{Action: action, ObjectType: "peer", ObjectID: peer,
 		Details: map[string]any{"reason": err.Error(), "status": status, "remote": r.RemoteAddr}})
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)

@@ -301,3 +301,23 @@ func (s *Store) AllTraceRequests(ctx context.Context, agency domain.AgencyID) ([
 		page.Cursor = next
 	}
 }
+
+// TraceRequestParties returns the agencies of this node on either side of
+// trace request id (empty for a party on another node), so that a change
+// arriving from a peer can be applied as the local party. NotFound when
+// the request is not here.
+func (s *Store) TraceRequestParties(ctx context.Context, id tracing.TraceRequestID) (requester, addressee domain.AgencyID, err error) {
+	const op = "store.TraceRequestParties"
+	if err := checkIDs("trace request id", string(id)); err != nil {
+		return "", "", err
+	}
+	var req, addr sql.NullString
+	err = s.db.QueryRowContext(ctx, `SELECT requester_agency_id, addressee_agency_id FROM trace_requests WHERE id = $1`, id).Scan(&req, &addr)
+	if err == sql.ErrNoRows {
+		return "", "", notFound(op, "trace request %s not found", id)
+	}
+	if err != nil {
+		return "", "", s.classify(op, err)
+	}
+	return domain.AgencyID(req.String), domain.AgencyID(addr.String), nil
+}

@@ -95,6 +95,47 @@ type TraceRequest struct {
 	CreatedBy    domain.UserID  `json:"created_by,omitempty"`
 	CreatedAt    time.Time      `json:"created_at"`
 	UpdatedAt    time.Time      `json:"updated_at"`
+	// Peer is the exchange key fingerprint of the other party's node when
+	// that party is on another node (empty: both are on this one).
+	Peer string `json:"peer,omitempty"`
+	// Delivery says whether this node's latest change reached Peer.
+	Delivery *Delivery `json:"delivery,omitempty"`
+}
+
+// Delivery is the state of a request's exchange with the other node. A
+// request goes to sent only once the other node has stored it; until then
+// it stays a draft with Pending set and the last error, and sending again
+// retries. Later changes (acknowledged, answered, closed) are made here
+// first and Pending until the other node has them.
+type Delivery struct {
+	Pending     bool      `json:"pending"`
+	Attempts    int       `json:"attempts"`
+	LastAttempt time.Time `json:"last_attempt,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	DeliveredAt time.Time `json:"delivered_at,omitzero"`
+}
+
+// Delivered records a successful exchange with the other node at time at.
+func (t *TraceRequest) Delivered(at time.Time) {
+	d := t.delivery()
+	d.Pending, d.Attempts, d.LastAttempt, d.LastError, d.DeliveredAt = false, d.Attempts+1, at, "", at
+}
+
+// Undelivered records a failed exchange with the other node: the change
+// stays Pending for a retry.
+func (t *TraceRequest) Undelivered(at time.Time, err error) {
+	d := t.delivery()
+	d.Pending, d.Attempts, d.LastAttempt, d.LastError = true, d.Attempts+1, at, err.Error()
+	if len(d.LastError) > 1024 {
+		d.LastError = d.LastError[:1024]
+	}
+}
+
+func (t *TraceRequest) delivery() *Delivery {
+	if t.Delivery == nil {
+		t.Delivery = &Delivery{}
+	}
+	return t.Delivery
 }
 
 // Validate checks a trace request before it is stored or sent.
@@ -110,6 +151,7 @@ func (t TraceRequest) Validate() error {
 		text(op, "legal basis", t.LegalBasis, 4<<10, t.Status != TraceDraft),
 		text(op, "restrictions", t.Restrictions, 4<<10, false),
 		text(op, "case number", t.CaseNumber, 128, false),
+		text(op, "peer", t.Peer, 128, false),
 		oneOf(op, "status", t.Status, TraceStatuses...),
 	); err != nil {
 		return err

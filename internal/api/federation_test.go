@@ -19,6 +19,7 @@ import (
 	"github.com/tracemark/tracemark/internal/exchange"
 	"github.com/tracemark/tracemark/internal/federation"
 	"github.com/tracemark/tracemark/internal/server"
+	"github.com/tracemark/tracemark/internal/tracing"
 )
 
 // fedNode is a server node with exchange and federation on: its API on an
@@ -133,6 +134,40 @@ func TestFederationRoutes(t *testing.T) {
 	var sc domain.Scan
 	if st := uzEx.json(http.MethodGet, "/api/scans/"+string(up.Scan.ID), nil, &sc); st != http.StatusOK || sc.Features.IsZero() {
 		t.Errorf("imported scan in uz: %d, searchable %v", st, !sc.Features.IsZero())
+	}
+
+	// A trace request to the Kazakh node: kept as a draft saying why until
+	// Uzbekistan's rules let trace requests go there, then delivered,
+	// answered there, and the answer comes back.
+	tr := api.TraceRequestInput{Addressee: tracing.Party{Agency: "LAB"}, Peer: kzCard.Fingerprint, Reason: "seized at the border", LegalBasis: "ITI para 17",
+		Firearm: &tracing.Firearm{Make: "Makarov", Model: "PM", Type: tracing.TypePistol, SerialNumber: "KM 1234", Status: tracing.StatusSeized}, Send: true}
+	if st := uzEx.json(http.MethodPost, "/api/trace-requests", tr, &p); st != http.StatusForbidden || !strings.Contains(p.Detail, "trace_requests") {
+		t.Errorf("trace request without a sharing rule: %d %q", st, p.Detail)
+	}
+	var out struct{ Items []tracing.TraceRequest }
+	uzEx.json(http.MethodGet, "/api/trace-requests?direction=outgoing", nil, &out)
+	if len(out.Items) != 1 || out.Items[0].Status != tracing.TraceDraft || out.Items[0].Delivery == nil || !out.Items[0].Delivery.Pending || out.Items[0].Addressee.Country != "KZ" {
+		t.Fatalf("undelivered trace request: %+v", out.Items)
+	}
+	id := string(out.Items[0].ID)
+	if st := uzEx.json(http.MethodPost, "/api/sharing-rules", api.SharingRuleInput{Peer: kzCard.Fingerprint,
+		Kinds: []exchange.RecordKind{exchange.ShareTraceRequests}, Detail: exchange.DetailFull}, nil); st != http.StatusCreated {
+		t.Fatalf("sharing rule: %d", st)
+	}
+	var sent tracing.TraceRequest
+	if st := uzEx.json(http.MethodPost, "/api/trace-requests/"+id+"/status", map[string]string{"status": "sent"}, &sent); st != http.StatusOK || sent.Status != tracing.TraceSent {
+		t.Fatalf("send: %d %s", st, sent.Status)
+	}
+	kzEx.json(http.MethodGet, "/api/trace-requests?direction=incoming", nil, &out)
+	if len(out.Items) != 1 || string(out.Items[0].ID) != id || out.Items[0].Requester.Country != "UZ" {
+		t.Fatalf("incoming at kz: %+v", out.Items)
+	}
+	if st := kzEx.json(http.MethodPost, "/api/trace-requests/"+id+"/answers", map[string]string{"text": "sold in 2011 to a dealer"}, nil); st != http.StatusOK {
+		t.Fatalf("answer at kz: %d", st)
+	}
+	var back tracing.TraceRequest
+	if uzEx.json(http.MethodGet, "/api/trace-requests/"+id, nil, &back); back.Status != tracing.TraceAnswered || len(back.Answers) != 1 {
+		t.Errorf("uz after kz answered: %s %+v", back.Status, back.Answers)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/tracemark/tracemark/internal/blob"
 	"github.com/tracemark/tracemark/internal/domain"
 	"github.com/tracemark/tracemark/internal/errs"
+	"github.com/tracemark/tracemark/internal/federation"
 	"github.com/tracemark/tracemark/internal/store"
 	"github.com/tracemark/tracemark/internal/tracing"
 )
@@ -18,6 +19,7 @@ import (
 // until sent).
 type TraceRequestInput struct {
 	Addressee tracing.Party `json:"addressee" doc:"agency and country asked; agency_id when it has a node here"`
+	Peer      string        `json:"peer,omitempty" maxLength:"128" doc:"key fingerprint of the addressee's node when it is another node (the request is delivered there when sent)"`
 	Contact   string        `json:"contact,omitempty" maxLength:"256" doc:"the requester's officer or point of contact"`
 	// FirearmID, when set, copies the agency's firearm record into the
 	// request; Firearm describes it otherwise.
@@ -93,7 +95,8 @@ func (h *handler) traceRoutes() []route {
 		newRoute(Read, huma.Operation{OperationID: "get-trace-request", Method: http.MethodGet, Path: "/api/trace-requests/{id}",
 			Summary: "A trace request with its answers and status history", Tags: tags}, h.getTrace),
 		newRoute(Write, huma.Operation{OperationID: "transition-trace-request", Method: http.MethodPost, Path: "/api/trace-requests/{id}/status",
-			Summary: "Send, acknowledge or close a trace request", Tags: tags}, h.transitionTrace),
+			Summary: "Send, acknowledge or close a trace request", Description: "A request with a party on another node (peer) is delivered there: it becomes sent only once that node has it, and later changes follow. A change that could not be delivered is kept and pending (the request's delivery says why): post the current status again to retry.",
+			Tags: tags}, h.transitionTrace),
 		newRoute(Write, huma.Operation{OperationID: "answer-trace-request", Method: http.MethodPost, Path: "/api/trace-requests/{id}/answers",
 			Summary: "Answer a trace request addressed to the agency", Tags: tags}, h.answerTrace),
 		newRoute(Read, huma.Operation{OperationID: "trace-reminders", Method: http.MethodGet, Path: "/api/trace-reminders",
@@ -149,7 +152,27 @@ func (h *handler) createTrace(ctx context.Context, in *createTraceInput) (*trace
 		}
 		t.Addressee.Agency, t.Addressee.Country = to.Code, to.Country
 	}
-	if b.Send {
+	var fed *federation.Node
+	if b.Peer != "" {
+		if t.Addressee.AgencyID != "" {
+			return nil, h.fail(ctx, errs.Errorf(op, errs.Invalid, "give either addressee.agency_id (an agency of this node) or peer (another node), not both"))
+		}
+		if fed, err = h.federationNode(); err != nil {
+			return nil, err
+		}
+		p, err := h.Store.PeerByFingerprint(ctx, b.Peer)
+		if err != nil {
+			return nil, h.fail(ctx, errs.Errorf(op, errs.Invalid, "peer %s is not registered on this node (GET /api/federation/peers lists them)", b.Peer))
+		}
+		if t.Addressee.Country == "" {
+			t.Addressee.Country = p.Country
+		}
+		if t.Requester.Country == "" {
+			t.Requester.Country = fed.Card().Country // an agency without a country of its own is the node's
+		}
+		t.Peer = p.Fingerprint
+	}
+	if b.Send && fed == nil {
 		var ids domain.IDGen
 		t.ID, t.Status = tracing.TraceRequestID(ids.New()), tracing.TraceDraft
 		if err := t.Transition(tracing.TraceSent, time.Now().UTC(), a.User, ""); err != nil {
@@ -160,10 +183,31 @@ func (h *handler) createTrace(ctx context.Context, in *createTraceInput) (*trace
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
-	if err := h.record(ctx, "trace.create", "trace_request", string(t.ID), "", map[string]any{"to": t.Addressee.Agency, "country": t.Addressee.Country, "status": t.Status}); err != nil {
+	if err := h.record(ctx, "trace.create", "trace_request", string(t.ID), "", map[string]any{"to": t.Addressee.Agency, "country": t.Addressee.Country, "status": t.Status, "peer": t.Peer}); err != nil {
 		return nil, err
 	}
+	if b.Send && fed != nil {
+		// Delivered to the other node now; a failure leaves the draft, which says why.
+		if t, err = fed.SendTrace(ctx, a.Agency, a.User, t.ID); err != nil {
+			return nil, h.fail(ctx, err)
+		}
+	}
 	return &traceOutput{Body: t}, nil
+}
+
+// updateTrace applies change to a request of the actor's agency; a
+// request with a party on another node has the change delivered there.
+func (h *handler) updateTrace(ctx context.Context, id tracing.TraceRequestID, change func(*tracing.TraceRequest) error) (tracing.TraceRequest, error) {
+	a := actor(ctx)
+	t, err := h.Store.TraceRequest(ctx, a.Agency, id)
+	if err != nil || t.Peer == "" {
+		return h.Store.UpdateTraceRequest(ctx, a.Agency, id, change)
+	}
+	fed, err := h.federationNode()
+	if err != nil {
+		return t, err
+	}
+	return fed.UpdateTrace(ctx, a.Agency, id, change)
 }
 
 func (h *handler) getTrace(ctx context.Context, in *traceIDInput) (*traceOutput, error) {
@@ -194,7 +238,33 @@ func (h *handler) transitionTrace(ctx context.Context, in *traceStatusInput) (*t
 	const op = "api.transitionTrace"
 	a := actor(ctx)
 	var from tracing.TraceStatus
-	t, err := h.Store.UpdateTraceRequest(ctx, a.Agency, tracing.TraceRequestID(in.ID), func(t *tracing.TraceRequest) error {
+	id := tracing.TraceRequestID(in.ID)
+	if held, err := h.Store.TraceRequest(ctx, a.Agency, id); err == nil && held.Peer != "" {
+		// With another node: sending delivers the draft there; the current
+		// status again retries a delivery that is pending.
+		fed, err := h.federationNode()
+		if err != nil {
+			return nil, err
+		}
+		var t tracing.TraceRequest
+		switch {
+		case in.Body.Status == tracing.TraceSent && held.Status == tracing.TraceDraft:
+			if err := side(op, a, held, tracing.TraceSent); err != nil {
+				return nil, h.fail(ctx, err)
+			}
+			t, err = fed.SendTrace(ctx, a.Agency, a.User, id)
+		case in.Body.Status == held.Status && held.Delivery != nil && held.Delivery.Pending:
+			t, err = fed.SyncTrace(ctx, a.Agency, id)
+		}
+		if err != nil {
+			return nil, h.fail(ctx, err)
+		}
+		if t.ID != "" {
+			requestOf(ctx).audited = true // federation audited it (trace.delivered, trace.update.delivered or their failures)
+			return &traceOutput{Body: t}, nil
+		}
+	}
+	t, err := h.updateTrace(ctx, id, func(t *tracing.TraceRequest) error {
 		if err := side(op, a, *t, in.Body.Status); err != nil {
 			return err
 		}
@@ -217,7 +287,7 @@ func (h *handler) answerTrace(ctx context.Context, in *traceAnswerInput) (*trace
 	const op = "api.answerTrace"
 	a := actor(ctx)
 	b := in.Body
-	t, err := h.Store.UpdateTraceRequest(ctx, a.Agency, tracing.TraceRequestID(in.ID), func(t *tracing.TraceRequest) error {
+	t, err := h.updateTrace(ctx, tracing.TraceRequestID(in.ID), func(t *tracing.TraceRequest) error {
 		if err := side(op, a, *t, tracing.TraceAnswered); err != nil {
 			return err
 		}

@@ -46,6 +46,26 @@
 // audit logs (federation.search.sent, .served, .refused;
 // exchange.export, exchange.import, exchange.import.refused).
 //
+// # Trace requests
+//
+// A trace request whose addressee is an agency of another node names that
+// node (TraceRequest.Peer, its key fingerprint). SendTrace delivers it
+// (POST TracePath, mutual TLS, signed like a search) when the requesting
+// agency's sharing rules let trace_requests go to that peer in full; the
+// receiving node checks the sender's country against the peer's, finds
+// the addressed agency by code and stores the request as incoming with
+// its origin (Peer = the sender). The request becomes sent on the asking
+// side only once the peer has stored it; otherwise it stays a draft whose
+// Delivery is Pending with the reason (unknown or revoked peer, no rule,
+// refused, unreachable), and SendTrace again retries; a delivery repeated
+// after a lost answer is not stored twice. Later changes are made locally
+// first (UpdateTrace) and delivered (POST TraceUpdatePath); one that cannot
+// be is kept, Pending, and SyncTrace retries it. Each side may only make
+// its own changes: the addressee acknowledges and answers, either closes.
+// Both sides audit (trace.delivered, trace.delivery.failed, trace.received,
+// trace.update.delivered, .failed, .received, .refused). Attachments
+// travel as blob references only: their files are not sent yet.
+//
 // # Bundles
 //
 // Export collects the selected records with their cases and scans and

@@ -52,7 +52,7 @@ func newRootCmd() *cobra.Command {
 		newAuditCmd(),
 		newReportCmd(),
 		newBackupCmd(), newRestoreCmd(),
-		newPeerCmd(), newExchangeCmd(), // tracing
+		newPeerCmd(), newExchangeCmd(), newFirearmCmd(), newTraceCmd(), // tracing
 	)
 	return root
 }

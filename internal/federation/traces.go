@@ -430,3 +430,38 @@ func side(addressee bool) string {
 	}
 	return "requester"
 }
+
+// RetryPending delivers every pending trace request change of every agency
+// of this node (drafts whose sending failed, and later changes), oldest
+// first: what a server runs from time to time so that a peer that was
+// down gets its requests without anyone sending again. It returns how
+// many were delivered and how many are still pending.
+func (n *Node) RetryPending(ctx context.Context) (delivered, pending int, err error) {
+	agencies, err := n.cfg.Store.ListAgencies(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, ag := range agencies {
+		// All of the agency's requests: trace requests are few (hundreds a
+		// year per agency), and the pending flag lives in the record.
+		all, err := n.cfg.Store.AllTraceRequests(ctx, ag.ID)
+		if err != nil {
+			return delivered, pending, err
+		}
+		for i := len(all) - 1; i >= 0; i-- {
+			t := all[i]
+			if t.Peer == "" || t.Delivery == nil || !t.Delivery.Pending || t.Requester.AgencyID != ag.ID && t.Addressee.AgencyID != ag.ID {
+				continue
+			}
+			if ctx.Err() != nil {
+				return delivered, pending, ctx.Err()
+			}
+			if _, err := n.SyncTrace(ctx, ag.ID, t.ID); err != nil {
+				pending++
+				continue
+			}
+			delivered++
+		}
+	}
+	return delivered, pending, nil
+}

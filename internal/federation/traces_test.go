@@ -159,8 +159,11 @@ func TestTraceRequestsBetweenNodes(t *testing.T) {
 	}
 	wantPending(t, kz.trace(t, kz.agency.ID, toKG.ID), tracing.TraceClosed, "kg-mia")
 	kg.restart(t)
-	if r, err := kz.fed.SyncTrace(ctx, kz.agency.ID, toKG.ID); err != nil || r.Delivery.Pending {
-		t.Fatalf("sync: %+v %v", r.Delivery, err)
+	if delivered, pending, err := kz.fed.RetryPending(ctx); err != nil || delivered != 1 || pending != 0 {
+		t.Errorf("retry pending: %d delivered, %d still pending, %v; want 1 and 0", delivered, pending, err)
+	}
+	if r := kz.trace(t, kz.agency.ID, toKG.ID); r.Delivery.Pending {
+		t.Fatalf("after RetryPending the close is still pending: %+v", r.Delivery)
 	}
 	if s := kg.trace(t, kg.agency.ID, toKG.ID).Status; s != tracing.TraceClosed {
 		t.Errorf("kg-mia sees %s after the sync, want closed", s)
@@ -186,6 +189,9 @@ func TestTraceRequestsBetweenNodes(t *testing.T) {
 		t.Errorf("send to an unknown peer: %v", err)
 	}
 	wantPending(t, kz.trace(t, kz.agency.ID, unknown.ID), tracing.TraceDraft, "unknown peer")
+	if delivered, pending, err := kz.fed.RetryPending(ctx); err != nil || delivered != 0 || pending != 2 {
+		t.Errorf("retry pending: %d delivered, %d still pending, %v; want 0 and 2 (revoked and unknown peers)", delivered, pending, err)
+	}
 
 	// Closing by the requester reaches the addressee.
 	if _, err := kz.fed.UpdateTrace(ctx, kz.agency.ID, tr.ID, func(x *tracing.TraceRequest) error {

@@ -51,6 +51,9 @@ type FederationConfig struct {
 	// lower-cased); Country is its ISO 3166-1 alpha-2 code (default: the
 	// default agency's). Without a country, exchange and federation are off.
 	Node, Country string
+	// RetryEvery is how often a serving node retries trace request
+	// changes that did not reach their peer (default 5 minutes).
+	RetryEvery time.Duration
 }
 
 // openFederation loads (or makes, on first start) the node's exchange
@@ -106,5 +109,35 @@ func (n *Node) startFederation(ctx context.Context) (wait func()) {
 			n.log.Error("federation listener stopped", "err", err)
 		}
 	}()
-	return func() { <-done }
+	retried := make(chan struct{})
+	go func() {
+		defer close(retried)
+		n.retryTraces(ctx)
+	}()
+	return func() { <-done; <-retried }
+}
+
+// retryTraces delivers pending trace request changes to their peers every
+// Cfg.Federation.RetryEvery until ctx ends.
+func (n *Node) retryTraces(ctx context.Context) {
+	every := n.Cfg.Federation.RetryEvery
+	if every <= 0 {
+		every = 5 * time.Minute
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		delivered, pending, err := n.Federation.RetryPending(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			n.log.Error("retrying trace request deliveries", "err", err)
+		case delivered+pending > 0:
+			n.log.Info("trace request deliveries retried", "delivered", delivered, "still_pending", pending)
+		}
+	}
 }

@@ -1,7 +1,7 @@
 // Starts `tracemark serve --demo` on a free port with a temporary data
 // folder and waits until the demo's correlation runs are done.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +16,18 @@ function freePort() {
   });
 }
 
-export async function startServer(bin) {
+// startServer starts the demo node. With country, the laboratory (agency
+// LAB, which the demo fills) is created first with that ISO country, as
+// trace requests and exchange need one: `tracemark admin create-admin`.
+export async function startServer(bin, { country = '' } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tracemark-e2e-'));
+  if (country) {
+    const pw = join(dir, 'boss-password.txt');
+    writeFileSync(pw, PASSWORD + '\n');
+    execFileSync(bin, ['admin', 'create-admin', '--data', dir, '--agency', 'LAB', '--name', 'Local laboratory', '--country', country,
+      '--user', 'boss', '--display-name', 'Laboratory head', '--password-file', pw], { stdio: 'pipe' });
+    rmSync(pw);
+  }
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const proc = spawn(bin, ['serve', '--demo', '--data', dir, '--addr', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -265,3 +265,36 @@ func TestEveryUIMessageInTheCatalogs(t *testing.T) {
 		t.Errorf("found only %d message ids in web/src; is the pattern still right?", seen)
 	}
 }
+
+// TestEnumeratedUIMessages checks the messages whose ids the screens build
+// at run time from an API value (a firearm status, a trace status, a graph
+// edge kind…), which TestEveryUIMessageInTheCatalogs cannot see.
+func TestEnumeratedUIMessages(t *testing.T) {
+	en := map[string]any{}
+	data, err := fs.ReadFile(i18n.Files(), "en.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &en); err != nil {
+		t.Fatal(err)
+	}
+	enums := map[string][]string{
+		"ui.fa.status.":    {"lost", "stolen", "seized", "recovered", "destroyed", "in_reference_collection"},
+		"ui.fa.type.":      {"pistol", "revolver", "rifle", "assault_rifle", "carbine", "shotgun", "submachine_gun", "machine_gun", "machine_pistol", "combination_gun", "other"},
+		"ui.fa.event.":     {"status", "transfer", "test_fire", "trace", "note"},
+		"ui.tr.status.":    {"draft", "sent", "acknowledged", "answered", "closed"},
+		"ui.tr.":           {"incoming", "outgoing"},
+		"ui.graph.kind.":   {"firearm", "exhibit", "case", "agency"},
+		"ui.graph.edge.":   {"test_fire", "in_case", "owned_by", "held_by", "recovered_in", "hit", "linked"},
+		"ui.fed.detail.":   {"scores", "thumbnails", "full"},
+		"ui.st.dim.":       {"status", "month", "row"},
+		"ui.concl.status.": {"awaiting_verification", "verified", "disagreement", "resolved"},
+	}
+	for prefix, values := range enums {
+		for _, v := range values {
+			if _, ok := en[prefix+v]; !ok {
+				t.Errorf("message %q is missing from en.json", prefix+v)
+			}
+		}
+	}
+}

@@ -3,6 +3,12 @@ internal/i18n/locales, keeping every other message and its order."""
 import json, os, sys
 sys.path.insert(0, os.path.dirname(__file__))
 from ui_messages import M, P
+import ui_messages_tracing
+
+for k in ui_messages_tracing.M.keys() | ui_messages_tracing.P.keys():
+    assert k not in M and k not in P, "duplicate message " + k
+M = {**M, **ui_messages_tracing.M}
+P = {**P, **ui_messages_tracing.P}
 
 LANGS = ["en", "ru", "kk", "uz-Latn", "ky", "tg", "tk"]
 root = os.path.join(os.path.dirname(__file__), "..", "..", "internal", "i18n", "locales")

@@ -71,6 +71,8 @@ export async function request(method, url, body, opts = {}) {
 
 export const get = (url, opts) => request('GET', url, undefined, opts);
 export const post = (url, body, opts) => request('POST', url, body, opts);
+export const put = (url, body, opts) => request('PUT', url, body, opts);
+export const patch = (url, body, opts) => request('PATCH', url, body, opts);
 
 // getBinary fetches url as an ArrayBuffer with its headers (height maps).
 export async function getBinary(url, opts = {}) {

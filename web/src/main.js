@@ -12,6 +12,9 @@ import { exhibitDetail } from './views/exhibit.js';
 import { candidateList } from './views/candidates.js';
 import { comparison } from './views/compare.js';
 import { openHelp } from './views/help.js';
+import { firearmsList, firearmDetail, firearmEdit } from './views/firearms.js';
+import { tracesList, traceDetail, traceNew } from './views/traces.js';
+import { statistics } from './views/stats.js';
 
 const app = { me: null, cleanup: null, expiredShown: false };
 
@@ -23,6 +26,14 @@ const routes = [
   [/^\/exhibits\/([\w-]+)$/, exhibitDetail],
   [/^\/runs\/([\w-]+)$/, candidateList],
   [/^\/compare\/([\w-]+)\/([\w-]+)$/, comparison],
+  [/^\/firearms$/, firearmsList],
+  [/^\/firearms\/new$/, firearmEdit],
+  [/^\/firearms\/([\w-]+)\/edit$/, (main, id) => firearmEdit(main, id)],
+  [/^\/firearms\/([\w-]+)$/, firearmDetail],
+  [/^\/traces$/, tracesList],
+  [/^\/traces\/new$/, traceNew],
+  [/^\/traces\/([\w-]+)$/, traceDetail],
+  [/^\/statistics$/, statistics],
 ];
 
 export function navigate(path, { replace = false } = {}) {
@@ -54,12 +65,30 @@ export async function afterSignIn(me) {
   navigate(back && back !== '/signin' ? back : '/', { replace: true });
 }
 
-// userLanguage switches to the user's language: the one they chose here
-// last, else the locale of their account.
+// userLanguage switches to the language kept on the user's account (set
+// with PATCH /api/me from any browser); a choice made here before the
+// account kept it is moved onto the account once.
 async function userLanguage(me) {
-  const want = localStorage.getItem('tracemark.lang.' + userID(me)) || me?.user?.locale;
+  let want = me?.user?.locale;
+  const old = localStorage.getItem('tracemark.lang.' + userID(me));
+  if (!want && LANGUAGES.includes(old)) {
+    want = old;
+    saveLanguage(old).catch(() => {});
+  }
+  localStorage.removeItem('tracemark.lang.' + userID(me));
   if (want && want !== lang() && LANGUAGES.includes(want)) await setLanguage(want);
 }
+
+// saveLanguage keeps tag on the account.
+async function saveLanguage(tag) {
+  const me = await api.request('PATCH', '/api/me', { locale: tag });
+  if (me?.user) { app.me = { ...app.me, user: me.user }; }
+}
+
+// can reports whether the signed-in user's roles allow an operation of the
+// API (its operation ID); the server checks again on every request.
+export function can(op) { return !!app.me?.allowed?.includes(op); }
+export function myAgency() { return app.me?.agency || {}; }
 
 export function userID(me) { return me?.user?.id || ''; }
 export function userName(me) { return me?.user?.display_name || me?.user?.username || ''; }
@@ -74,8 +103,11 @@ export async function signOut() {
 function header() {
   const top = document.getElementById('top');
   const langSel = h('select', { id: 'lang', 'aria-label': t('ui.language'), onchange: async (e) => {
-    await setLanguage(e.target.value);
-    if (app.me) localStorage.setItem('tracemark.lang.' + userID(app.me), e.target.value);
+    const tag = e.target.value;
+    await setLanguage(tag);
+    if (app.me) {
+      try { await saveLanguage(tag); } catch (err) { toast(errorText(err), 'error'); }
+    }
     render();
   } }, LANGUAGES.map((l) => h('option', { value: l, selected: l === lang(), text: LANGUAGE_NAMES[l] })));
   clear(top,
@@ -84,6 +116,9 @@ function header() {
       app.me && [
         link('/', { text: t('ui.mywork'), 'aria-current': location.pathname === '/' ? 'page' : null }),
         link('/cases', { text: t('ui.cases'), 'aria-current': location.pathname.startsWith('/cases') ? 'page' : null }),
+        can('list-firearms') && link('/firearms', { text: t('ui.fa.title'), 'aria-current': location.pathname.startsWith('/firearms') ? 'page' : null }),
+        can('list-trace-requests') && link('/traces', { text: t('ui.tr.title'), 'aria-current': location.pathname.startsWith('/traces') ? 'page' : null }),
+        can('tracing-stats') && link('/statistics', { text: t('ui.st.title'), 'aria-current': location.pathname.startsWith('/statistics') ? 'page' : null }),
       ],
       h('span', { class: 'spacer' }),
       langSel,
@@ -158,6 +193,9 @@ function shortcuts(e) {
     pendingG = false;
     if (e.key === 'w') navigate('/');
     if (e.key === 'c') navigate('/cases');
+    if (e.key === 'f' && can('list-firearms')) navigate('/firearms');
+    if (e.key === 't' && can('list-trace-requests')) navigate('/traces');
+    if (e.key === 's' && can('tracing-stats')) navigate('/statistics');
     return;
   }
   if (e.key === 'g') { pendingG = true; setTimeout(() => { pendingG = false; }, 1200); return; }

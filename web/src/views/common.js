@@ -52,3 +52,29 @@ export function reportButton(url, fallbackName, labelKey = 'ui.report.pdf') {
   });
   return b;
 }
+
+// userNames resolves user IDs of the agency to names (GET /api/user-names),
+// fetched once per page load.
+let namesOnce = null;
+export function userNames() {
+  if (!namesOnce) {
+    namesOnce = api.get('/api/user-names').then((r) => new Map((r.items || []).map((u) => [u.id, u.name]))).catch(() => { namesOnce = null; return new Map(); });
+  }
+  return namesOnce;
+}
+export function nameOf(names, id) { return id ? names.get(id) || id.slice(0, 8) : '—'; }
+
+// countryName is the country's name in the user's language (ISO 3166-1 code otherwise).
+export function countryName(code) {
+  if (!code || code === 'unknown') return code === 'unknown' ? t('ui.unknown') : '—';
+  try { return new Intl.DisplayNames([lang(), 'ru', 'en'], { type: 'region' }).of(code) || code; } catch { return code; }
+}
+
+// labelled is a form field: a label above its control.
+export function labelled(label, control, hint) {
+  if (!control.id) control.id = 'f-' + Math.random().toString(36).slice(2, 9);
+  return h('div', { class: 'ff' }, h('label', { for: control.id, text: label }), control, hint ? h('small', { class: 'muted', text: hint }) : null);
+}
+
+// statusBadge shows a status as a coloured badge.
+export function badge(text, cls) { return h('span', { class: 'badge ' + (cls || ''), text }); }

@@ -2,6 +2,8 @@ import { h, link } from '../dom.js';
 import { t, tc, has, date, dateTime, um, num } from '../i18n.js';
 import * as api from '../api.js';
 import { field, kindLabel, roleLabel, classText, thumb, table, breadcrumb } from './common.js';
+import { can } from '../main.js';
+import { federationPanel } from './federation.js';
 
 export async function exhibitDetail(main, id) {
   const ex = await api.get('/api/exhibits/' + encodeURIComponent(id), { notFound: 'ui.err.exhibit_missing' });
@@ -33,7 +35,8 @@ export async function exhibitDetail(main, id) {
           field(t('ui.acquired'), dateTime(s.acquired_at || s.created_at)),
           field(t('col.sha256'), h('code', { text: (s.original || '').replace(/^sha256-/, '').slice(0, 16) + '…', title: s.original })),
           s.warnings?.length ? field(t('ui.warnings'), s.warnings.join('; ')) : null),
-        h('h4', { text: t('ui.candidate_lists') }), runs)));
+        h('h4', { text: t('ui.candidate_lists') }), runs,
+        can('federated-search') && !(s.format || '').match(/^(png|jpe?g|tiff?|image)/i) ? federationPanel(s) : null)));
     api.get('/api/runs' + api.qs({ scan: s.id })).then((r) => {
       const rs = r.items || [];
       if (!rs.length) runs.append(h('li', { class: 'muted', text: t('ui.empty.runs') }));

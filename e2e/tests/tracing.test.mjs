@@ -1,0 +1,303 @@
+// Firearm tracing in a real browser (Debian's chromium, headless, driven by
+// playwright-core) against `tracemark serve --demo`: a firearm recorded
+// with the reference list's help, found by a serial with look-alike
+// characters and by a model alias, its test fire linked and its graph
+// drawn; a trace request's whole life (draft, sent, overdue, acknowledged,
+// answered, closed); the statistics with their charts and CSV; the
+// language kept on the account across browsers; custody names; federated
+// search from an exhibit; and a supervisor resolving a disagreement.
+// Screenshots go to docs/screenshots/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer, apiSession, PASSWORD } from './server.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const shots = resolve(here, '..', '..', 'docs', 'screenshots');
+const bin = process.env.TRACEMARK_BIN || resolve(here, '..', '..', 'tracemark');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+mkdirSync(shots, { recursive: true });
+
+let server, browser, context, page, examinerAPI, verifierAPI;
+const consoleErrors = [];
+const fixture = {};
+
+async function caseByNumber(api, number) {
+  for (let i = 0; i < 120; i++) {
+    const res = await api('/api/cases?q=' + encodeURIComponent(number));
+    const c = res.items.find((x) => x.number === number);
+    if (c) return api('/api/cases/' + c.id);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error('case ' + number + ' did not appear');
+}
+
+async function firstScan(api, detail) {
+  for (let i = 0; i < 120; i++) {
+    const scans = await api('/api/exhibits/' + detail.exhibits[0].id + '/scans');
+    if (scans.items.length) return scans.items[0];
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error('no scan in ' + detail.case.number);
+}
+
+function key() { return 'e2e-' + Math.random().toString(16).slice(2); }
+
+before(async () => {
+  server = await startServer(bin, { country: 'KZ' });
+  examinerAPI = await apiSession(server.base, 'examiner');
+  verifierAPI = await apiSession(server.base, 'verifier');
+  const adminAPI = await apiSession(server.base, 'admin');
+  // A second verifier acts as the supervisor of a disagreement.
+  await adminAPI('/api/users', { method: 'POST', body: JSON.stringify({ username: 'supervisor', display_name: 'Demo supervisor', roles: ['verifier'], password: PASSWORD }) });
+  // A confirmed hit: the two Fadul scans, identified and verified.
+  const f1 = await caseByNumber(examinerAPI, 'DEMO-FADUL-1');
+  const f2 = await caseByNumber(examinerAPI, 'DEMO-FADUL-2');
+  const [s1, s2] = [await firstScan(examinerAPI, f1), await firstScan(examinerAPI, f2)];
+  const hit = await examinerAPI('/api/conclusions', { method: 'POST', body: JSON.stringify({ scan_a: s1.id, scan_b: s2.id, conclusion: 'identification', notes: 'e2e hit', idempotency_key: key() }) });
+  await verifierAPI('/api/conclusions/' + hit.id + '/verification', { method: 'POST', body: JSON.stringify({ conclusion: 'identification', idempotency_key: key() }) });
+  // A test-fire exhibit in the Fadul case (the demo has none), and the case
+  // the firearm was seized in.
+  await examinerAPI('/api/cases/' + f1.case.id + '/exhibits', { method: 'POST', body: JSON.stringify({ label: 'TF1', kind: 'test_fire', role: 'reference', class: { calibre: '9x18mm Makarov' }, description: 'test fire, laboratory tank' }) });
+  await examinerAPI('/api/cases', { method: 'POST', body: JSON.stringify({ number: 'KZ-2026-0417', title: 'Pistol seized at a checkpoint', offence: 'illegal possession', place_name: 'Shymkent' }) });
+  // A disagreement for the supervisor: two synthetic cartridge cases.
+  const a = await caseByNumber(examinerAPI, 'DEMO-SYN-firearm-001-shot-01').catch(() => null);
+  const b = await caseByNumber(examinerAPI, 'DEMO-SYN-firearm-002-shot-01').catch(() => null);
+  const [sa, sb] = a && b ? [await firstScan(examinerAPI, a), await firstScan(examinerAPI, b)] : [s2, s1];
+  const c = await examinerAPI('/api/conclusions', { method: 'POST', body: JSON.stringify({ scan_a: sa.id, scan_b: sb.id, conclusion: 'identification', notes: 'e2e: seen as the same firearm', idempotency_key: key() }) });
+  await verifierAPI('/api/conclusions/' + c.id + '/verification', { method: 'POST', body: JSON.stringify({ conclusion: 'elimination', notes: 'e2e: different firing pin', idempotency_key: key() }) });
+  fixture.f1 = f1;
+  fixture.disagreement = c.id;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+  context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'en-GB', acceptDownloads: true });
+  page = await context.newPage();
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error' && !/status of (401|404|409|422|503)/.test(m.text())) consoleErrors.push(m.text()); });
+}, { timeout: 360_000 });
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function shot(name) {
+  await page.waitForTimeout(150);
+  await page.screenshot({ path: join(shots, name + '.png') });
+}
+
+async function signIn(p, user) {
+  await p.goto(server.base + '/');
+  await p.waitForSelector('#username');
+  await p.fill('#username', user);
+  await p.fill('#password', PASSWORD);
+  for (let i = 0; ; i++) {
+    await p.keyboard.press('Enter');
+    const done = await Promise.race([
+      p.waitForSelector('#signout', { timeout: 60_000 }).then(() => true),
+      p.waitForSelector('form.signin .error:not([hidden])', { timeout: 60_000 }).then(() => false),
+    ]);
+    if (done) return;
+    const msg = await p.textContent('form.signin .error');
+    if (i >= 5) throw new Error('sign-in failed: ' + msg);
+    await p.focus('#password');
+  }
+}
+
+async function signOut(p) {
+  await p.click('#signout');
+  await p.waitForSelector('#username');
+}
+
+// toEnglish makes sure the page is in English (a previous choice may be
+// kept on the account or in the browser).
+async function toEnglish(p) {
+  if ((await p.getAttribute('html', 'lang')) !== 'en') {
+    await p.selectOption('#lang', 'en');
+    await p.waitForFunction(() => document.documentElement.lang === 'en' && document.querySelector('#signout')?.textContent === 'Sign out');
+  }
+}
+
+test('firearm tracing workstation', { timeout: 420_000 }, async (t) => {
+  let firearmURL;
+  await t.test('record a firearm: the reference list resolves "ПМ" and fills make, type, calibre', async () => {
+    await signIn(page, 'liaison');
+    await toEnglish(page);
+    // Buttons follow the rights: a liaison officer may not search leads.
+    await page.keyboard.press('g');
+    await page.keyboard.press('f');
+    await page.waitForSelector('#firearms-table, #main .empty');
+    await page.click('#fa-new');
+    await page.waitForSelector('#fa-form');
+    await page.fill('#fa-model', 'ПМ');
+    await page.waitForFunction(() => /Makarov PM/.test(document.querySelector('#fa-model-note').textContent));
+    assert.equal(await page.inputValue('#fa-make'), 'Izhevsk Mechanical Plant');
+    assert.equal(await page.inputValue('#fa-type-edit'), 'pistol');
+    assert.match(await page.inputValue('#fa-calibre'), /9x18/);
+    await page.fill('#fa-serial', 'KA3105');
+    await page.fill('#fa-year', '1984');
+    await page.click('#fa-import-add');
+    const mark = page.locator('#fa-import-rows .row').first();
+    await mark.locator('input').nth(0).fill('KZ');
+    await mark.locator('input').nth(1).fill('1996');
+    await mark.locator('input').nth(2).fill('Kazspecimport');
+    await page.click('#fa-marking-add');
+    const other = page.locator('#fa-marking-rows .row').first();
+    await other.locator('input').nth(0).fill('ИЖ');
+    await other.locator('input').nth(1).fill('frame, left side');
+    await page.fill('#fa-case', 'KZ-2026-0417');
+    await shot('firearm-form');
+    await page.click('#fa-save');
+    await page.waitForURL(/\/firearms\/[0-9a-f-]{36}$/);
+    firearmURL = page.url();
+    await page.waitForSelector('#fa-history');
+    assert.match(await page.textContent('main h1'), /Makarov PM · KA3105/);
+    assert.equal(await page.$('#fa-leads-run'), null, 'no lead search button without the right');
+  });
+
+  await t.test('change its status and link a test fire; the history keeps both', async () => {
+    await page.selectOption('#fa-new-status', 'in_reference_collection');
+    await page.fill('#fa-status-note', 'handed to the reference collection');
+    await page.click('#fa-status-submit');
+    await page.waitForFunction(() => document.querySelectorAll('#fa-history tbody tr').length === 2);
+    await page.fill('#fa-tf-case', 'DEMO-FADUL-1');
+    await page.waitForSelector('#fa-tf-exhibit:not([hidden])');
+    await page.click('#fa-tf-link');
+    await page.waitForFunction(() => document.querySelectorAll('#fa-history tbody tr').length === 3);
+    assert.match(await page.textContent('#fa-testfires'), /TF1/);
+  });
+
+  await t.test('the graph links firearm, test fire, cases (with the confirmed hit) and agency', async () => {
+    await page.waitForSelector('#fa-graph');
+    const labels = await page.$$eval('#fa-graph .glabel', (l) => l.map((x) => x.textContent));
+    for (const want of ['TF1', 'DEMO-FADUL-1', 'DEMO-FADUL-2', 'KZ-2026-0417']) assert.ok(labels.some((l) => l.includes(want)), want + ' in the graph: ' + labels);
+    assert.ok(await page.$('#fa-graph path.ge-hit'), 'the hit is drawn');
+    assert.ok(await page.$('#fa-graph path.ge-linked'), 'the case reached through the hit is drawn');
+    // Keyboard: a node is a link.
+    await page.focus('#fa-graph a[href^="/cases/"]');
+    assert.match(await page.evaluate(() => document.activeElement.getAttribute('href')), /^\/cases\//);
+    await page.$eval('#fa-graph-card', (el) => el.scrollIntoView({ block: 'start' }));
+    await shot('firearm-graph');
+  });
+
+  await t.test('search: a serial with look-alikes (O for 0, wildcard) and a model alias in Latin', async () => {
+    await page.goto(server.base + '/firearms');
+    await page.waitForSelector('#fa-serial');
+    await page.fill('#fa-serial', 'KA31O*');
+    await page.waitForFunction(() => (document.querySelector('#firearms-table thead')?.textContent || '').includes('Score') &&
+      [...document.querySelectorAll('#firearms-table tbody tr')].some((r) => r.textContent.includes('KA3105')));
+    const score = Number((await page.textContent('#firearms-table tbody tr td:last-child')).replace(',', '.'));
+    assert.ok(score > 0 && score < 1, 'a look-alike match scores below 1: ' + score);
+    await page.fill('#fa-serial', '');
+    await page.fill('#fa-q', 'Pistolet Makarova');
+    await page.waitForFunction(() => /Makarov PM/.test(document.querySelector('#fa-note').textContent) &&
+      [...document.querySelectorAll('#firearms-table tbody tr')].some((r) => r.textContent.includes('KA3105')));
+    await shot('firearms');
+  });
+
+  await t.test("a trace request's life: draft, sent, overdue, acknowledged, answered, closed", async () => {
+    await page.goto(firearmURL);
+    await page.click('#fa-trace');
+    await page.waitForSelector('#tr-form');
+    assert.notEqual(await page.inputValue('#tr-firearm'), '', 'the firearm is chosen');
+    await page.selectOption('#tr-to-kind', 'here');
+    await page.fill('#tr-contact', 'Maj. A. Seitkali');
+    await page.fill('#tr-case', 'KZ-2026-0417');
+    await page.fill('#tr-reason', 'Seized at a checkpoint without a permit; the import mark names Kazspecimport.');
+    await page.fill('#tr-legal', 'ITI para 17');
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    await page.fill('#tr-deadline', yesterday);
+    await page.click('#tr-save-draft');
+    await page.waitForSelector('.steps li.now');
+    assert.equal(await page.textContent('.steps li.now'), 'Draft');
+    await page.click('#tr-to-sent');
+    await page.waitForFunction(() => document.querySelector('.steps li.now')?.textContent === 'Sent');
+    assert.match(await page.textContent('main h1'), /overdue/, 'the passed deadline shows');
+    await page.click('#tr-to-acknowledged');
+    await page.waitForFunction(() => document.querySelector('.steps li.now')?.textContent === 'Acknowledged');
+    await shot('trace-request');
+    await page.fill('#tr-answer-text', 'Registered 1996 to a hunting club in Taraz; reported stolen in 2019.');
+    await page.fill('#tr-answer-owner', 'Hunting club «Berkut», Taraz');
+    await page.click('#tr-answer-submit');
+    await page.waitForFunction(() => document.querySelector('.steps li.now')?.textContent === 'Answered');
+    assert.match(await page.textContent('#tr-answers'), /Berkut/);
+    await page.click('#tr-to-closed');
+    await page.waitForFunction(() => document.querySelector('.steps li.now')?.textContent === 'Closed');
+    assert.equal(await page.$$eval('#tr-events tbody tr', (r) => r.length), 4);
+    // Both lists of the agency show it (it was addressed to the agency itself).
+    await page.keyboard.press('g');
+    await page.keyboard.press('t');
+    await page.waitForSelector('#traces-table tbody tr');
+    await page.click('#tr-tab-outgoing');
+    await page.waitForFunction(() => document.querySelector('#tr-tab-outgoing').getAttribute('aria-pressed') === 'true' && document.querySelectorAll('#traces-table tbody tr').length === 1);
+    assert.match(await page.textContent('#traces-table'), /Closed/);
+  });
+
+  await t.test('statistics: charts with their tables, and the CSV', async () => {
+    await page.keyboard.press('g');
+    await page.keyboard.press('s');
+    await page.waitForSelector('#st-chart-firearms rect.bar');
+    assert.match(await page.textContent('#st-table-firearms'), /In reference collection/);
+    assert.match(await page.textContent('#st-table-traces'), /Closed/);
+    assert.match(await page.textContent('#st-table-traces'), /Kazakhstan/);
+    const hits = await page.$$eval('#st-table-hits tbody td', (tds) => tds.reduce((a, td) => a + Number(td.textContent), 0));
+    assert.ok(hits >= 1, 'the confirmed hit is counted');
+    assert.equal(await page.getAttribute('#st-chart-hits', 'aria-describedby'), 'st-table-hits');
+    const csv = await page.evaluate(async () => (await fetch(document.querySelector('#st-csv-firearms').href, { credentials: 'same-origin' })).text());
+    assert.match(csv, /^status,/);
+    assert.match(csv, /in_reference_collection/);
+    await shot('statistics');
+  });
+
+  await t.test('the language is kept on the account: another browser opens in Kazakh', async () => {
+    await page.selectOption('#lang', 'kk');
+    await page.waitForFunction(() => document.documentElement.lang === 'kk');
+    const other = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'en-GB' });
+    const p2 = await other.newPage();
+    await signIn(p2, 'liaison');
+    await p2.waitForFunction(() => document.documentElement.lang === 'kk');
+    assert.match(await p2.textContent('header'), /Қару/);
+    await p2.screenshot({ path: join(shots, 'language-on-account-kk.png') });
+    await other.close();
+    await toEnglish(page);
+  });
+
+  await t.test('custody names who acted; federated search says what the partners answered', async () => {
+    await signOut(page);
+    await signIn(page, 'examiner');
+    await toEnglish(page);
+    await page.goto(server.base + '/exhibits/' + fixture.f1.exhibits[0].id);
+    await page.waitForSelector('#custody tbody tr');
+    const by = await page.$$eval('#custody tbody td:nth-child(3)', (tds) => tds.map((td) => td.textContent));
+    assert.ok(by.length && by.every((n) => /Demo|examiner|technician/.test(n)), 'names, not IDs: ' + by);
+    await page.click('.fed-run');
+    await page.waitForFunction(() => !/Asking/.test(document.querySelector('.fed-out').textContent) && document.querySelector('.fed-out').textContent.length > 0);
+    assert.match(await page.textContent('.fed-out'), /No partner node is registered/, 'the node has a country, so federation is on, with no peers yet');
+  });
+
+  await t.test('a supervisor resolves a disagreement', async () => {
+    await signOut(page);
+    await signIn(page, 'supervisor');
+    await toEnglish(page);
+    await page.waitForSelector('#work-disagreements a.open-conclusion');
+    await page.click('#work-disagreements a.open-conclusion');
+    await page.waitForSelector('#concl-form-resolve');
+    assert.match(await page.textContent('#outcome'), /Disagreement/);
+    await page.check('#afte-resolve-inconclusive_b');
+    await page.fill('#concl-notes', 'Agreement on class, not enough individual marks.');
+    await page.click('#concl-submit');
+    await page.waitForFunction(() => /Resolved by the supervisor/.test(document.querySelector('#outcome')?.textContent || ''));
+    const stored = await verifierAPI('/api/conclusions/' + fixture.disagreement);
+    assert.equal(stored.status, 'resolved');
+    assert.equal(stored.final_conclusion, 'inconclusive_b');
+    await shot('resolved-by-supervisor');
+  });
+
+  assert.deepEqual(consoleErrors, [], 'no script errors in the page');
+});

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,10 +18,11 @@ import (
 
 func newBenchFederatedCmd() *cobra.Command {
 	var (
-		cfg     federation.BenchConfig
-		report  string
-		keep    bool
-		profile string
+		cfg       federation.BenchConfig
+		report    string
+		keep      bool
+		profile   string
+		processes bool
 	)
 	cmd := &cobra.Command{
 		Use:   "federated",
@@ -39,6 +44,9 @@ bound of what separate machines would see. Progress goes to stderr.`,
 				defer os.RemoveAll(dir)
 			}
 			cfg.Dir = dir
+			if processes {
+				cfg.Spawn = spawnBenchNode(cfg)
+			}
 			last := time.Time{}
 			cfg.Progress = func(stage string, done, total int) {
 				if time.Since(last) < time.Second && done < total {
@@ -87,7 +95,67 @@ bound of what separate machines would see. Progress goes to stderr.`,
 	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, "synthetic corpus seed")
 	cmd.Flags().StringVar(&report, "report", "", "also write the report as JSON to this file")
 	cmd.Flags().BoolVar(&keep, "keep", false, "keep the nodes' working folder")
+	cmd.Flags().BoolVar(&processes, "processes", false, "run each answering node in a process of its own (as separate machines; CPU read from /proc)")
 	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the timed searches (not the set-up) to this file (go tool pprof)")
+	cmd.AddCommand(newBenchFederatedNodeCmd())
+	return cmd
+}
+
+// spawnBenchNode starts answering node i as 'tracemark bench federated
+// node' with the bench's settings.
+func spawnBenchNode(cfg federation.BenchConfig) func(ctx context.Context, i int) (*federation.BenchProcess, error) {
+	return func(ctx context.Context, i int) (*federation.BenchProcess, error) {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, err
+		}
+		c := exec.CommandContext(ctx, exe, "bench", "federated", "node", "--dir", cfg.Dir, "--index", strconv.Itoa(i),
+			"--exhibits", strconv.Itoa(cfg.Exhibits), "--distinct", strconv.Itoa(cfg.Distinct), "--full", strconv.Itoa(cfg.Full),
+			"--seed", strconv.FormatUint(cfg.Seed, 10))
+		c.Stderr = os.Stderr
+		in, err := c.StdinPipe()
+		if err != nil {
+			return nil, err
+		}
+		out, err := c.StdoutPipe()
+		if err != nil {
+			return nil, err
+		}
+		if err := c.Start(); err != nil {
+			return nil, err
+		}
+		return &federation.BenchProcess{In: in, Out: out, PID: c.Process.Pid, Wait: c.Wait}, nil
+	}
+}
+
+// newBenchFederatedNodeCmd is one answering node of 'bench federated
+// --processes' (started by it; speaks JSON lines on stdin and stdout).
+func newBenchFederatedNodeCmd() *cobra.Command {
+	var (
+		cfg   federation.BenchConfig
+		index int
+	)
+	cmd := &cobra.Command{Use: "node", Hidden: true, Short: "One answering node of bench federated --processes", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.Dir == "" {
+				return errors.New("give --dir")
+			}
+			last := time.Time{}
+			cfg.Progress = func(stage string, done, total int) {
+				if time.Since(last) < time.Second && done < total {
+					return
+				}
+				last = time.Now()
+				fmt.Fprintf(os.Stderr, "node %d: %s: %d/%d\n", index+1, stage, done, total)
+			}
+			return federation.ServeBenchNode(cmd.Context(), cfg, index, cmd.InOrStdin(), cmd.OutOrStdout())
+		}}
+	cmd.Flags().StringVar(&cfg.Dir, "dir", "", "the bench's working folder")
+	cmd.Flags().IntVar(&index, "index", 0, "which node")
+	cmd.Flags().IntVar(&cfg.Exhibits, "exhibits", 10_000, "exhibits")
+	cmd.Flags().IntVar(&cfg.Distinct, "distinct", 1_000, "distinct signatures")
+	cmd.Flags().IntVar(&cfg.Full, "full", federation.DefaultFull, "full comparisons asked")
+	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, "synthetic corpus seed")
 	return cmd
 }
 

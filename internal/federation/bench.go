@@ -1,7 +1,9 @@
 package federation
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -12,6 +14,8 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -46,8 +50,13 @@ type BenchConfig struct {
 	Seed     uint64
 	Progress func(stage string, done, total int)
 	// Profile, when set, receives a CPU profile (pprof) of the timed
-	// searches only.
+	// searches only (of this process: the asker, and the answering nodes
+	// unless they run in processes of their own).
 	Profile io.Writer
+	// Spawn, when set, starts answering node i in a process of its own
+	// (which runs ServeBenchNode), as separate machines would: the nodes
+	// no longer share one Go runtime, and their CPU is read from /proc.
+	Spawn func(ctx context.Context, i int) (*BenchProcess, error)
 }
 
 // BenchReport is what RunBench measured.
@@ -69,19 +78,20 @@ type BenchReport struct {
 	Candidates   int       `json:"candidates_last_query"`
 	FailedPeers  int       `json:"failed_peers"`
 	CPUs         int       `json:"cpus"`
+	Processes    bool      `json:"processes"` // answering nodes in processes of their own
 	Notes        []string  `json:"notes"`
 }
 
-// RunBench starts Nodes answering nodes on loopback (each its own SQLite
-// database, keys and TLS certificate, Exhibits synthetic cartridge cases
-// shared with the asker) and one asking node, and times federated
-// searches over mutual TLS: each node runs the real search pipeline
-// (class prefilter, coarse signature stage over all its exhibits, full
-// comparison of the best Full, as the request asks).
-func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
-	if cfg.Dir == "" {
-		return nil, fmt.Errorf("federation: bench: a working folder is required")
-	}
+// BenchProcess is an answering node running in a process of its own:
+// ServeBenchNode at the other end of In and Out.
+type BenchProcess struct {
+	In   io.WriteCloser // closing it stops the node
+	Out  io.Reader
+	PID  int
+	Wait func() error
+}
+
+func (cfg *BenchConfig) defaults() {
 	def := func(v *int, d int) {
 		if *v <= 0 {
 			*v = d
@@ -94,14 +104,138 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	def(&cfg.K, 10)
 	def(&cfg.Full, DefaultFull)
 	cfg.Distinct = min(cfg.Distinct, cfg.Exhibits)
-	progress := cfg.Progress
-	if progress == nil {
-		progress = func(string, int, int) {}
+	if cfg.Progress == nil {
+		cfg.Progress = func(string, int, int) {}
 	}
+}
+
+// RunBench starts Nodes answering nodes on loopback (each its own SQLite
+// database, keys and TLS certificate, Exhibits synthetic cartridge cases
+// shared with the asker) and one asking node, and times federated
+// searches over mutual TLS: each node runs the real search pipeline
+// (class prefilter, coarse signature stage over all its exhibits, full
+// comparison of the best Full, as the request asks).
+func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
+	if cfg.Dir == "" {
+		return nil, fmt.Errorf("federation: bench: a working folder is required")
+	}
+	cfg.defaults()
+	progress := cfg.Progress
 	t0 := time.Now()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	asker, err := startBenchNode(ctx, filepath.Join(cfg.Dir, "asker"), "asker", "ZZ", 0, quiet)
+	if err != nil {
+		return nil, err
+	}
+	defer asker.close()
+	_, query, err := benchSurfaces(cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		local  []*benchNode  // answering nodes in this process
+		remote []*remoteNode // or in processes of their own
+		names  []string      // the answering nodes' names, in order
+	)
+	defer func() {
+		for _, n := range local {
+			n.close()
+		}
+		for _, r := range remote {
+			r.stop()
+		}
+	}()
+	if cfg.Spawn != nil {
+		for i := range cfg.Nodes {
+			r, err := spawnBenchNode(ctx, cfg, i, asker)
+			if err != nil {
+				return nil, err
+			}
+			remote = append(remote, r)
+			names = append(names, r.card.Node)
+		}
+	} else {
+		feats, pool, err := benchCorpus(cfg)
+		if err != nil {
+			return nil, err
+		}
+		for i := range cfg.Nodes {
+			n, err := buildBenchNode(ctx, cfg, i, feats, pool, quiet)
+			if err != nil {
+				return nil, err
+			}
+			local = append(local, n)
+			names = append(names, n.name)
+			if err := trustEachOther(ctx, asker, n); err != nil {
+				return nil, err
+			}
+			if err := n.shareWith(ctx, asker.fed.Card()); err != nil {
+				return nil, err
+			}
+		}
+	}
+	out := Outgoing{Agency: asker.agency.ID, Kind: "cartridge", Features: query.features, Processed: query.processed, Name: "bench query", K: cfg.K, Full: cfg.Full, Want: exchange.DetailScores}
+	where := "every node runs in this one process and shares its CPUs: the nodes' searches compete for the cores that separate machines would each have"
+	if cfg.Spawn != nil {
+		where = "each answering node runs in a process of its own (the asker in this one), all on this machine's CPUs; CPU is the asker's plus the nodes' (/proc)"
+	}
+	rep := &BenchReport{Nodes: cfg.Nodes, ExhibitsEach: cfg.Exhibits, Distinct: cfg.Distinct, Full: cfg.Full, CPUs: runtime.GOMAXPROCS(0),
+		Processes: cfg.Spawn != nil, SetupSeconds: time.Since(t0).Seconds(), Notes: []string{
+			where,
+			"per node: coarse signature stage over all its exhibits, then the full cartridge comparison of the best `full` candidates against prepared surfaces held in memory (a server also loads them from its blob store, cached)",
+			"exhibits cycle through the distinct synthetic signatures: latency, not ranking, is measured here (see tracemark bench search for accuracy)",
+			"detail: scores (no thumbnails rendered)",
+		}}
+	peerMS := make([][]float64, cfg.Nodes)
+	if cfg.Profile != nil {
+		if err := pprof.StartCPUProfile(cfg.Profile); err != nil {
+			return nil, fmt.Errorf("federation: bench: CPU profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	cpuAll := func() float64 {
+		ms := cpuMS()
+		for _, r := range remote {
+			ms += processCPUMS(r.pid)
+		}
+		return ms
+	}
+	for q := range cfg.Queries {
+		cpu0 := cpuAll()
+		res, err := asker.fed.Search(ctx, out)
+		if err != nil {
+			return nil, err
+		}
+		rep.CPUMS = append(rep.CPUMS, cpuAll()-cpu0)
+		rep.LatencyMS = append(rep.LatencyMS, res.ElapsedMS)
+		rep.Candidates, rep.FailedPeers = len(res.Candidates), rep.FailedPeers+res.Failed
+		for _, p := range res.Peers {
+			for i, name := range names {
+				if p.Node == name {
+					peerMS[i] = append(peerMS[i], p.ElapsedMS)
+				}
+			}
+			if !p.OK {
+				rep.Notes = append(rep.Notes, "query "+fmt.Sprint(q+1)+": peer "+p.Node+" failed: "+p.Error)
+			}
+		}
+		progress("federated searches", q+1, cfg.Queries)
+	}
+	rep.MedianMS, rep.MaxMS, rep.CPUMedianMS = median(rep.LatencyMS), maxOf(rep.LatencyMS), median(rep.CPUMS)
+	rep.LoadAvg1 = loadAvg1()
+	for _, v := range peerMS {
+		rep.PeerMedianMS = append(rep.PeerMedianMS, median(v))
+	}
+	return rep, nil
+}
+
+// benchCorpus makes the distinct signatures the nodes' exhibits cycle
+// through, as the search bench builds its bulk corpus (synthetic firings
+// at 12.5 µm, features computed directly), and the pool of prepared
+// surfaces the full comparisons use (so each costs what a real one costs,
+// without a server's blob loading, which is not timed here).
+func benchCorpus(cfg BenchConfig) ([]*search.Features, []*cartridge.Prepared, error) {
 	const shots = 4
-	// Distinct signatures, as the search bench builds its bulk corpus:
-	// synthetic firings at 12.5 µm, features computed directly.
 	firearms := (cfg.Distinct + shots - 1) / shots
 	feats := make([]*search.Features, firearms*shots)
 	var mu sync.Mutex
@@ -125,93 +259,122 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 				genErr = fmt.Errorf("federation: bench: synthetic firearm %d: %w", g, err)
 			}
 			done++
-			progress("signatures", done*shots, firearms*shots)
+			cfg.Progress("signatures", done*shots, firearms*shots)
 		}()
 	}
 	wg.Wait()
 	if genErr != nil {
-		return nil, genErr
+		return nil, nil, genErr
 	}
-	// The full comparison's candidates: a pool of prepared synthetic
-	// surfaces, so each comparison costs what a real one costs, without the
-	// blob loading of a server (not timed here).
-	pool, query, err := benchSurfaces(cfg.Seed)
+	pool, _, err := benchSurfaces(cfg.Seed)
+	return feats, pool, err
+}
+
+// buildBenchNode starts answering node i and fills it.
+func buildBenchNode(ctx context.Context, cfg BenchConfig, i int, feats []*search.Features, pool []*cartridge.Prepared, log *slog.Logger) (*benchNode, error) {
+	n, err := startBenchNode(ctx, filepath.Join(cfg.Dir, fmt.Sprintf("node%d", i)), fmt.Sprintf("node-%d", i), "Z"+string(rune('A'+i)), max(cfg.Full, 5), log)
 	if err != nil {
 		return nil, err
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	var nodes []*benchNode
-	defer func() {
-		for _, n := range nodes {
-			n.close()
-		}
-	}()
-	for i := range cfg.Nodes {
-		n, err := startBenchNode(ctx, filepath.Join(cfg.Dir, fmt.Sprintf("node%d", i)), fmt.Sprintf("node-%d", i), "Z"+string(rune('A'+i)), max(cfg.Full, 5), quiet)
-		if err != nil {
-			return nil, err
-		}
-		nodes = append(nodes, n)
-		if err := n.fill(ctx, cfg, feats, pool, func(d int) { progress(fmt.Sprintf("node %d exhibits", i+1), d, cfg.Exhibits) }); err != nil {
-			return nil, err
-		}
-	}
-	asker, err := startBenchNode(ctx, filepath.Join(cfg.Dir, "asker"), "asker", "ZZ", 0, quiet)
-	if err != nil {
+	if err := n.fill(ctx, cfg, feats, pool, func(d int) { cfg.Progress(fmt.Sprintf("node %d exhibits", i+1), d, cfg.Exhibits) }); err != nil {
+		n.close()
 		return nil, err
 	}
-	nodes = append(nodes, asker)
-	for _, n := range nodes[:cfg.Nodes] {
-		if err := trustEachOther(ctx, asker, n); err != nil {
-			return nil, err
-		}
-		if _, err := n.st.CreateSharingRule(ctx, exchange.SharingRule{Owner: n.agency.ID, Peer: asker.fed.Card().Fingerprint,
-			Kinds: []exchange.RecordKind{exchange.ShareExhibits}, Detail: exchange.DetailScores}); err != nil {
-			return nil, err
-		}
+	return n, nil
+}
+
+// shareWith trusts the asker's card and lets it search the node's
+// exhibits (scores).
+func (n *benchNode) shareWith(ctx context.Context, asker Card) error {
+	_, err := n.st.CreateSharingRule(ctx, exchange.SharingRule{Owner: n.agency.ID, Peer: asker.Fingerprint,
+		Kinds: []exchange.RecordKind{exchange.ShareExhibits}, Detail: exchange.DetailScores})
+	return err
+}
+
+// ServeBenchNode is answering node i of a bench in a process of its own
+// (BenchConfig.Spawn): it builds and fills the node, writes its card as
+// one JSON line to out, reads the asker's card as one JSON line from in,
+// trusts it and shares with it, writes "ready", and serves until in ends.
+func ServeBenchNode(ctx context.Context, cfg BenchConfig, i int, in io.Reader, out io.Writer) error {
+	cfg.defaults()
+	feats, pool, err := benchCorpus(cfg)
+	if err != nil {
+		return err
 	}
-	out := Outgoing{Agency: asker.agency.ID, Kind: "cartridge", Features: query.features, Processed: query.processed, Name: "bench query", K: cfg.K, Full: cfg.Full, Want: exchange.DetailScores}
-	rep := &BenchReport{Nodes: cfg.Nodes, ExhibitsEach: cfg.Exhibits, Distinct: len(feats), Full: cfg.Full, CPUs: runtime.GOMAXPROCS(0),
-		SetupSeconds: time.Since(t0).Seconds(), Notes: []string{
-			"every node runs in this one process and shares its CPUs: the nodes' searches compete for the cores that separate machines would each have",
-			"per node: coarse signature stage over all its exhibits, then the full cartridge comparison of the best `full` candidates against prepared surfaces held in memory (a server also loads them from its blob store, cached)",
-			"exhibits cycle through the distinct synthetic signatures: latency, not ranking, is measured here (see tracemark bench search for accuracy)",
-			"detail: scores (no thumbnails rendered)",
-		}}
-	peerMS := make([][]float64, cfg.Nodes)
-	if cfg.Profile != nil {
-		if err := pprof.StartCPUProfile(cfg.Profile); err != nil {
-			return nil, fmt.Errorf("federation: bench: CPU profile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
+	n, err := buildBenchNode(ctx, cfg, i, feats, pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return err
 	}
-	for q := range cfg.Queries {
-		cpu0 := cpuMS()
-		res, err := asker.fed.Search(ctx, out)
-		if err != nil {
-			return nil, err
-		}
-		rep.CPUMS = append(rep.CPUMS, cpuMS()-cpu0)
-		rep.LatencyMS = append(rep.LatencyMS, res.ElapsedMS)
-		rep.Candidates, rep.FailedPeers = len(res.Candidates), rep.FailedPeers+res.Failed
-		for _, p := range res.Peers {
-			for i, n := range nodes[:cfg.Nodes] {
-				if p.Node == n.name {
-					peerMS[i] = append(peerMS[i], p.ElapsedMS)
-				}
-			}
-			if !p.OK {
-				rep.Notes = append(rep.Notes, "query "+fmt.Sprint(q+1)+": peer "+p.Node+" failed: "+p.Error)
-			}
-		}
-		progress("federated searches", q+1, cfg.Queries)
+	defer n.close()
+	enc := json.NewEncoder(out)
+	if err := enc.Encode(n.fed.Card()); err != nil {
+		return err
 	}
-	rep.MedianMS, rep.MaxMS, rep.CPUMedianMS = median(rep.LatencyMS), maxOf(rep.LatencyMS), median(rep.CPUMS)
-	rep.LoadAvg1 = loadAvg1()
-	for _, v := range peerMS {
-		rep.PeerMedianMS = append(rep.PeerMedianMS, median(v))
+	dec := json.NewDecoder(in)
+	var asker Card
+	if err := dec.Decode(&asker); err != nil {
+		return fmt.Errorf("federation: bench node %d: reading the asker's card: %w", i, err)
 	}
-	return rep, nil
+	p, err := asker.Peer()
+	if err != nil {
+		return err
+	}
+	if _, err := n.st.AddPeer(ctx, p); err != nil {
+		return err
+	}
+	if err := n.shareWith(ctx, asker); err != nil {
+		return err
+	}
+	if err := enc.Encode("ready"); err != nil {
+		return err
+	}
+	io.Copy(io.Discard, in) // until the asker closes it
+	return nil
+}
+
+// remoteNode is an answering node in a process of its own.
+type remoteNode struct {
+	proc *BenchProcess
+	pid  int
+	card Card
+}
+
+func (r *remoteNode) stop() {
+	r.proc.In.Close()
+	r.proc.Wait()
+}
+
+// spawnBenchNode starts node i in its own process and registers it and
+// the asker with each other.
+func spawnBenchNode(ctx context.Context, cfg BenchConfig, i int, asker *benchNode) (*remoteNode, error) {
+	proc, err := cfg.Spawn(ctx, i)
+	if err != nil {
+		return nil, fmt.Errorf("federation: bench: starting node %d: %w", i, err)
+	}
+	r := &remoteNode{proc: proc, pid: proc.PID}
+	dec := json.NewDecoder(proc.Out)
+	fail := func(err error) (*remoteNode, error) {
+		r.stop()
+		return nil, fmt.Errorf("federation: bench: node %d: %w", i, err)
+	}
+	if err := dec.Decode(&r.card); err != nil {
+		return fail(fmt.Errorf("reading its card: %w", err))
+	}
+	if err := json.NewEncoder(proc.In).Encode(asker.fed.Card()); err != nil {
+		return fail(err)
+	}
+	var ready string
+	if err := dec.Decode(&ready); err != nil || ready != "ready" {
+		return fail(fmt.Errorf("not ready (%q): %v", ready, err))
+	}
+	p, err := r.card.Peer()
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := asker.st.AddPeer(ctx, p); err != nil {
+		return fail(err)
+	}
+	return r, nil
 }
 
 type benchQuery struct{ features, processed []byte }
@@ -448,6 +611,28 @@ func cpuMS() float64 {
 		return 0
 	}
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
+}
+
+// processCPUMS is the user + system CPU time of process pid, ms (Linux
+// /proc; 0 elsewhere).
+func processCPUMS(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) in parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	const ticksPerSecond = 100 // USER_HZ on Linux
+	return (ut + st) * 1000 / ticksPerSecond
 }
 
 // loadAvg1 is the 1-minute load average (Linux; 0 elsewhere).

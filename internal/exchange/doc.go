@@ -45,4 +45,8 @@
 // detail level (scores < thumbnails < full). Evaluate applies the most
 // generous active rule and caps it at what was asked; no rule means
 // nothing leaves. Revoke ends a rule from a time on; history is kept.
+// Rules govern every way records leave a node (internal/federation):
+// federated searches (exhibits, at the detail granted), bundles (each kind
+// in the bundle at full) and trace requests to another node
+// (trace_requests at full, since they carry the firearm record).
 package exchange

@@ -76,4 +76,9 @@
 // non-closed status → closed. Closed is final. Transition refuses any
 // other change with errs.Conflict. Reminders, Incoming and Outgoing are
 // pure functions over slices.
+//
+// A request whose other party is on another node names that node's key
+// fingerprint in Peer; Delivery says whether this side's latest change
+// reached it (Delivered and Undelivered mutate it). Such a request becomes
+// sent only once the other node has stored it (internal/federation).
 package tracing

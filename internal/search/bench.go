@@ -133,6 +133,13 @@ const (
 	synthRotationDeg = 15
 )
 
+// bulkPreprocess is the preprocessing of the bulk path: pcfg at the
+// generation spacing.
+func bulkPreprocess(pcfg cartridge.PreprocessConfig) cartridge.PreprocessConfig {
+	pcfg.SpacingUM = synthSpacingUM
+	return pcfg
+}
+
 func synthID(g, s int) string { return fmt.Sprintf("syn-%06d-%02d", g, s) }
 
 func parseSynthID(id string) (g, s int, ok bool) {
@@ -301,7 +308,12 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 		"candidates for the full comparison come through a PreparedCache (LRU by bytes); misses regenerate synthetic firings or re-prepare real surfaces (stand-in for blob loading), inside query_ms",
 	}}
 
-	// Ingest: synthetic firearms in parallel, one Signer per worker.
+	// Ingest: synthetic firearms in parallel, one Signer per worker. Each
+	// firing is preprocessed as ingest does (processed mode: the band-pass)
+	// but at the generation spacing, not resampled to 6.25 µm; its
+	// distractors are turned or mirrored copies of the result (the
+	// band-pass is isotropic, so it commutes with them).
+	bulkCfg := bulkPreprocess(pcfg)
 	t0 := time.Now()
 	firearms := (cfg.Synthetic + shots - 1) / shots
 	var ingestErr error
@@ -317,8 +329,12 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 				if g*shots+s >= cfg.Synthetic {
 					break
 				}
+				var pp *cartridge.Preprocessed
+				if pp, err = cartridge.Preprocess(sc.Surface, bulkCfg); err != nil {
+					break
+				}
 				var f *Features
-				if f, err = sg.Cartridge(sc.Surface); err != nil {
+				if f, err = sg.Cartridge(pp.Map); err != nil {
 					break
 				}
 				if err = idx.Add(synthID(g, s), Class{Kind: KindCartridge, Calibre: "9mm Luger"}, f); err != nil {
@@ -328,7 +344,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 					if j := (g*shots+s)*distractorVariants + v - 1; j >= cfg.Distractors {
 						break
 					}
-					if f, err = sg.Cartridge(dihedral(sc.Surface, v)); err != nil {
+					if f, err = sg.Cartridge(dihedral(pp.Map, v)); err != nil {
 						break
 					}
 					if err = idx.Add(distractorID(g, s, v), Class{Kind: KindCartridge, Calibre: "9mm Luger"}, f); err != nil {

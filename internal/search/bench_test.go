@@ -88,7 +88,7 @@ func BenchmarkCandidate(b *testing.B) {
 	}{
 		{"filter", func() { sc.filter(row, 2) }},
 		{"register", func() { sc.register(row, 3) }},
-		{"sweep", func() { sc.sweep(row) }},
+		{"sweep", func() { sc.sweep(row, sc.filter(row, 2)) }},
 		{"derive", func() { _, _ = d.derive(cf) }},
 	} {
 		b.Run(c.name, func(b *testing.B) {

@@ -158,21 +158,40 @@ func (s *scorer) filter(c cartridgeRow, hypotheses int) registration {
 }
 
 // sweep registers the candidate at every second angle cell, then at the
-// two cells beside the best.
-func (s *scorer) sweep(c cartridgeRow) registration {
-	best := registration{score: math.Inf(-1)}
+// cells beside the two best of those and beside seed (the exhaustive
+// scan's registration, kept when it stays the best): the registration
+// peak is only one to two cells wide, so a peak on an odd cell between two
+// weaker even ones would otherwise be missed.
+func (s *scorer) sweep(c cartridgeRow, seed registration) registration {
+	best, second := registration{score: math.Inf(-1)}, registration{score: math.Inf(-1)}
 	for a := -s.q.shifts; a <= s.q.shifts; a += 2 {
-		if r := s.register(c, a); r.registered && r.score > best.score {
-			best = r
+		r := s.register(c, a)
+		switch {
+		case !r.registered:
+		case r.score > best.score:
+			best, second = r, best
+		case r.score > second.score:
+			second = r
 		}
 	}
 	if !best.registered {
 		return registration{}
 	}
-	for _, a := range []int{best.angle - 1, best.angle + 1} {
-		if a < -s.q.shifts || a > s.q.shifts {
+	done := map[int]bool{}
+	for a := -s.q.shifts; a <= s.q.shifts; a += 2 {
+		done[a] = true
+	}
+	var around []int
+	for _, r := range []registration{best, second, seed} {
+		if r.registered {
+			around = append(around, r.angle-1, r.angle, r.angle+1)
+		}
+	}
+	for _, a := range around {
+		if a < -s.q.shifts || a > s.q.shifts || done[a] {
 			continue
 		}
+		done[a] = true
 		if r := s.register(c, a); r.registered && r.score > best.score {
 			best = r
 		}

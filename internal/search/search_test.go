@@ -319,3 +319,51 @@ func TestPipelineExclude(t *testing.T) {
 		})
 	}
 }
+
+// TestSweepKeepsSeed: the rotation sweep never ends below the exhaustive
+// scan's registration it is seeded with, and finds a rotation on an odd
+// angle cell (which its every-second-cell pass skips) when the
+// registration peak is narrow (white noise: about one cell wide).
+func TestSweepKeepsSeed(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	d := newDeriver()
+	for trial := range 6 {
+		qf := randomCartridge(r)
+		cells := 2*trial - 5 // −5, −3, … 5: odd cells
+		cand := &Features{Kind: KindCartridge, Map: make([]int8, MapSize*MapSize), MapScale: qf.MapScale}
+		// The candidate is the query turned by cells angle steps in
+		// regMap's convention (sampled at 25 µm, nearest neighbour: the
+		// registration works at 50 µm).
+		sn, cs := math.Sincos(float64(cells) * AngleStepDeg * math.Pi / 180)
+		const c = float64(MapSize-1) / 2
+		for y := range MapSize {
+			for x := range MapSize {
+				ux, uy := float64(x)-c, float64(y)-c
+				sx, sy := int(math.Round(cs*ux-sn*uy+c)), int(math.Round(sn*ux+cs*uy+c))
+				if sx >= 0 && sy >= 0 && sx < MapSize && sy < MapSize {
+					cand.Map[y*MapSize+x] = qf.Map[sy*MapSize+sx]
+				}
+			}
+		}
+		row, err := d.derive(cand)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := newCartQuery(qf, 33)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := newScorer(q)
+		seed := sc.filter(row, 2)
+		got := sc.sweep(row, seed)
+		if got.score < seed.score {
+			t.Errorf("turn %d cells: sweep %.3f below its seed %.3f", cells, got.score, seed.score)
+		}
+		if got.angle != cells {
+			t.Errorf("turn %d cells: sweep found %d cells (score %.3f)", cells, got.angle, got.score)
+		}
+		if got.score < 0.5 {
+			t.Errorf("turn %d cells: score %.3f for a turned copy", cells, got.score)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,6 +167,27 @@ func testTraceRequests(t *testing.T, s *store.Store) {
 	noParty.Requester.AgencyID, noParty.Addressee.AgencyID = "", ""
 	wantKind(t, second(s.CreateTraceRequest(ctx, noParty)), errs.Invalid, "request without a local agency")
 	wantKind(t, third(s.ListTraceRequests(ctx, store.TraceFilter{Agency: kz.agency.ID, Direction: "sideways"}, store.Page{})), errs.Invalid, "bad direction")
+
+	// A request from another node: the requester has no agency here; its
+	// peer and delivery state are kept with it.
+	remote := traceRequest(kz, kg, time.Time{})
+	remote.Requester.AgencyID, remote.Peer, remote.Status = "", "SHA256:"+strings.Repeat("ab", 32), tracing.TraceSent
+	remote.Delivery = &tracing.Delivery{Attempts: 2}
+	got := get(s.CreateTraceRequest(ctx, remote)).must(t)
+	if req, addr, err := s.TraceRequestParties(ctx, got.ID); err != nil || req != "" || addr != kg.agency.ID {
+		t.Errorf("parties of a request from another node: %q %q %v; want none and KG", req, addr, err)
+	}
+	if req, addr, err := s.TraceRequestParties(ctx, tr.ID); err != nil || req != kz.agency.ID || addr != uz.agency.ID {
+		t.Errorf("parties of a local request: %q %q %v", req, addr, err)
+	}
+	if back := get(s.TraceRequest(ctx, kg.agency.ID, got.ID)).must(t); back.Peer != remote.Peer || back.Delivery == nil || back.Delivery.Attempts != 2 {
+		t.Errorf("peer and delivery not kept: %q %+v", back.Peer, back.Delivery)
+	}
+	var ids domain.IDGen
+	_, _, err := s.TraceRequestParties(ctx, tracing.TraceRequestID(ids.New()))
+	wantKind(t, err, errs.NotFound, "parties of a missing request")
+	_, _, err = s.TraceRequestParties(ctx, "../etc")
+	wantKind(t, err, errs.Invalid, "parties with a malformed id")
 }
 
 // page is get for a list call: it drops the next-page cursor.

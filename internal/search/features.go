@@ -72,6 +72,11 @@ const (
 // ErrFormat is wrapped by every decoding error.
 var ErrFormat = errors.New("search: bad feature blob")
 
+// ErrStaleFormat is wrapped (with ErrFormat) when a blob is of an older
+// format version: its exhibit's features must be recomputed from the
+// processed surface (Signer.Cartridge, LandDescriptor).
+var ErrStaleFormat = fmt.Errorf("%w of an older version", ErrFormat)
+
 // Validate checks that f is complete and finite for its kind.
 func (f *Features) Validate() error {
 	switch f.Kind {
@@ -159,7 +164,11 @@ func (f *Features) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("%w: no TMSF header", ErrFormat)
 	}
 	if data[4] != formatVersion {
-		return fmt.Errorf("%w: version %d, this build reads %d (recompute the features)", ErrFormat, data[4], formatVersion)
+		err := ErrFormat
+		if data[4] < formatVersion {
+			err = ErrStaleFormat
+		}
+		return fmt.Errorf("%w: version %d, this build reads %d (recompute the features from the processed surface)", err, data[4], formatVersion)
 	}
 	out := Features{Kind: Kind(data[5])}
 	rest := data[6:]

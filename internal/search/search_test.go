@@ -367,3 +367,26 @@ func TestSweepKeepsSeed(t *testing.T) {
 		}
 	}
 }
+
+// TestFeaturesStaleVersion: a blob of an older format version is told
+// apart (ErrStaleFormat: recompute) from a newer or foreign one.
+func TestFeaturesStaleVersion(t *testing.T) {
+	b, err := randomCartridge(rand.New(rand.NewPCG(7, 8))).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		version byte
+		stale   bool
+	}{{formatVersion - 1, true}, {0, true}, {formatVersion + 1, false}} {
+		old := bytes.Clone(b)
+		old[4] = tc.version
+		err := new(Features).UnmarshalBinary(old)
+		if !errors.Is(err, ErrFormat) || errors.Is(err, ErrStaleFormat) != tc.stale {
+			t.Errorf("version %d: err %v, want stale %v", tc.version, err, tc.stale)
+		}
+	}
+	if err := new(Features).UnmarshalBinary(b); err != nil {
+		t.Errorf("current version refused: %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -213,7 +214,12 @@ func (c *Correlator) addEntry(ctx context.Context, e store.SearchEntry) error {
 		return err
 	}
 	f := new(search.Features)
-	if err := f.UnmarshalBinary(b); err != nil {
+	if err := f.UnmarshalBinary(b); errors.Is(err, search.ErrStaleFormat) {
+		if f, err = c.rederive(ctx, e, b); err != nil {
+			return fmt.Errorf("features of an older format, and recomputing them failed: %w", err)
+		}
+		c.log.Info("search corpus: features of an older format recomputed from the processed surface", "scan", e.Scan)
+	} else if err != nil {
 		return err
 	}
 	class := searchClass(f.Kind, e.Class)
@@ -513,6 +519,37 @@ func (c *Correlator) surface(ctx context.Context, agency domain.AgencyID, id dom
 		return nil, err
 	}
 	return ingest.DecodeSurface(b)
+}
+
+// rederive recomputes the search features of a stored scan whose feature
+// blob old is of an older format, from its processed surface (the exhibit
+// kind is read from the old blob's header, which every version keeps).
+// The result is kept in memory only: the Correlator cannot write blobs, so
+// it is recomputed at every start until the scan is ingested again.
+func (c *Correlator) rederive(ctx context.Context, e store.SearchEntry, old []byte) (*search.Features, error) {
+	if len(old) < 6 {
+		return nil, fmt.Errorf("old feature blob of %d bytes has no kind", len(old))
+	}
+	switch kind := search.Kind(old[5]); kind {
+	case search.KindCartridge:
+		m, err := c.surface(ctx, e.Agency, e.Scan)
+		if err != nil {
+			return nil, err
+		}
+		return search.NewSigner().Cartridge(m)
+	case search.KindBullet:
+		l, err := c.landScan(ctx, e.Agency, e.Scan)
+		if err != nil {
+			return nil, err
+		}
+		d, err := search.LandDescriptor(l.Signature, l.DX)
+		if err != nil {
+			return nil, err
+		}
+		return &search.Features{Kind: search.KindBullet, Lands: [][]float32{d}}, nil
+	default:
+		return nil, fmt.Errorf("old feature blob of unknown exhibit kind %d", kind)
+	}
 }
 
 // landScan returns the processed land of a stored bullet-land scan.

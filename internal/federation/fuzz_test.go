@@ -1,13 +1,17 @@
 package federation
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"testing"
 
 	"github.com/tracemark/tracemark/internal/errs"
 	"github.com/tracemark/tracemark/internal/exchange"
 	"github.com/tracemark/tracemark/internal/ingest"
 	"github.com/tracemark/tracemark/internal/search"
+	"github.com/tracemark/tracemark/internal/store"
 	"github.com/tracemark/tracemark/internal/surface"
 	"github.com/tracemark/tracemark/internal/tracing"
 )
@@ -93,6 +97,68 @@ func FuzzTraceUpdate(f *testing.F) {
 		}
 		if u.Status == tracing.TraceDraft || u.Status == "" || len(u.Answers) > maxTraceAnswers {
 			t.Fatalf("accepted an update a peer may not send: %+v", u)
+		}
+	})
+}
+
+// FuzzReceiveTrace feeds a node trace requests from a trusted peer: each
+// is refused with a client error or stored as incoming from that peer,
+// once, whatever it holds.
+func FuzzReceiveTrace(f *testing.F) {
+	ctx := context.Background()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	n, err := startBenchNode(ctx, f.TempDir(), "uz-mfc", "UZ", 0, quiet)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(n.close)
+	peerID, err := exchange.LoadOrCreateIdentity(f.TempDir(), exchange.NodeInfo{Node: "kz-mia", Country: "KZ"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	peer, err := n.st.AddPeer(ctx, store.Peer{Peer: exchange.Peer{NodeInfo: peerID.NodeInfo, PublicKey: peerID.PublicKey()}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	good, _ := json.Marshal(tracing.TraceRequest{ID: "01900000-0000-7000-8000-000000000001", Status: tracing.TraceSent,
+		Requester: tracing.Party{Agency: "KZ-MIA", Country: "KZ"}, Addressee: tracing.Party{Agency: n.agency.Code, Country: "UZ"},
+		Firearm: tracing.Firearm{Make: "Makarov", SerialNumber: "KM1"}, Reason: "r", LegalBasis: "ITI"})
+	f.Add(good)
+	f.Add([]byte(`{"id":"x","status":"draft"}`))
+	f.Add([]byte(`{"id":"01900000-0000-7000-8000-000000000002","status":"sent","requester":{"agency":"A","country":"UZ"},"addressee":{"agency":"LAB-UZ","country":"UZ"},"firearm":{"make":"M"},"reason":"r","legal_basis":"b"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var tr tracing.TraceRequest
+		if decodeStrict(body, &tr, "a trace request") != nil {
+			return
+		}
+		got, err := n.fed.receiveTrace(ctx, peer, tr)
+		if err != nil {
+			switch errs.KindOf(err) {
+			case errs.Invalid, errs.Permission, errs.NotFound, errs.Conflict:
+			default:
+				t.Fatalf("refused with %v: %v", errs.KindOf(err), err)
+			}
+			return
+		}
+		if got.Peer != peer.Fingerprint || got.Requester.AgencyID != "" || got.Addressee.AgencyID != n.agency.ID || got.Status != tracing.TraceSent {
+			t.Fatalf("stored as %+v", got)
+		}
+		again, err := n.fed.receiveTrace(ctx, peer, tr)
+		if err != nil || again.ID != got.ID {
+			t.Fatalf("delivered twice: %v", err)
+		}
+		all, err := n.st.AllTraceRequests(ctx, n.agency.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := 0
+		for _, a := range all {
+			if a.ID == got.ID {
+				seen++
+			}
+		}
+		if seen != 1 {
+			t.Fatalf("request %s held %d times", got.ID, seen)
 		}
 	})
 }

@@ -63,8 +63,11 @@
 // be is kept, Pending, and SyncTrace retries it. Each side may only make
 // its own changes: the addressee acknowledges and answers, either closes.
 // Both sides audit (trace.delivered, trace.delivery.failed, trace.received,
-// trace.update.delivered, .failed, .received, .refused). Attachments
-// travel as blob references only: their files are not sent yet.
+// trace.update.delivered, .failed, .received, .refused). The files of the
+// request's and the answers' attachments travel with them (TraceDelivery,
+// TraceUpdate.Files); the receiver refuses a missing file, one that does
+// not hash to its attachment's ref, or one no attachment names (at most
+// 32 MiB a file, 48 MiB a message).
 //
 // # Bundles
 //

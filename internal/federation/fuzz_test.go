@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/tracemark/tracemark/internal/blob"
 	"github.com/tracemark/tracemark/internal/errs"
 	"github.com/tracemark/tracemark/internal/exchange"
 	"github.com/tracemark/tracemark/internal/ingest"
@@ -120,14 +121,16 @@ func FuzzReceiveTrace(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	good, _ := json.Marshal(tracing.TraceRequest{ID: "01900000-0000-7000-8000-000000000001", Status: tracing.TraceSent,
+	photo := []byte("photo of the markings")
+	good, _ := json.Marshal(TraceDelivery{Request: tracing.TraceRequest{ID: "01900000-0000-7000-8000-000000000001", Status: tracing.TraceSent,
 		Requester: tracing.Party{Agency: "KZ-MIA", Country: "KZ"}, Addressee: tracing.Party{Agency: n.agency.Code, Country: "UZ"},
-		Firearm: tracing.Firearm{Make: "Makarov", SerialNumber: "KM1"}, Reason: "r", LegalBasis: "ITI"})
+		Firearm: tracing.Firearm{Make: "Makarov", SerialNumber: "KM1"}, Reason: "r", LegalBasis: "ITI", Attachments: []blob.Ref{blob.RefOf(photo)}},
+		Files: map[string][]byte{blob.RefOf(photo).String(): photo}})
 	f.Add(good)
-	f.Add([]byte(`{"id":"x","status":"draft"}`))
-	f.Add([]byte(`{"id":"01900000-0000-7000-8000-000000000002","status":"sent","requester":{"agency":"A","country":"UZ"},"addressee":{"agency":"LAB-UZ","country":"UZ"},"firearm":{"make":"M"},"reason":"r","legal_basis":"b"}`))
+	f.Add([]byte(`{"request":{"id":"x","status":"draft"}}`))
+	f.Add([]byte(`{"request":{"id":"01900000-0000-7000-8000-000000000002","status":"sent","requester":{"agency":"A","country":"UZ"},"addressee":{"agency":"LAB-UZ","country":"UZ"},"firearm":{"make":"M"},"reason":"r","legal_basis":"b"},"files":{"00":"AA=="}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var tr tracing.TraceRequest
+		var tr TraceDelivery
 		if decodeStrict(body, &tr, "a trace request") != nil {
 			return
 		}
@@ -142,6 +145,11 @@ func FuzzReceiveTrace(f *testing.F) {
 		}
 		if got.Peer != peer.Fingerprint || got.Requester.AgencyID != "" || got.Addressee.AgencyID != n.agency.ID || got.Status != tracing.TraceSent {
 			t.Fatalf("stored as %+v", got)
+		}
+		for _, a := range got.Attachments {
+			if _, err := blob.ReadAll(ctx, n.fed.cfg.Blobs, a); err != nil {
+				t.Fatalf("attachment %s accepted without its file: %v", a, err)
+			}
 		}
 		again, err := n.fed.receiveTrace(ctx, peer, tr)
 		if err != nil || again.ID != got.ID {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/tracemark/tracemark/internal/audit"
+	"github.com/tracemark/tracemark/internal/blob"
 	"github.com/tracemark/tracemark/internal/domain"
 	"github.com/tracemark/tracemark/internal/errs"
 	"github.com/tracemark/tracemark/internal/exchange"
@@ -24,20 +25,85 @@ const (
 	TraceUpdatePath = "/federation/v1/traces/update"
 )
 
-// MaxTraceBytes bounds the body of a trace request or update.
-const MaxTraceBytes = 1 << 20
+// MaxTraceBytes bounds the body of a trace request or update, with the
+// files of its attachments (base64 in JSON).
+const MaxTraceBytes = 48 << 20
+
+// maxTraceFile bounds one attachment's file.
+const maxTraceFile = 32 << 20
 
 // maxTraceAnswers bounds the answers an update may carry.
 const maxTraceAnswers = 1000
 
 // TraceUpdate carries a change of a trace request to the other party's
 // node: the new status and, from the addressee, every answer so far (the
-// receiver appends those it does not have).
+// receiver appends those it does not have) with the files of their
+// attachments.
 type TraceUpdate struct {
 	ID      tracing.TraceRequestID `json:"id"`
 	Status  tracing.TraceStatus    `json:"status"`
 	Answers []tracing.TraceAnswer  `json:"answers,omitempty"`
 	Note    string                 `json:"note,omitempty"`
+	Files   map[string][]byte      `json:"files,omitempty"` // by blob ref (hex SHA-256)
+}
+
+// TraceDelivery is the body of a delivered trace request: the request and
+// the files of its attachments, by blob ref (hex SHA-256).
+type TraceDelivery struct {
+	Request tracing.TraceRequest `json:"request"`
+	Files   map[string][]byte    `json:"files,omitempty"`
+}
+
+// attachmentFiles reads the files of refs from this node's blobs.
+func (n *Node) attachmentFiles(ctx context.Context, refs []blob.Ref) (map[string][]byte, error) {
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	files := map[string][]byte{}
+	for _, r := range refs {
+		b, err := blob.ReadAll(ctx, n.cfg.Blobs, r)
+		if err != nil {
+			return nil, fmt.Errorf("attachment %s: %w", r, err)
+		}
+		files[r.String()] = b
+	}
+	return files, nil
+}
+
+// keepFiles stores the files of refs that a peer sent: each ref must have
+// its file, each file must hash to its ref, and no file may be left over.
+func (n *Node) keepFiles(ctx context.Context, refs []blob.Ref, files map[string][]byte) error {
+	const op = "federation.attachments"
+	want := map[string]bool{}
+	for _, r := range refs {
+		want[r.String()] = true
+	}
+	for k, b := range files {
+		if !want[k] {
+			return errs.Errorf(op, errs.Invalid, "file %s is not an attachment of the request", clip(k))
+		}
+		if got := blob.RefOf(b).String(); got != k {
+			return errs.Errorf(op, errs.Invalid, "file sent as %s hashes to %s", clip(k), got)
+		}
+	}
+	for k := range want {
+		b, ok := files[k]
+		if !ok {
+			return errs.Errorf(op, errs.Invalid, "the file of attachment %s is missing", k)
+		}
+		if _, _, err := n.cfg.Blobs.Receive(ctx, bytes.NewReader(b), maxTraceFile); err != nil {
+			return errs.E(op, errs.KindOf(err), fmt.Errorf("attachment %s: %w", k, err))
+		}
+	}
+	return nil
+}
+
+func answerRefs(answers []tracing.TraceAnswer) []blob.Ref {
+	var refs []blob.Ref
+	for _, a := range answers {
+		refs = append(refs, a.Attachments...)
+	}
+	return refs
 }
 
 // check checks an update; errors are errs.Invalid naming the field.
@@ -97,7 +163,11 @@ func (n *Node) SendTrace(ctx context.Context, agency domain.AgencyID, by domain.
 		if err := n.allowed(ctx, op, agency, p, exchange.DetailFull, exchange.ShareTraceRequests); err != nil {
 			return err
 		}
-		body, err := json.Marshal(out)
+		files, err := n.attachmentFiles(ctx, out.Attachments)
+		if err != nil {
+			return err
+		}
+		body, err := json.Marshal(TraceDelivery{Request: out, Files: files})
 		if err != nil {
 			return errs.E(op, errs.Internal, err)
 		}
@@ -204,6 +274,9 @@ func (n *Node) SyncTrace(ctx context.Context, agency domain.AgencyID, id tracing
 		if err != nil {
 			return err
 		}
+		if u.Files, err = n.attachmentFiles(ctx, answerRefs(u.Answers)); err != nil {
+			return err
+		}
 		body, err := json.Marshal(u)
 		if err != nil {
 			return errs.E(op, errs.Internal, err)
@@ -290,12 +363,12 @@ func (n *Node) serveTrace(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var t tracing.TraceRequest
-	if err := decodeStrict(body, &t, "a trace request"); err != nil {
+	var d TraceDelivery
+	if err := decodeStrict(body, &d, "a trace request"); err != nil {
 		n.refuseAs(w, r, action, p.Node, err)
 		return
 	}
-	t, err := n.receiveTrace(ctx, p, t)
+	t, err := n.receiveTrace(ctx, p, d)
 	if err != nil {
 		n.refuseAs(w, r, action, p.Node, err)
 		return
@@ -303,9 +376,10 @@ func (n *Node) serveTrace(w http.ResponseWriter, r *http.Request) {
 	n.receipt(w, t)
 }
 
-func (n *Node) receiveTrace(ctx context.Context, p store.Peer, t tracing.TraceRequest) (tracing.TraceRequest, error) {
+func (n *Node) receiveTrace(ctx context.Context, p store.Peer, d TraceDelivery) (tracing.TraceRequest, error) {
 	const op = "federation.receiveTrace"
 	st := n.cfg.Store
+	t := d.Request
 	if t.Status != tracing.TraceSent {
 		return t, errs.Errorf(op, errs.Invalid, "status %q: a delivered trace request is sent", clip(string(t.Status)))
 	}
@@ -326,6 +400,13 @@ func (n *Node) receiveTrace(ctx context.Context, p store.Peer, t tracing.TraceRe
 		return t, errs.Errorf(op, errs.Invalid, "agency %s is in %s, not %q", ag.Code, ag.Country, clip(t.Addressee.Country))
 	}
 	t.Requester.AgencyID, t.Addressee.AgencyID, t.Peer, t.Delivery, t.Answers = "", ag.ID, p.Fingerprint, nil, nil
+	if err := t.Validate(); err != nil {
+		return t, err
+	}
+	// The files first: content-addressed, so a retry stores nothing twice.
+	if err := n.keepFiles(ctx, t.Attachments, d.Files); err != nil {
+		return t, err
+	}
 	stored, err := st.CreateTraceRequest(ctx, t)
 	if errs.Is(errs.Conflict, err) {
 		held, herr := st.TraceRequest(ctx, ag.ID, t.ID)
@@ -392,6 +473,9 @@ func (n *Node) applyTraceUpdate(ctx context.Context, p store.Peer, u TraceUpdate
 		if len(u.Answers) > len(x.Answers) {
 			if !peerAnswers {
 				return errs.Errorf(op, errs.Permission, "only the addressed agency answers trace request %s", u.ID)
+			}
+			if err := n.keepFiles(ctx, answerRefs(u.Answers[len(x.Answers):]), u.Files); err != nil {
+				return err
 			}
 			for _, a := range u.Answers[len(x.Answers):] {
 				if strings.TrimSpace(a.Text) == "" || len(a.Text) > 64<<10 {

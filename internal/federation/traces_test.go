@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tracemark/tracemark/internal/blob"
 	"github.com/tracemark/tracemark/internal/domain"
 	"github.com/tracemark/tracemark/internal/errs"
 	"github.com/tracemark/tracemark/internal/exchange"
@@ -18,17 +19,35 @@ import (
 // agency of peer's node.
 func (n *testNode) draftTrace(t *testing.T, peer *testNode) tracing.TraceRequest {
 	t.Helper()
+	photo := n.putBlob(t, "photo of the markings of a Makarov")
 	tr, err := n.st.CreateTraceRequest(context.Background(), tracing.TraceRequest{
-		Requester: tracing.Party{AgencyID: n.agency.ID, Agency: n.agency.Code, Country: n.agency.Country, Contact: "Lt. Seitkali"},
-		Addressee: tracing.Party{Agency: peer.agency.Code, Country: peer.agency.Country},
-		Firearm:   tracing.Firearm{Make: "Makarov", Model: "PM", Type: tracing.TypePistol, SerialNumber: "ТК1234", Status: tracing.StatusSeized},
-		Reason:    "recovered at a border crossing", LegalBasis: "ITI para 17", Deadline: time.Now().Add(30 * 24 * time.Hour),
+		Attachments: []blob.Ref{photo},
+		Requester:   tracing.Party{AgencyID: n.agency.ID, Agency: n.agency.Code, Country: n.agency.Country, Contact: "Lt. Seitkali"},
+		Addressee:   tracing.Party{Agency: peer.agency.Code, Country: peer.agency.Country},
+		Firearm:     tracing.Firearm{Make: "Makarov", Model: "PM", Type: tracing.TypePistol, SerialNumber: "ТК1234", Status: tracing.StatusSeized},
+		Reason:      "recovered at a border crossing", LegalBasis: "ITI para 17", Deadline: time.Now().Add(30 * 24 * time.Hour),
 		Peer: peer.fingerprint(), CreatedBy: n.user.ID,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tr
+}
+
+// putBlob stores content in the node's blobs.
+func (n *testNode) putBlob(t *testing.T, content string) blob.Ref {
+	t.Helper()
+	ref, _, err := n.blobs.Receive(context.Background(), strings.NewReader(content), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+// hasBlob reports whether the node holds ref's content.
+func (n *testNode) hasBlob(ref blob.Ref) bool {
+	_, err := blob.ReadAll(context.Background(), n.blobs, ref)
+	return err == nil
 }
 
 func (n *testNode) trace(t *testing.T, agency domain.AgencyID, id tracing.TraceRequestID) tracing.TraceRequest {
@@ -96,6 +115,9 @@ func TestTraceRequestsBetweenNodes(t *testing.T) {
 		got.Requester.AgencyID != "" || got.Addressee.AgencyID != uz.agency.ID || got.Peer != kz.fingerprint() || got.Firearm.SerialNumber != "ТК1234" {
 		t.Errorf("incoming at uz-mfc: %+v", got)
 	}
+	if len(got.Attachments) != 1 || !uz.hasBlob(got.Attachments[0]) {
+		t.Errorf("the request's attachment did not reach uz-mfc: %v", got.Attachments)
+	}
 	if _, err := kz.fed.SendTrace(ctx, kz.agency.ID, kz.user.ID, tr.ID); errs.KindOf(err) != errs.Conflict {
 		t.Errorf("sending a sent request again: %v; want a conflict", err)
 	}
@@ -109,14 +131,35 @@ func TestTraceRequestsBetweenNodes(t *testing.T) {
 	if s := kz.trace(t, kz.agency.ID, tr.ID).Status; s != tracing.TraceAcknowledged {
 		t.Errorf("kz-mia sees %s after uz-mfc acknowledged", s)
 	}
+	sale := uz.putBlob(t, "scan of the 2009 export licence")
 	if _, err := uz.fed.UpdateTrace(ctx, uz.agency.ID, tr.ID, func(x *tracing.TraceRequest) error {
-		return x.Answer(tracing.TraceAnswer{At: time.Now().UTC(), By: uz.user.ID, Text: "exported 2009 to a dealer in Shymkent", LastLegalOwner: "Arms LLP"})
+		return x.Answer(tracing.TraceAnswer{At: time.Now().UTC(), By: uz.user.ID, Text: "exported 2009 to a dealer in Shymkent", LastLegalOwner: "Arms LLP",
+			Attachments: []blob.Ref{sale}})
 	}); err != nil {
 		t.Fatal(err)
 	}
 	back := kz.trace(t, kz.agency.ID, tr.ID)
 	if back.Status != tracing.TraceAnswered || len(back.Answers) != 1 || back.Answers[0].LastLegalOwner != "Arms LLP" || back.Answers[0].By != "" {
 		t.Errorf("kz-mia after the answer: %s %+v", back.Status, back.Answers)
+	}
+	if !kz.hasBlob(sale) {
+		t.Error("the answer's attachment did not reach kz-mia")
+	}
+	// An answer whose file is not the one its attachment names, or has
+	// none, is refused and leaves nothing.
+	fake := blob.RefOf([]byte("a licence that was never sent"))
+	more := append(back.Answers, tracing.TraceAnswer{At: time.Now(), Text: "see the licence", Attachments: []blob.Ref{fake}})
+	for name, files := range map[string]map[string][]byte{
+		"wrong file": {fake.String(): []byte("something else")},
+		"no file":    nil,
+	} {
+		err := federation.PushTraceUpdate(ctx, uz.fed, kz.fingerprint(), federation.TraceUpdate{ID: tr.ID, Status: tracing.TraceAnswered, Answers: more, Files: files})
+		if err == nil || !strings.Contains(err.Error(), "attachment") && !strings.Contains(err.Error(), "hashes") {
+			t.Errorf("%s: %v; want refused", name, err)
+		}
+	}
+	if n := len(kz.trace(t, kz.agency.ID, tr.ID).Answers); n != 1 || kz.hasBlob(fake) {
+		t.Errorf("after refused answers kz-mia holds %d answers (want 1), the fake file %v", n, kz.hasBlob(fake))
 	}
 	// A peer may only make the changes of its side: the requester's node
 	// cannot answer, nor acknowledge; unknown requests are not found.

@@ -63,6 +63,22 @@ before(async () => {
   // the firearm was seized in.
   await examinerAPI('/api/cases/' + f1.case.id + '/exhibits', { method: 'POST', body: JSON.stringify({ label: 'TF1', kind: 'test_fire', role: 'reference', class: { calibre: '9x18mm Makarov' }, description: 'test fire, laboratory tank' }) });
   await examinerAPI('/api/cases', { method: 'POST', body: JSON.stringify({ number: 'KZ-2026-0417', title: 'Pistol seized at a checkpoint', offence: 'illegal possession', place_name: 'Shymkent' }) });
+  // More records, so that the lists and charts have something to show.
+  const liaisonAPI = await apiSession(server.base, 'liaison');
+  const more = [
+    { make: 'Kalashnikov Concern', model: 'AKS-74U', type: 'assault_rifle', calibre: '5.45x39mm', serial_number: '7791??', serial_obliterated: true, country_of_manufacture: 'RU', status: 'seized' },
+    { make: 'Izhevsk Mechanical Plant', model: 'Makarov PM', type: 'pistol', calibre: '9x18mm Makarov', serial_number: 'ТК8842', country_of_manufacture: 'RU', year_of_manufacture: 1979, status: 'stolen' },
+    { make: 'Glock', model: '17', type: 'pistol', calibre: '9x19mm Parabellum', serial_number: 'BXK412', country_of_manufacture: 'AT', status: 'lost' },
+    { make: 'Tula Arms Plant', model: 'TOZ-34', type: 'shotgun', calibre: '12 gauge', serial_number: 'S1505', country_of_manufacture: 'RU', status: 'recovered' },
+    { make: 'Norinco', model: 'Type 54', type: 'pistol', calibre: '7.62x25mm Tokarev', serial_number: '5B01', country_of_manufacture: 'CN', status: 'destroyed' },
+  ];
+  const made = [];
+  for (const f of more) made.push(await liaisonAPI('/api/firearms', { method: 'POST', body: JSON.stringify(f) }));
+  for (const [i, to] of [['MVD KR', 'KG'], ['MVD UZ', 'UZ'], ['MVD TJ', 'TJ']].entries()) {
+    await liaisonAPI('/api/trace-requests', { method: 'POST', body: JSON.stringify({ firearm_id: made[i].id, addressee: { agency: to[0], country: to[1] },
+      reason: 'Recovered at a crime scene; origin unknown.', legal_basis: 'ITI para 17', send: i > 0,
+      ...(i === 1 ? { deadline: new Date(Date.now() - 3 * 86_400_000).toISOString() } : {}) }) });
+  }
   // A disagreement for the supervisor: two synthetic cartridge cases.
   const a = await caseByNumber(examinerAPI, 'DEMO-SYN-firearm-001-shot-01').catch(() => null);
   const b = await caseByNumber(examinerAPI, 'DEMO-SYN-firearm-002-shot-01').catch(() => null);
@@ -88,6 +104,7 @@ after(async () => {
 });
 
 async function shot(name) {
+  await page.evaluate(() => document.querySelectorAll('#toast .toast').forEach((el) => el.remove()));
   await page.waitForTimeout(150);
   await page.screenshot({ path: join(shots, name + '.png') });
 }
@@ -129,6 +146,8 @@ test('firearm tracing workstation', { timeout: 420_000 }, async (t) => {
   await t.test('record a firearm: the reference list resolves "ПМ" and fills make, type, calibre', async () => {
     await signIn(page, 'liaison');
     await toEnglish(page);
+    // My work reminds of the overdue request to Uzbekistan.
+    await page.waitForSelector('#work-traces li.overdue a');
     // Buttons follow the rights: a liaison officer may not search leads.
     await page.keyboard.press('g');
     await page.keyboard.press('f');
@@ -171,6 +190,16 @@ test('firearm tracing workstation', { timeout: 420_000 }, async (t) => {
     await page.click('#fa-tf-link');
     await page.waitForFunction(() => document.querySelectorAll('#fa-history tbody tr').length === 3);
     assert.match(await page.textContent('#fa-testfires'), /TF1/);
+  });
+
+  await t.test('edit the record: fields change, import marks stay', async () => {
+    await page.click('#fa-edit');
+    await page.waitForSelector('#fa-form');
+    assert.equal(await page.$$eval('#fa-import-rows .row', (r) => r.length), 1);
+    await page.fill('#fa-calibre', '9x18mm Makarov (PM)');
+    await page.click('#fa-save');
+    await page.waitForURL(firearmURL);
+    await page.waitForFunction(() => /9x18mm Makarov \(PM\)/.test(document.querySelector('main').textContent) && /Kazspecimport/.test(document.querySelector('main').textContent));
   });
 
   await t.test('the graph links firearm, test fire, cases (with the confirmed hit) and agency', async () => {
@@ -233,10 +262,12 @@ test('firearm tracing workstation', { timeout: 420_000 }, async (t) => {
     // Both lists of the agency show it (it was addressed to the agency itself).
     await page.keyboard.press('g');
     await page.keyboard.press('t');
-    await page.waitForSelector('#traces-table tbody tr');
-    await page.click('#tr-tab-outgoing');
-    await page.waitForFunction(() => document.querySelector('#tr-tab-outgoing').getAttribute('aria-pressed') === 'true' && document.querySelectorAll('#traces-table tbody tr').length === 1);
+    await page.waitForFunction(() => document.querySelectorAll('#traces-table tbody tr').length === 1);
     assert.match(await page.textContent('#traces-table'), /Closed/);
+    await page.click('#tr-tab-outgoing');
+    await page.waitForFunction(() => document.querySelector('#tr-tab-outgoing').getAttribute('aria-pressed') === 'true' && document.querySelectorAll('#traces-table tbody tr').length === 4);
+    assert.match(await page.textContent('#traces-table'), /Kyrgyzstan/);
+    await shot('trace-requests');
   });
 
   await t.test('statistics: charts with their tables, and the CSV', async () => {
@@ -263,7 +294,9 @@ test('firearm tracing workstation', { timeout: 420_000 }, async (t) => {
     await signIn(p2, 'liaison');
     await p2.waitForFunction(() => document.documentElement.lang === 'kk');
     assert.match(await p2.textContent('header'), /Қару/);
-    await p2.screenshot({ path: join(shots, 'language-on-account-kk.png') });
+    await p2.goto(server.base + '/statistics');
+    await p2.waitForSelector('#st-chart-firearms');
+    await p2.screenshot({ path: join(shots, 'statistics-kk.png') });
     await other.close();
     await toEnglish(page);
   });

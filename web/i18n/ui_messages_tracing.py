@@ -2,6 +2,12 @@
 # federated search, in en, ru, kk, uz-Latn, ky, tg, tk (merged by merge.py
 # with ui_messages.py). Native review of kk/uz/ky/tg/tk wording is wanted.
 M = {
+"ui.key.firearms": ["Go to the firearms", "Перейти к оружию", "Қаруға өту", "Qurollarga oʻtish", "Куралга өтүү", "Гузариш ба силоҳ", "Ýaraglara geç"],
+"ui.key.traces": ["Go to the trace requests", "Перейти к запросам", "Сұрауларға өту", "Soʻrovlarga oʻtish", "Сурамдарга өтүү", "Гузариш ба дархостҳо", "Haýyşlara geç"],
+"ui.key.stats": ["Go to the statistics", "Перейти к статистике", "Статистикаға өту", "Statistikaga oʻtish", "Статистикага өтүү", "Гузариш ба омор", "Statistika geç"],
+"ui.work.traces": ["Trace requests needing attention", "Запросы, требующие внимания", "Назар аударуды қажет ететін сұраулар", "Eʼtibor talab qiladigan soʻrovlar", "Көңүл бурууну талап кылган сурамдар", "Дархостҳое, ки диққат талаб мекунанд", "Üns talap edýän haýyşlar"],
+"ui.work.trace_due": ["{{.Kind}}: deadline {{.Date}}", "{{.Kind}}: срок {{.Date}}", "{{.Kind}}: мерзімі {{.Date}}", "{{.Kind}}: muddati {{.Date}}", "{{.Kind}}: мөөнөтү {{.Date}}", "{{.Kind}}: мӯҳлат {{.Date}}", "{{.Kind}}: möhleti {{.Date}}"],
+"ui.tr.due_soon": ["due soon", "скоро срок", "мерзімі жақын", "muddati yaqin", "мөөнөтү жакын", "мӯҳлаташ наздик", "möhleti ýakyn"],
 "ui.unknown": ["Unknown", "Неизвестно", "Белгісіз", "Nomaʼlum", "Белгисиз", "Номаълум", "Näbelli"],
 "ui.edit": ["Edit", "Изменить", "Өзгерту", "Tahrirlash", "Өзгөртүү", "Таҳрир", "Üýtget"],
 "ui.save": ["Save", "Сохранить", "Сақтау", "Saqlash", "Сактоо", "Нигоҳ доштан", "Sakla"],

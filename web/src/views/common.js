@@ -73,7 +73,8 @@ export function countryName(code) {
 // labelled is a form field: a label above its control.
 export function labelled(label, control, hint) {
   if (!control.id) control.id = 'f-' + Math.random().toString(36).slice(2, 9);
-  return h('div', { class: 'ff' }, h('label', { for: control.id, text: label }), control, hint ? h('small', { class: 'muted', text: hint }) : null);
+  const note = hint instanceof Node ? hint : hint ? h('small', { class: 'muted', text: hint }) : null;
+  return h('div', { class: 'ff' }, h('label', { for: control.id, text: label }), control, note);
 }
 
 // statusBadge shows a status as a coloured badge.

@@ -240,7 +240,7 @@ async function graphSection(f) {
     h('p', { class: 'muted small', text: t('ui.fa.graph.lead') }));
   try {
     const g = await api.get('/api/firearms/' + f.id + '/graph');
-    sec.append(firearmGraph(g, f.id));
+    sec.append(firearmGraph(g, f.id, [f.model || f.make, f.serial_number].filter(Boolean).join(' · ')));
   } catch (e) { showError(sec, e); }
   return sec;
 }
@@ -265,7 +265,7 @@ export async function firearmEdit(main, id) {
   const type = h('select', { id: 'fa-type-edit' }, options(FIREARM_TYPES, firearmType, f.type));
   const calibre = inp('calibre', f.calibre, { maxLength: 64 });
   const serial = inp('serial', f.serial_number, { maxLength: 64, spellcheck: false, autocomplete: 'off' });
-  const serialTr = h('small', { class: 'muted', 'aria-live': 'polite' });
+  const serialTr = h('span', { 'aria-live': 'polite' });
   const obliterated = h('input', { type: 'checkbox', id: 'fa-obliterated', checked: !!f.serial_obliterated });
   const country = inp('country', f.country_of_manufacture, { maxLength: 2, pattern: '[A-Za-z]{2}', size: 3, autocomplete: 'off' });
   const year = inp('year', f.year_of_manufacture || '', { type: 'number', min: 1800, max: 2100 });
@@ -340,9 +340,9 @@ export async function firearmEdit(main, id) {
     }
   } },
   h('fieldset', {}, h('legend', { text: t('ui.fa.identity') }),
-    labelled(t('field.model'), model), modelList, modelRef, modelNote,
+    labelled(t('field.model'), model, modelNote), modelList, modelRef,
     labelled(t('field.make') + ' *', make), labelled(t('field.type'), type), labelled(t('col.calibre'), calibre),
-    labelled(t('field.serial'), serial, t('ui.fa.serial_entry_hint')), serialTr,
+    labelled(t('field.serial'), serial, h('small', { class: 'muted' }, t('ui.fa.serial_entry_hint'), ' ', serialTr)),
     h('label', { class: 'inline' }, obliterated, t('field.serial_obliterated')),
     labelled(t('field.country'), country, t('ui.fa.country_hint')), labelled(t('ui.fa.year'), year)),
   h('fieldset', {}, h('legend', { text: t('ui.fa.import_marks') }), marks.el),

@@ -75,8 +75,9 @@ function edgePath(a, b, kind, laneY) {
   return `M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}`;
 }
 
-export function firearmGraph(g, selfID) {
-  const nodes = g.nodes || [];
+export function firearmGraph(g, selfID, selfLabel) {
+  // The firearm itself is named by model and serial (its make is on the page).
+  const nodes = (g.nodes || []).map((n) => (selfLabel && n.id === 'firearm:' + selfID ? { ...n, label: selfLabel } : n));
   const edges = g.edges || [];
   if (!nodes.length) return h('p', { class: 'empty', text: t('ui.empty.graph') });
   const { xy, width, height: nodesHeight } = layout({ nodes, edges });

@@ -2,7 +2,8 @@ import { h } from '../dom.js';
 import { t } from '../i18n.js';
 
 const KEYS = [
-  ['?', 'ui.key.help'], ['g w', 'ui.key.mywork'], ['g c', 'ui.key.cases'], ['/', 'ui.key.search'],
+  ['?', 'ui.key.help'], ['g w', 'ui.key.mywork'], ['g c', 'ui.key.cases'],
+  ['g f', 'ui.key.firearms'], ['g t', 'ui.key.traces'], ['g s', 'ui.key.stats'], ['/', 'ui.key.search'],
   ['j / k', 'ui.key.rows'], ['Enter', 'ui.key.open'], ['v · p · x', 'ui.key.marks'],
   ['s · b · 3 · l', 'ui.key.modes'], ['← → ↑ ↓', 'ui.key.pan'], ['+ / − / 0', 'ui.key.zoom'],
   ['Shift + ← → ↑ ↓', 'ui.key.shift'], ['[ / ]', 'ui.key.rotate'], ['r', 'ui.key.reset'],

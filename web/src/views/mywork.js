@@ -1,5 +1,7 @@
 import { h, link } from '../dom.js';
-import { t, tc, dateTime, int } from '../i18n.js';
+import { t, tc, date, dateTime, int } from '../i18n.js';
+import * as api from '../api.js';
+import { can } from '../main.js';
 import { thumb } from './common.js';
 import { work } from '../work.js';
 
@@ -8,7 +10,8 @@ import { work } from '../work.js';
 // new candidate lists.
 export async function myWork(main) {
   document.title = t('ui.mywork') + ' — tracemark';
-  const w = await work.myWork();
+  const [w, reminders] = await Promise.all([work.myWork(),
+    can('trace-reminders') ? api.get('/api/trace-reminders').then((r) => r.items || []).catch(() => []) : []]);
   const conclusions = (items, cls, empty) => (items?.length
     ? h('ul', { class: 'worklist ' + cls }, items.map((c) => h('li', {},
       link(work.pairHref(c), { class: 'open-conclusion', text: conclusionTitle(c) }), ' · ',
@@ -22,6 +25,9 @@ export async function myWork(main) {
       conclusions(w.disagreements, 'disagreements', 'ui.empty.verifications')) : null,
     w.my_open_conclusions?.length ? h('section', { class: 'card', id: 'work-mine' }, h('h2', { text: t('ui.work.mine') }),
       conclusions(w.my_open_conclusions, 'mine', 'ui.empty.verifications')) : null,
+    reminders.length ? h('section', { class: 'card', id: 'work-traces' }, h('h2', { text: t('ui.work.traces') }),
+      h('ul', { class: 'worklist' }, reminders.map((r) => h('li', { class: r.kind === 'overdue' ? 'overdue' : null },
+        link('/traces/' + r.request_id, { text: t('ui.work.trace_due', { Kind: t(r.kind === 'overdue' ? 'ui.tr.overdue' : 'ui.tr.due_soon'), Date: date(r.deadline) }) }))))) : null,
     h('section', { class: 'card', id: 'work-lists' }, h('h2', { text: t('ui.work.lists') }),
       lists.length ? h('ul', { class: 'runlist' }, lists.map((l) => h('li', { class: 'run' },
         thumb(l.run.query_scan, 48, ''),

@@ -90,6 +90,9 @@ function dataTable(id, caption, tb, rowLabel, colLabel) {
       h('td', { class: 'num strong', text: int(colTotals.reduce((a, b) => a + b, 0)) }))) : null);
 }
 
+// fit shortens a label for the chart; the table and the tooltip keep it whole.
+function fit(text, max) { return text.length > max ? text.slice(0, max - 1) + '…' : text; }
+
 function niceMax(v) {
   if (v <= 5) return Math.max(1, v);
   const p = 10 ** Math.floor(Math.log10(v));
@@ -98,8 +101,8 @@ function niceMax(v) {
 
 // barChart is a horizontal stacked bar per row, one colour per column.
 function barChart(key, rows, cols, counts, rowLabel, colLabel, titleID, tableID) {
-  const W = 560, labelW = 170, barH = 22, gap = 8, top = 8, axis = 22;
-  const legendRows = Math.ceil(cols.length / 3);
+  const W = 560, labelW = 180, barH = 22, gap = 8, top = 8, axis = 22, perRow = 2;
+  const legendRows = Math.ceil(cols.length / perRow);
   const H = top + rows.length * (barH + gap) + axis + legendRows * 20 + 6;
   const totals = counts.map((r) => r.reduce((a, b) => a + b, 0));
   const max = niceMax(Math.max(1, ...totals));
@@ -113,7 +116,7 @@ function barChart(key, rows, cols, counts, rowLabel, colLabel, titleID, tableID)
   }
   rows.forEach((r, i) => {
     const y = top + i * (barH + gap);
-    svg.append(s('text', { x: labelW - 8, y: y + barH / 2 + 4, 'text-anchor': 'end', class: 'rowlabel' }, rowLabel(r)));
+    svg.append(s('text', { x: labelW - 8, y: y + barH / 2 + 4, 'text-anchor': 'end', class: 'rowlabel' }, fit(rowLabel(r), 24), s('title', {}, rowLabel(r))));
     let acc = 0;
     cols.forEach((c, j) => {
       const v = counts[i][j] || 0;
@@ -125,8 +128,9 @@ function barChart(key, rows, cols, counts, rowLabel, colLabel, titleID, tableID)
     svg.append(s('text', { x: x(acc) + 5, y: y + barH / 2 + 4, class: 'value' }, int(totals[i])));
   });
   cols.forEach((c, j) => {
-    const lx = labelW + (j % 3) * 130, ly = axisY + axis + Math.floor(j / 3) * 20;
-    svg.append(s('rect', { x: lx, y: ly, width: 12, height: 12, fill: PALETTE[j % PALETTE.length] }), s('text', { x: lx + 17, y: ly + 10, class: 'legend' }, colLabel(c)));
+    const lx = labelW + (j % perRow) * 170, ly = axisY + axis + Math.floor(j / perRow) * 20;
+    svg.append(s('rect', { x: lx, y: ly, width: 12, height: 12, fill: PALETTE[j % PALETTE.length] }),
+      s('text', { x: lx + 17, y: ly + 10, class: 'legend' }, fit(colLabel(c), 24), s('title', {}, colLabel(c))));
   });
   return svg;
 }

@@ -68,8 +68,9 @@ bound of what separate machines would see. Progress goes to stderr.`,
 				return err
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "%d nodes × %d exhibits (%d distinct signatures), full comparisons %d per node; set-up %.0f s\n",
-				rep.Nodes, rep.ExhibitsEach, rep.Distinct, rep.Full, rep.SetupSeconds)
+			fmt.Fprintf(out, "%d nodes × %d exhibits (%d distinct signatures), full comparisons %d per node, nodes in processes of their own: %v; set-up %.0f s\n",
+				rep.Nodes, rep.ExhibitsEach, rep.Distinct, rep.Full, rep.Processes, rep.SetupSeconds)
+			fmt.Fprintf(out, "first search after start (cold): %.0f ms, %.0f ms CPU\n", rep.ColdMS, rep.ColdCPUMS)
 			fmt.Fprintf(out, "federated search: median %.0f ms, max %.0f ms over %d queries; per node median %s ms; %d candidates; %d failed peers\n",
 				rep.MedianMS, rep.MaxMS, len(rep.LatencyMS), floats(rep.PeerMedianMS), rep.Candidates, rep.FailedPeers)
 			fmt.Fprintf(out, "CPU per federated search (all nodes together): median %.0f ms; load average %.1f on %d CPUs\n", rep.CPUMedianMS, rep.LoadAvg1, rep.CPUs)
@@ -92,6 +93,7 @@ bound of what separate machines would see. Progress goes to stderr.`,
 	cmd.Flags().IntVar(&cfg.Queries, "queries", 5, "federated searches timed")
 	cmd.Flags().IntVar(&cfg.K, "k", 10, "candidates returned per node")
 	cmd.Flags().IntVar(&cfg.Full, "full", federation.DefaultFull, "full comparisons asked of each node (-1: coarse ranking only)")
+	cmd.Flags().IntVar(&cfg.Rerank, "rerank", 0, "nodes' coarse rerank depth (default: the search pipeline's, as a server)")
 	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, "synthetic corpus seed")
 	cmd.Flags().StringVar(&report, "report", "", "also write the report as JSON to this file")
 	cmd.Flags().BoolVar(&keep, "keep", false, "keep the nodes' working folder")
@@ -111,7 +113,7 @@ func spawnBenchNode(cfg federation.BenchConfig) func(ctx context.Context, i int)
 		}
 		c := exec.CommandContext(ctx, exe, "bench", "federated", "node", "--dir", cfg.Dir, "--index", strconv.Itoa(i),
 			"--exhibits", strconv.Itoa(cfg.Exhibits), "--distinct", strconv.Itoa(cfg.Distinct), "--full", strconv.Itoa(cfg.Full),
-			"--seed", strconv.FormatUint(cfg.Seed, 10))
+			"--seed", strconv.FormatUint(cfg.Seed, 10), "--rerank", strconv.Itoa(cfg.Rerank))
 		c.Stderr = os.Stderr
 		in, err := c.StdinPipe()
 		if err != nil {
@@ -155,6 +157,7 @@ func newBenchFederatedNodeCmd() *cobra.Command {
 	cmd.Flags().IntVar(&cfg.Exhibits, "exhibits", 10_000, "exhibits")
 	cmd.Flags().IntVar(&cfg.Distinct, "distinct", 1_000, "distinct signatures")
 	cmd.Flags().IntVar(&cfg.Full, "full", federation.DefaultFull, "full comparisons asked")
+	cmd.Flags().IntVar(&cfg.Rerank, "rerank", 0, "coarse rerank depth")
 	cmd.Flags().Uint64Var(&cfg.Seed, "seed", 1, "synthetic corpus seed")
 	return cmd
 }

@@ -46,7 +46,10 @@ type BenchConfig struct {
 	// Full is the full engine comparisons per node the asker asks for
 	// (default DefaultFull, as a federated search does; -1: coarse only).
 	// The nodes allow up to max(Full, 5).
-	Full     int
+	Full int
+	// Rerank, when positive, sets the nodes' coarse rerank depth
+	// (search.PipelineConfig.Rerank; default the pipeline's, as a server).
+	Rerank   int
 	Seed     uint64
 	Progress func(stage string, done, total int)
 	// Profile, when set, receives a CPU profile (pprof) of the timed
@@ -61,12 +64,17 @@ type BenchConfig struct {
 
 // BenchReport is what RunBench measured.
 type BenchReport struct {
-	Nodes        int       `json:"nodes"`
-	ExhibitsEach int       `json:"exhibits_per_node"`
-	Distinct     int       `json:"distinct_signatures"`
-	Full         int       `json:"full_comparisons_per_node"`
-	SetupSeconds float64   `json:"setup_seconds"`
-	LatencyMS    []float64 `json:"latency_ms"` // each federated search, as the asker saw it
+	Nodes        int     `json:"nodes"`
+	ExhibitsEach int     `json:"exhibits_per_node"`
+	Distinct     int     `json:"distinct_signatures"`
+	Full         int     `json:"full_comparisons_per_node"`
+	SetupSeconds float64 `json:"setup_seconds"`
+	Rerank       int     `json:"rerank,omitempty"` // coarse rerank depth when set
+	// ColdMS and ColdCPUMS are the first search after the nodes started
+	// (FFT plans and comparers made, memory touched), not in LatencyMS.
+	ColdMS    float64   `json:"cold_ms"`
+	ColdCPUMS float64   `json:"cold_cpu_ms"`
+	LatencyMS []float64 `json:"latency_ms"` // each federated search, as the asker saw it
 	// CPUMS is the CPU time of this process (all nodes) per search: the
 	// work, whatever the machine's load.
 	CPUMS        []float64 `json:"cpu_ms"`
@@ -179,7 +187,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	if cfg.Spawn != nil {
 		where = "each answering node runs in a process of its own (the asker in this one), all on this machine's CPUs; CPU is the asker's plus the nodes' (/proc)"
 	}
-	rep := &BenchReport{Nodes: cfg.Nodes, ExhibitsEach: cfg.Exhibits, Distinct: cfg.Distinct, Full: cfg.Full, CPUs: runtime.GOMAXPROCS(0),
+	rep := &BenchReport{Nodes: cfg.Nodes, ExhibitsEach: cfg.Exhibits, Distinct: cfg.Distinct, Full: cfg.Full, Rerank: cfg.Rerank, CPUs: runtime.GOMAXPROCS(0),
 		Processes: cfg.Spawn != nil, SetupSeconds: time.Since(t0).Seconds(), Notes: []string{
 			where,
 			"per node: coarse signature stage over all its exhibits, then the full cartridge comparison of the best `full` candidates against prepared surfaces held in memory (a server also loads them from its blob store, cached)",
@@ -200,6 +208,12 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 		}
 		return ms
 	}
+	cpu0 := cpuAll()
+	cold, err := asker.fed.Search(ctx, out)
+	if err != nil {
+		return nil, err
+	}
+	rep.ColdMS, rep.ColdCPUMS = cold.ElapsedMS, cpuAll()-cpu0
 	for q := range cfg.Queries {
 		cpu0 := cpuAll()
 		res, err := asker.fed.Search(ctx, out)
@@ -536,7 +550,7 @@ func (n *benchNode) fill(ctx context.Context, cfg BenchConfig, feats []*search.F
 		progress(min(start+batch, cfg.Exhibits))
 	}
 	ccfg := cartridge.DefaultConfig()
-	pipe, err := search.NewPipeline(idx, poolSource(pool), nil, search.PipelineConfig{K: 100, Full: max(cfg.Full, 1), Cartridge: &ccfg})
+	pipe, err := search.NewPipeline(idx, poolSource(pool), nil, search.PipelineConfig{K: 100, Full: max(cfg.Full, 1), Rerank: cfg.Rerank, Cartridge: &ccfg})
 	if err != nil {
 		return err
 	}

@@ -228,6 +228,10 @@ test('firearm tracing workstation', { timeout: 420_000 }, async (t) => {
     await page.waitForFunction(() => /Makarov PM/.test(document.querySelector('#fa-note').textContent) &&
       [...document.querySelectorAll('#firearms-table tbody tr')].some((r) => r.textContent.includes('KA3105')));
     await shot('firearms');
+    // Transliteration: the marking "ИЖ" is found when typed in Latin.
+    await page.fill('#fa-q', 'IZh');
+    await page.waitForFunction(() => !/Makarov PM/.test(document.querySelector('#fa-note').textContent) &&
+      [...document.querySelectorAll('#firearms-table tbody tr')].some((r) => r.textContent.includes('KA3105')));
   });
 
   await t.test("a trace request's life: draft, sent, overdue, acknowledged, answered, closed", async () => {
@@ -312,6 +316,23 @@ test('firearm tracing workstation', { timeout: 420_000 }, async (t) => {
     await page.click('.fed-run');
     await page.waitForFunction(() => !/Asking/.test(document.querySelector('.fed-out').textContent) && document.querySelector('.fed-out').textContent.length > 0);
     assert.match(await page.textContent('.fed-out'), /No partner node is registered/, 'the node has a country, so federation is on, with no peers yet');
+  });
+
+  await t.test('screens follow the rights: an examiner searches leads but sends no trace request; an administrator sees statistics only', async () => {
+    await page.goto(firearmURL);
+    await page.waitForSelector('#fa-leads-run');
+    assert.equal(await page.$('#fa-trace'), null);
+    // TF1 has no scan yet: the search says so instead of finding nothing silently.
+    await page.click('#fa-leads-run');
+    await page.waitForFunction(() => /Searched 0 test-fire scans: 0 leads/.test(document.querySelector('#fa-leads').textContent));
+    assert.ok(await page.$('#fa-edit'));
+    const other = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'en-GB' });
+    const p2 = await other.newPage();
+    await signIn(p2, 'admin');
+    await p2.waitForSelector('#work-admin');
+    const nav = await p2.$$eval('header nav a', (a) => a.map((x) => x.getAttribute('href')));
+    assert.ok(nav.includes('/statistics') && !nav.includes('/firearms') && !nav.includes('/cases') && !nav.includes('/traces'), 'admin menu: ' + nav);
+    await other.close();
   });
 
   await t.test('a supervisor resolves a disagreement', async () => {

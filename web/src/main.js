@@ -115,7 +115,7 @@ function header() {
       link('/', { class: 'brand', text: 'tracemark' }),
       app.me && [
         link('/', { text: t('ui.mywork'), 'aria-current': location.pathname === '/' ? 'page' : null }),
-        link('/cases', { text: t('ui.cases'), 'aria-current': location.pathname.startsWith('/cases') ? 'page' : null }),
+        can('list-cases') && link('/cases', { text: t('ui.cases'), 'aria-current': location.pathname.startsWith('/cases') ? 'page' : null }),
         can('list-firearms') && link('/firearms', { text: t('ui.fa.title'), 'aria-current': location.pathname.startsWith('/firearms') ? 'page' : null }),
         can('list-trace-requests') && link('/traces', { text: t('ui.tr.title'), 'aria-current': location.pathname.startsWith('/traces') ? 'page' : null }),
         can('tracing-stats') && link('/statistics', { text: t('ui.st.title'), 'aria-current': location.pathname.startsWith('/statistics') ? 'page' : null }),

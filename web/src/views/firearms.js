@@ -4,7 +4,7 @@
 // does the matching: serial look-alikes and wildcards (/api/firearm-serials),
 // model aliases (/api/firearm-models), both scripts (list-firearms text).
 import { h, clear, link, debounce, toast } from '../dom.js';
-import { t, tc, date, dateTime, num, int } from '../i18n.js';
+import { t, tc, date, dateTime, num } from '../i18n.js';
 import * as api from '../api.js';
 import { showError, errorText, can, myAgency, navigate } from '../main.js';
 import { field, table, breadcrumb, caseLink, userNames, nameOf, countryName, labelled, badge } from './common.js';
@@ -187,7 +187,7 @@ async function testFires(f) {
       try {
         const res = await api.post('/api/firearms/' + f.id + '/leads', undefined);
         const items = res.items || [];
-        clear(out, h('p', { class: 'muted', text: t('ui.fa.leads.summary', { Scans: int(res.searched), Leads: tc('ui.plural.leads', items.length) }) }),
+        clear(out, h('p', { class: 'muted', text: t('ui.fa.leads.summary', { Scans: tc('ui.plural.tf_scans', res.searched), Leads: tc('ui.plural.leads', items.length) }) }),
           items.length ? table([t('ui.case'), t('col.exhibit'), t('ui.score'), ''],
             items.map((l) => h('tr', {}, h('td', {}, caseLink(l.case)), h('td', {}, link('/exhibits/' + l.exhibit.id, { text: l.exhibit.label })),
               h('td', { class: 'num', text: num(l.candidate.score, 2) }),

@@ -10,6 +10,13 @@ import { work } from '../work.js';
 // new candidate lists.
 export async function myWork(main) {
   document.title = t('ui.mywork') + ' — tracemark';
+  if (!can('get-my-work')) {
+    // An administrator has no casework: offer what the role may open.
+    main.append(h('h1', { text: t('ui.mywork') }), h('ul', { class: 'worklist', id: 'work-admin' },
+      can('tracing-stats') ? h('li', {}, link('/statistics', { text: t('ui.st.title') })) : null,
+      can('list-firearms') ? h('li', {}, link('/firearms', { text: t('ui.fa.title') })) : null));
+    return;
+  }
   const [w, reminders] = await Promise.all([work.myWork(),
     can('trace-reminders') ? api.get('/api/trace-reminders').then((r) => r.items || []).catch(() => []) : []]);
   const conclusions = (items, cls, empty) => (items?.length

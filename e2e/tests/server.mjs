@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 export const PASSWORD = 'tracemark-demo';
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.on('error', reject);
@@ -19,7 +19,7 @@ function freePort() {
 // startServer starts the demo node. With country, the laboratory (agency
 // LAB, which the demo fills) is created first with that ISO country, as
 // trace requests and exchange need one: `tracemark admin create-admin`.
-export async function startServer(bin, { country = '' } = {}) {
+export async function startServer(bin, { country = '', args = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tracemark-e2e-'));
   if (country) {
     const pw = join(dir, 'boss-password.txt');
@@ -30,7 +30,7 @@ export async function startServer(bin, { country = '' } = {}) {
   }
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const proc = spawn(bin, ['serve', '--demo', '--data', dir, '--addr', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(bin, ['serve', '--demo', '--data', dir, '--addr', `127.0.0.1:${port}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   proc.stdout.on('data', (d) => { log += d; });
   proc.stderr.on('data', (d) => { log += d; });

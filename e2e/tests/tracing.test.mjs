@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { startServer, apiSession, PASSWORD } from './server.mjs';
+import { startServer, apiSession, freePort, PASSWORD } from './server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = resolve(here, '..', '..', 'docs', 'screenshots');
@@ -141,7 +141,7 @@ async function toEnglish(p) {
   }
 }
 
-test('firearm tracing workstation', { timeout: 420_000 }, async (t) => {
+test('firearm tracing workstation', { timeout: 720_000 }, async (t) => {
   let firearmURL;
   await t.test('record a firearm: the reference list resolves "ПМ" and fills make, type, calibre', async () => {
     await signIn(page, 'liaison');
@@ -316,6 +316,38 @@ test('firearm tracing workstation', { timeout: 420_000 }, async (t) => {
     await page.click('.fed-run');
     await page.waitForFunction(() => !/Asking/.test(document.querySelector('.fed-out').textContent) && document.querySelector('.fed-out').textContent.length > 0);
     assert.match(await page.textContent('.fed-out'), /No partner node is registered/, 'the node has a country, so federation is on, with no peers yet');
+  });
+
+  await t.test('federated search across two nodes: candidates with their origin, then a stopped partner named', { timeout: 400_000 }, async () => {
+    const fedPort = await freePort();
+    const uz = await startServer(bin, { country: 'UZ', args: ['--node', 'uz-gekc', '--federation-addr', '127.0.0.1:' + fedPort] });
+    try {
+      const [kzAdmin, uzAdmin, uzLiaison] = [await apiSession(server.base, 'admin'), await apiSession(uz.base, 'admin'), await apiSession(uz.base, 'liaison')];
+      const [kzCard, uzCard] = [await kzAdmin('/api/federation/card'), await uzAdmin('/api/federation/card')];
+      await kzAdmin('/api/federation/peers', { method: 'POST', body: JSON.stringify(uzCard) });
+      await uzAdmin('/api/federation/peers', { method: 'POST', body: JSON.stringify(kzCard) });
+      await uzLiaison('/api/sharing-rules', { method: 'POST', body: JSON.stringify({ peer: kzCard.fingerprint, kinds: ['exhibits'], detail: 'thumbnails', note: 'e2e: KZ may search' }) });
+      // The partner's demo scans are ingested in the background: ask until it answers candidates.
+      await page.goto(server.base + '/exhibits/' + fixture.f1.exhibits[0].id);
+      for (let i = 0; ; i++) {
+        await page.click('.fed-run');
+        await page.waitForSelector('.fed-result, .fed-out .error', { timeout: 120_000 });
+        if (await page.$('.fed-cands tbody tr')) break;
+        if (i >= 40) throw new Error('the partner never answered a candidate: ' + await page.textContent('.fed-out'));
+        await page.waitForTimeout(3000);
+      }
+      const first = await page.textContent('.fed-cands tbody tr');
+      assert.match(first, /Uzbekistan/);
+      assert.match(first, /uz-gekc/);
+      assert.match(await page.textContent('.fed-peers'), /answered/);
+      await page.$eval('.fed', (el) => el.scrollIntoView({ block: 'start' }));
+      await shot('federated-search');
+    } finally {
+      await uz.stop();
+    }
+    await page.click('.fed-run');
+    await page.waitForSelector('#fed-failed', { timeout: 120_000 });
+    assert.match(await page.textContent('#fed-failed'), /1 partner did not answer: uz-gekc \(Uzbekistan\)/);
   });
 
   await t.test('screens follow the rights: an examiner searches leads but sends no trace request; an administrator sees statistics only', async () => {

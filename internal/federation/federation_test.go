@@ -10,6 +10,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -453,5 +454,66 @@ func TestExportRules(t *testing.T) {
 	}
 	if n := kz.auditActions(t)["exchange.export.refused"]; n != 5 {
 		t.Errorf("kz-mia audited %d refused exports, want 5 (every refusal)", n)
+	}
+}
+
+// concurrencyMeter is a searcher that takes a while and records how many
+// of its searches ran at once.
+type concurrencyMeter struct {
+	mu        sync.Mutex
+	now, peak int
+}
+
+func (m *concurrencyMeter) Search(ctx context.Context, _ domain.AgencyID, _ federation.Query) ([]federation.Match, error) {
+	m.mu.Lock()
+	m.now++
+	m.peak = max(m.peak, m.now)
+	m.mu.Unlock()
+	defer func() { m.mu.Lock(); m.now--; m.mu.Unlock() }()
+	select {
+	case <-time.After(200 * time.Millisecond):
+	case <-ctx.Done():
+	}
+	return nil, ctx.Err()
+}
+
+// TestPeerSearchesBounded checks that a node runs at most MaxConcurrent
+// peer searches at once and that the others wait for their turn.
+func TestPeerSearchesBounded(t *testing.T) {
+	meter := &concurrencyMeter{}
+	uz := startNode(t, "uz-mfc", "UZ-MFC", "UZ", nodeOptions{searcher: meter, maxConc: 1})
+	var askers []*testNode
+	for _, c := range []string{"KZ", "KG", "TJ"} {
+		a := startNode(t, strings.ToLower(c)+"-mia", c+"-MIA", c, nodeOptions{timeout: time.Minute})
+		a.trust(t, uz)
+		uz.trust(t, a)
+		uz.share(t, a, exchange.DetailScores)
+		askers = append(askers, a)
+	}
+	q := askers[0].query(t, fadul12)
+	var wg sync.WaitGroup
+	results := make([]*federation.Result, len(askers))
+	for i, a := range askers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o := q
+			o.Agency, o.User = a.agency.ID, a.user.ID
+			res, err := a.fed.Search(context.Background(), o)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			results[i] = res
+		}()
+	}
+	wg.Wait()
+	for i, res := range results {
+		if res == nil || res.Failed != 0 {
+			t.Errorf("asker %d: %+v", i, res)
+		}
+	}
+	if meter.peak != 1 {
+		t.Errorf("%d peer searches ran at once, want 1", meter.peak)
 	}
 }

@@ -49,6 +49,7 @@ type nodeOptions struct {
 	searcher federation.Searcher // default: the node's correlator
 	timeout  time.Duration
 	maxFull  int
+	maxConc  int
 }
 
 func startNode(t *testing.T, name, code, country string, opt nodeOptions) *testNode {
@@ -103,7 +104,7 @@ func startNode(t *testing.T, name, code, country string, opt nodeOptions) *testN
 		searcher = opt.searcher
 	}
 	n.fed, err = federation.New(federation.Config{Store: st, Blobs: blobs, Identity: id, Cert: cert, Searcher: searcher,
-		Audit: audit.New(st, key), URL: "https://" + ln.Addr().String(), PeerTimeout: opt.timeout, MaxFull: opt.maxFull, Log: quiet})
+		Audit: audit.New(st, key), URL: "https://" + ln.Addr().String(), PeerTimeout: opt.timeout, MaxFull: opt.maxFull, MaxConcurrent: opt.maxConc, Log: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -400,6 +400,11 @@ func (n *Node) receiveTrace(ctx context.Context, p store.Peer, d TraceDelivery) 
 		return t, errs.Errorf(op, errs.Invalid, "agency %s is in %s, not %q", ag.Code, ag.Country, clip(t.Addressee.Country))
 	}
 	t.Requester.AgencyID, t.Addressee.AgencyID, t.Peer, t.Delivery, t.Answers = "", ag.ID, p.Fingerprint, nil, nil
+	// Users of the other node are not users here.
+	t.CreatedBy = ""
+	for i := range t.Events {
+		t.Events[i].By = ""
+	}
 	if err := t.Validate(); err != nil {
 		return t, err
 	}

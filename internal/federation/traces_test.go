@@ -112,7 +112,8 @@ func TestTraceRequestsBetweenNodes(t *testing.T) {
 	}
 	got := in[0]
 	if got.ID != tr.ID || got.Status != tracing.TraceSent || got.Requester.Country != "KZ" || got.Requester.Agency != "KZ-MIA" ||
-		got.Requester.AgencyID != "" || got.Addressee.AgencyID != uz.agency.ID || got.Peer != kz.fingerprint() || got.Firearm.SerialNumber != "ТК1234" {
+		got.Requester.AgencyID != "" || got.Addressee.AgencyID != uz.agency.ID || got.Peer != kz.fingerprint() || got.Firearm.SerialNumber != "ТК1234" ||
+		got.CreatedBy != "" || len(got.Events) != 1 || got.Events[0].By != "" {
 		t.Errorf("incoming at uz-mfc: %+v", got)
 	}
 	if len(got.Attachments) != 1 || !uz.hasBlob(got.Attachments[0]) {

@@ -1,6 +1,6 @@
 import { h, link, toast } from '../dom.js';
 import * as api from '../api.js';
-import { t, date, num, lang } from '../i18n.js';
+import { t, has, date, num, lang } from '../i18n.js';
 
 export function field(label, value) {
   return [h('dt', { text: label }), h('dd', {}, value == null || value === '' ? '—' : value)];
@@ -65,9 +65,15 @@ export function userNames() {
 export function nameOf(names, id) { return id ? names.get(id) || id.slice(0, 8) : '—'; }
 
 // countryName is the country's name in the user's language (ISO 3166-1 code otherwise).
+// The region's countries are named by the catalogs; others by the browser,
+// in Russian for the Cyrillic-script languages and in English for the
+// Latin-script ones where it has no names of its own for the language.
+const REGION_NAMES_IN = { en: 'en', ru: 'ru', kk: 'ru', ky: 'ru', tg: 'ru', 'uz-Latn': 'en', tk: 'en' };
 export function countryName(code) {
   if (!code || code === 'unknown') return code === 'unknown' ? t('ui.unknown') : '—';
-  try { return new Intl.DisplayNames([lang(), 'ru', 'en'], { type: 'region' }).of(code) || code; } catch { return code; }
+  const up = code.toUpperCase();
+  if (has('ui.country.' + up)) return t('ui.country.' + up);
+  try { return new Intl.DisplayNames([REGION_NAMES_IN[lang()] || 'en'], { type: 'region' }).of(up) || up; } catch { return up; }
 }
 
 // labelled is a form field: a label above its control.

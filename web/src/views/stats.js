@@ -4,7 +4,7 @@
 // holding the same numbers (the accessible form), and downloads as CSV
 // (GET /api/stats/tracing.csv) for the same months.
 import { h, clear } from '../dom.js';
-import { t, int, locale } from '../i18n.js';
+import { t, int, lang } from '../i18n.js';
 import * as api from '../api.js';
 import { showError } from '../main.js';
 import { countryName } from './common.js';
@@ -23,9 +23,12 @@ function s(tag, attrs, ...children) {
 }
 
 function monthValue(d) { return d.getUTCFullYear() + '-' + String(d.getUTCMonth() + 1).padStart(2, '0'); }
+// monthLabel: "Nov 2026" in English, the numeric 11.2026 otherwise (the
+// browsers lack month names for several of the languages).
 function monthLabel(ym) {
   const [y, m] = ym.split('-').map(Number);
-  return new Intl.DateTimeFormat(locale(), { month: 'short', year: 'numeric', timeZone: 'UTC' }).format(Date.UTC(y, m - 1, 1));
+  if (lang() !== 'en') return String(m).padStart(2, '0') + '.' + y;
+  return new Intl.DateTimeFormat('en', { month: 'short', year: 'numeric', timeZone: 'UTC' }).format(Date.UTC(y, m - 1, 1));
 }
 
 export async function statistics(main) {

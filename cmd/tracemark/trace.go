@@ -90,8 +90,10 @@ func deliveryOf(t tracing.TraceRequest) string {
 		return "this node"
 	case d == nil:
 		return "not sent"
+	case d.Pending && d.Refused:
+		return fmt.Sprintf("refused after %d attempts (fix the cause, then trace send): %s", d.Attempts, d.LastError)
 	case d.Pending:
-		return fmt.Sprintf("pending after %d attempts: %s", d.Attempts, d.LastError)
+		return fmt.Sprintf("pending after %d attempts (retried by the server, or trace send): %s", d.Attempts, d.LastError)
 	default:
 		return "delivered " + d.DeliveredAt.Format(time.RFC3339)
 	}

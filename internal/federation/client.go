@@ -261,11 +261,30 @@ func (n *Node) post(ctx context.Context, p store.Peer, path string, body []byte)
 		return nil, fmt.Errorf("peer %s answered more than %d MiB", p.Node, n.cfg.MaxResponseBytes>>20)
 	}
 	if resp.StatusCode != http.StatusOK {
+		reason := ""
 		var pr problem
 		if json.Unmarshal(data, &pr) == nil && pr.Detail != "" {
-			return nil, fmt.Errorf("peer %s refused (HTTP %d): %s", p.Node, resp.StatusCode, clip(pr.Detail))
+			reason = ": " + clip(pr.Detail)
 		}
-		return nil, fmt.Errorf("peer %s refused (HTTP %d)", p.Node, resp.StatusCode)
+		return nil, errs.Errorf("federation.post", kindOfStatus(resp.StatusCode), "peer %s refused (HTTP %d)%s", p.Node, resp.StatusCode, reason)
 	}
 	return data, nil
+}
+
+// kindOfStatus is the error kind of a peer's HTTP answer: its refusals
+// keep their meaning, a busy or failing peer is transient.
+func kindOfStatus(status int) errs.Kind {
+	switch status {
+	case http.StatusBadRequest:
+		return errs.Invalid
+	case http.StatusForbidden:
+		return errs.Permission
+	case http.StatusNotFound:
+		return errs.NotFound
+	case http.StatusConflict:
+		return errs.Conflict
+	case http.StatusRequestEntityTooLarge:
+		return errs.TooLarge
+	}
+	return errs.Transient
 }

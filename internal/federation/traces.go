@@ -179,7 +179,7 @@ func (n *Node) SendTrace(ctx context.Context, agency domain.AgencyID, by domain.
 			return errs.Errorf(op, errs.Conflict, "trace request %s was changed while it was being sent: it is %s", id, x.Status)
 		}
 		if sendErr != nil {
-			x.Undelivered(now, sendErr)
+			x.Undelivered(now, sendErr, refused(sendErr))
 			return nil
 		}
 		if err := x.Transition(tracing.TraceSent, now, by, ""); err != nil {
@@ -201,6 +201,13 @@ func (n *Node) SendTrace(ctx context.Context, agency domain.AgencyID, by domain.
 		return t, undelivered(op, id, "it is still a draft", sendErr)
 	}
 	return t, nil
+}
+
+// refused reports whether a delivery failure is a refusal (by this
+// node's checks or the peer's answer) rather than a failure on the way.
+func refused(err error) bool {
+	k := errs.KindOf(err)
+	return k != errs.Transient && k != errs.Other
 }
 
 // undelivered wraps a delivery failure: a refusal keeps its kind, any
@@ -290,7 +297,7 @@ func (n *Node) SyncTrace(ctx context.Context, agency domain.AgencyID, id tracing
 			return nil // changed meanwhile: that change delivers itself
 		}
 		if sendErr != nil {
-			x.Undelivered(now, sendErr)
+			x.Undelivered(now, sendErr, refused(sendErr))
 		} else {
 			x.Delivered(now)
 		}
@@ -523,8 +530,9 @@ func side(addressee bool) string {
 // RetryPending delivers every pending trace request change of every agency
 // of this node (drafts whose sending failed, and later changes), oldest
 // first: what a server runs from time to time so that a peer that was
-// down gets its requests without anyone sending again. It returns how
-// many were delivered and how many are still pending.
+// down gets its requests without anyone sending again. Refused deliveries
+// (Delivery.Refused) are left to a person. It returns how many were
+// delivered and how many it tried that are still pending.
 func (n *Node) RetryPending(ctx context.Context) (delivered, pending int, err error) {
 	agencies, err := n.cfg.Store.ListAgencies(ctx)
 	if err != nil {
@@ -539,7 +547,7 @@ func (n *Node) RetryPending(ctx context.Context) (delivered, pending int, err er
 		}
 		for i := len(all) - 1; i >= 0; i-- {
 			t := all[i]
-			if t.Peer == "" || t.Delivery == nil || !t.Delivery.Pending || t.Requester.AgencyID != ag.ID && t.Addressee.AgencyID != ag.ID {
+			if t.Peer == "" || t.Delivery == nil || !t.Delivery.Pending || t.Delivery.Refused || t.Requester.AgencyID != ag.ID && t.Addressee.AgencyID != ag.ID {
 				continue
 			}
 			if ctx.Err() != nil {

@@ -108,7 +108,11 @@ type TraceRequest struct {
 // retries. Later changes (acknowledged, answered, closed) are made here
 // first and Pending until the other node has them.
 type Delivery struct {
-	Pending     bool      `json:"pending"`
+	Pending bool `json:"pending"`
+	// Refused is set when the last attempt was refused (unknown or revoked
+	// peer, no sharing rule, the peer said no) rather than failed on the
+	// way: retrying as is will not help, so only a person sends again.
+	Refused     bool      `json:"refused,omitempty"`
 	Attempts    int       `json:"attempts"`
 	LastAttempt time.Time `json:"last_attempt,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
@@ -118,14 +122,15 @@ type Delivery struct {
 // Delivered records a successful exchange with the other node at time at.
 func (t *TraceRequest) Delivered(at time.Time) {
 	d := t.delivery()
-	d.Pending, d.Attempts, d.LastAttempt, d.LastError, d.DeliveredAt = false, d.Attempts+1, at, "", at
+	d.Pending, d.Refused, d.Attempts, d.LastAttempt, d.LastError, d.DeliveredAt = false, false, d.Attempts+1, at, "", at
 }
 
 // Undelivered records a failed exchange with the other node: the change
-// stays Pending for a retry.
-func (t *TraceRequest) Undelivered(at time.Time, err error) {
+// stays Pending for a retry; refused says the other node or this node's
+// rules refused it (Delivery.Refused).
+func (t *TraceRequest) Undelivered(at time.Time, err error, refused bool) {
 	d := t.delivery()
-	d.Pending, d.Attempts, d.LastAttempt, d.LastError = true, d.Attempts+1, at, err.Error()
+	d.Pending, d.Refused, d.Attempts, d.LastAttempt, d.LastError = true, refused, d.Attempts+1, at, err.Error()
 	if len(d.LastError) > 1024 {
 		d.LastError = d.LastError[:1024]
 	}

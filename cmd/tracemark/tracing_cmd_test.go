@@ -145,7 +145,7 @@ func TestTraceCommands(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no federation URL") || !strings.Contains(err.Error(), "still a draft") {
 		t.Errorf("send to a peer without an address: %q %v", out, err)
 	}
-	if out, err := run("list", "--direction", "outgoing", "--status", "draft"); err != nil || !strings.Contains(out, "LAB (UZ)") || !strings.Contains(out, "pending after 1 attempts") {
+	if out, err := run("list", "--direction", "outgoing", "--status", "draft"); err != nil || !strings.Contains(out, "LAB (UZ)") || !strings.Contains(out, "refused after 1 attempts") {
 		t.Errorf("outgoing drafts: %q %v", out, err)
 	}
 }

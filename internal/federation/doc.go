@@ -60,7 +60,10 @@
 // refused, unreachable), and SendTrace again retries; a delivery repeated
 // after a lost answer is not stored twice. Later changes are made locally
 // first (UpdateTrace) and delivered (POST TraceUpdatePath); one that cannot
-// be is kept, Pending, and SyncTrace retries it. Each side may only make
+// be is kept, Pending, and SyncTrace retries it. A serving node retries
+// failures on the way (peer down, 5xx) every few minutes (RetryPending);
+// refusals (Delivery.Refused: unknown or revoked peer, no rule, the
+// peer's 4xx) wait for a person to fix the cause and send again. Each side may only make
 // its own changes: the addressee acknowledges and answers, either closes.
 // Both sides audit (trace.delivered, trace.delivery.failed, trace.received,
 // trace.update.delivered, .failed, .received, .refused). The files of the

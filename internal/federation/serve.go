@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -59,10 +58,11 @@ func (n *Node) audit(ctx context.Context, r audit.Record) {
 	}
 }
 
-// authenticate finds the calling peer: its client certificate must be the
-// one pinned for a trusted (not revoked) peer and valid now, and the
-// request must be signed with that peer's exchange key.
-func (n *Node) authenticate(r *http.Request, body []byte) (store.Peer, string, error) {
+// identify finds the calling peer before its body is read: its client
+// certificate must be the one pinned for a trusted (not revoked) peer and
+// valid now, and the request must name that peer's key and a date within
+// MaxClockSkew. verifyBody then checks the signature.
+func (n *Node) identify(r *http.Request) (store.Peer, string, error) {
 	const op = "federation.authenticate"
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
 		return store.Peer{}, "", errs.Errorf(op, errs.Permission, "a client certificate is required (mutual TLS)")
@@ -95,28 +95,24 @@ func (n *Node) authenticate(r *http.Request, body []byte) (store.Peer, string, e
 	if d := now.Sub(at); d > MaxClockSkew || d < -MaxClockSkew {
 		return p, who, errs.Errorf(op, errs.Permission, "request dated %s is more than %s from this node's clock (%s)", date, MaxClockSkew, now.UTC().Format(time.RFC3339))
 	}
-	sig, err := base64.StdEncoding.DecodeString(r.Header.Get(headerSignature))
-	if err != nil || !verifySignature(p.PublicKey, signedMessage(r.Method, r.URL.Path, date, body), sig) {
-		return p, who, errs.Errorf(op, errs.Permission, "request signature does not verify with the key of peer %s", p.Node)
-	}
 	return p, who, nil
+}
+
+// verifyBody checks that the request of peer p (identify) is signed with
+// its exchange key over the method, path, date and body.
+func (n *Node) verifyBody(r *http.Request, p store.Peer, body []byte) error {
+	sig, err := base64.StdEncoding.DecodeString(r.Header.Get(headerSignature))
+	if err != nil || !verifySignature(p.PublicKey, signedMessage(r.Method, r.URL.Path, r.Header.Get(headerDate), body), sig) {
+		return errs.Errorf("federation.authenticate", errs.Permission, "request signature does not verify with the key of peer %s", p.Node)
+	}
+	return nil
 }
 
 func (n *Node) serveSearch(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ctx := r.Context()
-	body, err := io.ReadAll(io.LimitReader(r.Body, n.cfg.MaxRequestBytes+1))
-	if err != nil {
-		n.refuse(w, r, "", errs.E("federation.search", errs.Invalid, fmt.Errorf("reading the request: %w", err)))
-		return
-	}
-	if int64(len(body)) > n.cfg.MaxRequestBytes {
-		n.refuse(w, r, "", errs.Errorf("federation.search", errs.TooLarge, "request is larger than %d MiB", n.cfg.MaxRequestBytes>>20))
-		return
-	}
-	p, who, err := n.authenticate(r, body)
-	if err != nil {
-		n.refuse(w, r, who, err)
+	p, who, body, ok := n.readSigned(w, r, "federation.search.refused", n.cfg.MaxRequestBytes)
+	if !ok {
 		return
 	}
 	var req SearchRequest

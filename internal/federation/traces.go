@@ -318,24 +318,29 @@ func (n *Node) SyncTrace(ctx context.Context, agency domain.AgencyID, id tracing
 	return t, nil
 }
 
-// readSigned reads a peer's request body (at most limit bytes) and
-// authenticates the peer; on failure it has answered and audited.
-func (n *Node) readSigned(w http.ResponseWriter, r *http.Request, action string, limit int64) (store.Peer, []byte, bool) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		n.refuseAs(w, r, action, "", errs.E(action, errs.Invalid, fmt.Errorf("reading the request: %w", err)))
-		return store.Peer{}, nil, false
-	}
-	if int64(len(body)) > limit {
-		n.refuseAs(w, r, action, "", errs.Errorf(action, errs.TooLarge, "request is larger than %d KiB", limit>>10))
-		return store.Peer{}, nil, false
-	}
-	p, who, err := n.authenticate(r, body)
+// readSigned identifies the calling peer, then reads its request body
+// (at most limit bytes: an unknown caller's body is never read) and checks
+// the signature; on failure it has answered and audited under action.
+func (n *Node) readSigned(w http.ResponseWriter, r *http.Request, action string, limit int64) (store.Peer, string, []byte, bool) {
+	p, who, err := n.identify(r)
 	if err != nil {
 		n.refuseAs(w, r, action, who, err)
-		return p, nil, false
+		return p, who, nil, false
 	}
-	return p, body, true
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		n.refuseAs(w, r, action, who, errs.E(action, errs.Invalid, fmt.Errorf("reading the request: %w", err)))
+		return p, who, nil, false
+	}
+	if int64(len(body)) > limit {
+		n.refuseAs(w, r, action, who, errs.Errorf(action, errs.TooLarge, "request is larger than %d MiB", limit>>20))
+		return p, who, nil, false
+	}
+	if err := n.verifyBody(r, p, body); err != nil {
+		n.refuseAs(w, r, action, who, err)
+		return p, who, nil, false
+	}
+	return p, who, body, true
 }
 
 // decodeStrict decodes one JSON value with no unknown fields.
@@ -366,7 +371,7 @@ func (n *Node) receipt(w http.ResponseWriter, t tracing.TraceRequest) {
 func (n *Node) serveTrace(w http.ResponseWriter, r *http.Request) {
 	const action = "trace.receive.refused"
 	ctx := r.Context()
-	p, body, ok := n.readSigned(w, r, action, MaxTraceBytes)
+	p, _, body, ok := n.readSigned(w, r, action, MaxTraceBytes)
 	if !ok {
 		return
 	}
@@ -440,7 +445,7 @@ func (n *Node) receiveTrace(ctx context.Context, p store.Peer, d TraceDelivery) 
 func (n *Node) serveTraceUpdate(w http.ResponseWriter, r *http.Request) {
 	const action = "trace.update.refused"
 	ctx := r.Context()
-	p, body, ok := n.readSigned(w, r, action, MaxTraceBytes)
+	p, _, body, ok := n.readSigned(w, r, action, MaxTraceBytes)
 	if !ok {
 		return
 	}

@@ -263,6 +263,10 @@ test('firearm tracing workstation', { timeout: 720_000 }, async (t) => {
     await page.click('#tr-to-closed');
     await page.waitForFunction(() => document.querySelector('.steps li.now')?.textContent === 'Closed');
     assert.equal(await page.$$eval('#tr-events tbody tr', (r) => r.length), 4);
+    // The firearm's record lists it.
+    await page.goto(firearmURL);
+    await page.waitForSelector('#fa-traces a[href^="/traces/"]');
+    assert.match(await page.textContent('#fa-traces'), /Closed/);
     // Both lists of the agency show it (it was addressed to the agency itself).
     await page.keyboard.press('g');
     await page.keyboard.press('t');

@@ -140,6 +140,7 @@ export async function firearmDetail(main, id) {
         h('h2', { text: t('ui.fa.history') }),
         historyTable(f, names))),
     await testFires(f),
+    can('list-trace-requests') ? await tracesAbout(f) : null,
     can('firearm-graph') ? await graphSection(f) : null);
 }
 
@@ -233,6 +234,20 @@ function linkTestFireForm(f) {
       navigate(location.pathname, { replace: true });
     } catch (err) { msg.textContent = errorText(err); button.disabled = false; }
   } }, labelled(t('ui.fa.test_fire_case'), number), pick, button, msg);
+}
+
+// tracesAbout lists the agency's trace requests about this firearm (the
+// API lists by direction; the firearm is picked here, of the latest 200).
+async function tracesAbout(f) {
+  const sec = h('section', { class: 'card', id: 'fa-traces' }, h('h2', { text: t('ui.tr.title') }));
+  try {
+    const items = ((await api.get('/api/trace-requests?limit=200')).items || []).filter((r) => r.firearm_id === f.id);
+    sec.append(items.length ? h('ul', { class: 'plain' }, items.map((r) => h('li', {},
+      link('/traces/' + r.id, { text: date(r.created_at) + ' · ' + [r.addressee.agency, countryName(r.addressee.country)].filter(Boolean).join(' · ') }), ' ',
+      badge(t('ui.tr.status.' + r.status), 'ts-' + r.status))))
+      : h('p', { class: 'empty', text: t('ui.empty.traces') }));
+  } catch (e) { showError(sec, e); }
+  return sec;
 }
 
 async function graphSection(f) {

@@ -177,6 +177,9 @@ func (n *Node) clientTLS(p store.Peer) *tls.Config {
 // Serve answers peers' searches on ln over mutual TLS until ctx ends.
 func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Handler: n.Handler(), TLSConfig: n.ServerTLS(), ReadHeaderTimeout: 10 * time.Second,
+		// No ReadTimeout: over HTTP/1.1 it would cancel the context of a
+		// search still running when it fires. Idle peer connections close.
+		IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(n.cfg.Log.Handler(), slog.LevelDebug)}
 	done := make(chan struct{})
 	go func() {

@@ -180,7 +180,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		// No ReadTimeout: over HTTP/1.1 it would cancel the context of a
 		// search still running when it fires. Idle peer connections close.
 		IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(n.cfg.Log.Handler(), slog.LevelDebug)}
+		ErrorLog:    slog.NewLogLogger(n.cfg.Log.Handler(), slog.LevelDebug)}
 	done := make(chan struct{})
 	go func() {
 		select {

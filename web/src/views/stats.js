@@ -119,7 +119,7 @@ function barChart(key, rows, cols, counts, rowLabel, colLabel, titleID, tableID)
   }
   rows.forEach((r, i) => {
     const y = top + i * (barH + gap);
-    svg.append(s('text', { x: labelW - 8, y: y + barH / 2 + 4, 'text-anchor': 'end', class: 'rowlabel' }, fit(rowLabel(r), 24), s('title', {}, rowLabel(r))));
+    svg.append(s('text', { x: labelW - 8, y: y + barH / 2 + 4, 'text-anchor': 'end', class: 'rowlabel' }, fit(rowLabel(r), 21), s('title', {}, rowLabel(r))));
     let acc = 0;
     cols.forEach((c, j) => {
       const v = counts[i][j] || 0;

@@ -346,6 +346,39 @@ test('firearm tracing workstation', { timeout: 720_000 }, async (t) => {
       assert.match(await page.textContent('.fed-peers'), /answered/);
       await page.$eval('.fed', (el) => el.scrollIntoView({ block: 'start' }));
       await shot('federated-search');
+
+      // A trace request to the partner node: kept as a draft that says why
+      // while this agency's rules let no trace request go there, then
+      // delivered once a rule does.
+      const other = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'en-GB' });
+      const p3 = await other.newPage();
+      p3.on('pageerror', (e) => consoleErrors.push(e.message));
+      await signIn(p3, 'liaison');
+      await toEnglish(p3);
+      await p3.goto(server.base + '/traces/new');
+      await p3.waitForSelector('#tr-form');
+      await p3.selectOption('#tr-firearm', { index: 1 });
+      await p3.selectOption('#tr-to-kind', 'peer:' + uzCard.fingerprint);
+      await p3.fill('#tr-reason', 'Seized in Shymkent; the import mark points to an Uzbek importer.');
+      await p3.fill('#tr-legal', 'ITI para 17');
+      await p3.click('#tr-send-now');
+      await p3.waitForURL(/\/traces\?direction=outgoing/);
+      const row = p3.locator('#traces-table tbody tr', { hasText: 'not delivered' });
+      await row.locator('a.open-trace').click();
+      await p3.waitForSelector('#tr-delivery');
+      assert.match(await p3.textContent('#tr-delivery'), /Refused|Not delivered/);
+      assert.equal(await p3.textContent('.steps li.now'), 'Draft');
+      const kzLiaison = await apiSession(server.base, 'liaison');
+      await kzLiaison('/api/sharing-rules', { method: 'POST', body: JSON.stringify({ peer: uzCard.fingerprint, kinds: ['trace_requests'], detail: 'full', note: 'e2e: trace requests to UZ' }) });
+      await p3.click('#tr-to-sent');
+      await p3.waitForFunction(() => document.querySelector('.steps li.now')?.textContent === 'Sent');
+      assert.match(await p3.textContent('#tr-delivery'), /Delivered to the partner node/);
+      const atUZ = await uzLiaison('/api/trace-requests?direction=incoming');
+      assert.equal(atUZ.items.length, 1, 'the Uzbek node has it');
+      assert.equal(atUZ.items[0].requester.country, 'KZ');
+      await p3.evaluate(() => document.querySelectorAll('#toast .toast').forEach((el) => el.remove()));
+      await p3.screenshot({ path: join(shots, 'trace-request-partner.png') });
+      await other.close();
     } finally {
       await uz.stop();
     }

@@ -57,7 +57,8 @@ export async function tracesList(main) {
       items.map((r) => h('tr', { class: overdue(r) ? 'late' : null },
         h('td', {}, link('/traces/' + r.id, { class: 'open-trace', text: date(r.created_at) + (r.case_number ? ' · ' + r.case_number : '') })),
         h('td', { text: party(r[other]) }), h('td', { text: firearmTitle(r.firearm || {}) || '—' }),
-        h('td', {}, badge(traceStatus(r.status), 'ts-' + r.status), r.priority === 'urgent' ? [' ', badge(t('priority.urgent'), 'late')] : null),
+        h('td', {}, badge(traceStatus(r.status), 'ts-' + r.status), r.priority === 'urgent' ? [' ', badge(t('priority.urgent'), 'late')] : null,
+          r.delivery?.pending ? [' ', badge(t('ui.tr.not_delivered'), 'late')] : null),
         deadlineCell(r), h('td', { class: 'num', text: int((r.answers || []).length) }))), { class: 'list', id: 'traces-table' })
       : h('p', { class: 'empty', text: t('ui.empty.traces') }));
   }
@@ -94,13 +95,22 @@ export async function traceNew(main) {
   const firearm = h('select', { id: 'tr-firearm', required: true },
     h('option', { value: '', text: t('ui.tr.pick_firearm') }),
     firearms.map((f) => h('option', { value: f.id, selected: f.id === want, text: firearmTitle(f) })));
+  // Partner nodes (registered, not revoked): the request is delivered there.
+  const peers = can('list-peers') ? ((await api.get('/api/federation/peers').catch(() => ({ items: [] }))).items || []).filter((p) => !p.revoked_at) : [];
   const toHere = h('select', { id: 'tr-to-kind' },
     h('option', { value: 'other', text: t('ui.tr.to_other') }),
-    h('option', { value: 'here', text: t('ui.tr.to_here', { Agency: (ag.code || '') + ' · ' + countryName(ag.country) }) }));
+    h('option', { value: 'here', text: t('ui.tr.to_here', { Agency: (ag.code || '') + ' · ' + countryName(ag.country) }) }),
+    peers.map((p) => h('option', { value: 'peer:' + p.fingerprint, text: t('ui.tr.to_peer', { Node: p.node, Country: countryName(p.country) }) })));
   const agency = h('input', { id: 'tr-to-agency', maxLength: 256 });
   const country = h('input', { id: 'tr-to-country', maxLength: 2, size: 3, pattern: '[A-Za-z]{2}', autocomplete: 'off' });
   const otherBox = h('div', { class: 'cols2' }, labelled(t('ui.tr.to_agency'), agency), labelled(t('ui.tr.to_country'), country, t('ui.fa.country_hint')));
-  toHere.addEventListener('change', () => { otherBox.hidden = toHere.value === 'here'; });
+  const peerOf = () => peers.find((p) => 'peer:' + p.fingerprint === toHere.value);
+  toHere.addEventListener('change', () => {
+    otherBox.hidden = toHere.value === 'here';
+    country.disabled = !!peerOf(); // the partner node's country
+    const p = peerOf();
+    if (p && !agency.value) agency.value = p.agency || p.node;
+  });
   const contact = h('input', { id: 'tr-contact', maxLength: 256 });
   const caseNo = h('input', { id: 'tr-case', maxLength: 128 });
   const priority = h('select', { id: 'tr-priority' }, ['routine', 'urgent'].map((p) => h('option', { value: p, text: t('priority.' + p) })));
@@ -117,9 +127,11 @@ export async function traceNew(main) {
     const send = e.submitter?.value === 'send';
     msg.hidden = true;
     draftB.disabled = sendB.disabled = true;
+    const peer = peerOf();
     const addressee = toHere.value === 'here' ? { agency_id: ag.id, agency: ag.code, country: ag.country }
-      : { agency: agency.value.trim(), country: country.value.trim().toUpperCase() };
-    const body = { addressee, contact: contact.value.trim(), firearm_id: firearm.value, case_number: caseNo.value.trim(), priority: priority.value,
+      : peer ? { agency: agency.value.trim() || peer.agency || peer.node, country: peer.country }
+        : { agency: agency.value.trim(), country: country.value.trim().toUpperCase() };
+    const body = { addressee, peer: peer?.fingerprint, contact: contact.value.trim(), firearm_id: firearm.value, case_number: caseNo.value.trim(), priority: priority.value,
       reason: reason.value.trim(), legal_basis: legal.value.trim(), restrictions: restrictions.value.trim(), send };
     if (deadline.value) body.deadline = new Date(deadline.value + 'T23:59:59').toISOString();
     try {
@@ -127,6 +139,12 @@ export async function traceNew(main) {
       toast(t(send ? 'ui.tr.sent' : 'ui.tr.drafted'));
       navigate('/traces/' + r.id, { replace: true });
     } catch (err) {
+      if (peer && send && err.status === 403) {
+        // The draft is kept and says why it was not delivered.
+        toast(errorText(err) + ' ' + (err.problem?.detail || ''), 'error');
+        navigate('/traces?direction=outgoing', { replace: true });
+        return;
+      }
       msg.textContent = errorText(err) + (err.problem?.detail && err.status === 422 ? ' ' + err.problem.detail : '');
       msg.hidden = false;
       draftB.disabled = sendB.disabled = false;
@@ -161,6 +179,7 @@ export async function traceDetail(main, id) {
         h('dl', { class: 'meta' },
           field(t('trace.requester'), party(r.requester) + (r.requester.contact ? ' · ' + r.requester.contact : '')),
           field(t('ui.tr.addressee'), party(r.addressee)),
+          r.peer ? field(t('ui.tr.peer'), h('code', { text: r.peer.slice(0, 23) + '…', title: r.peer })) : null,
           field(t('trace.firearm'), r.firearm_id && requester ? link('/firearms/' + r.firearm_id, { text: firearmTitle(f) }) : firearmTitle(f)),
           field(t('field.type'), f.type ? t('ui.fa.type.' + f.type) : ''), field(t('col.calibre'), f.calibre),
           field(t('field.case_number'), r.case_number), field(t('trace.priority'), r.priority ? t('priority.' + r.priority) : ''),
@@ -168,7 +187,7 @@ export async function traceDetail(main, id) {
           field(t('ui.tr.legal_basis'), r.legal_basis), field(t('ui.tr.restrictions'), r.restrictions),
           field(t('ui.tr.deadline'), r.deadline ? h('span', { class: overdue(r) ? 'overdue' : null, text: date(r.deadline) }) : ''),
           field(t('ui.tr.created'), dateTime(r.created_at) + ' · ' + nameOf(names, r.created_by)))),
-      h('section', { class: 'card', id: 'tr-actions' }, h('h2', { text: t('ui.tr.actions') }), actions(r, requester, addressee))),
+      h('section', { class: 'card', id: 'tr-actions' }, h('h2', { text: t('ui.tr.actions') }), delivery(r), actions(r, requester, addressee))),
     h('section', { class: 'card' }, h('h2', { text: tc('ui.plural.answers', (r.answers || []).length) }),
       (r.answers || []).length ? h('ol', { class: 'answers', id: 'tr-answers' }, r.answers.map((a) => h('li', {},
         h('p', { class: 'muted small', text: dateTime(a.at) + ' · ' + nameOf(names, a.by) }),
@@ -180,6 +199,28 @@ export async function traceDetail(main, id) {
         [...r.events].reverse().map((e) => h('tr', {}, h('td', { text: dateTime(e.at) }), h('td', { text: traceStatus(e.from) + ' → ' + traceStatus(e.to) }),
           h('td', { text: e.note || '—' }), h('td', { text: nameOf(names, e.by) }))), { class: 'list small', id: 'tr-events' })
         : h('p', { class: 'empty', text: t('ui.empty.history') })));
+}
+
+// delivery says whether the latest change reached the partner node, and
+// offers to send it again (the API retries on the same status).
+function delivery(r) {
+  const d = r.delivery;
+  if (!r.peer || !d) return null;
+  if (!d.pending) return h('p', { class: 'notice', id: 'tr-delivery', text: t('ui.tr.delivered', { Date: dateTime(d.delivered_at) }) });
+  const box = h('div', { class: 'notice late', id: 'tr-delivery' },
+    h('p', { text: t(d.refused ? 'ui.tr.refused' : 'ui.tr.pending', { Error: d.last_error || '—' }) }));
+  if (can('transition-trace-request') && r.status !== 'draft') { // a draft is sent again with Send
+    const b = h('button', { type: 'button', id: 'tr-retry', text: t('ui.tr.retry') });
+    b.addEventListener('click', async () => {
+      b.disabled = true;
+      try {
+        await api.post('/api/trace-requests/' + r.id + '/status', { status: r.status === 'draft' ? 'sent' : r.status });
+        navigate(location.pathname, { replace: true });
+      } catch (err) { toast(errorText(err) + ' ' + (err.problem?.detail || ''), 'error'); navigate(location.pathname, { replace: true }); }
+    });
+    box.append(b);
+  }
+  return box;
 }
 
 // steps shows the workflow with the current step marked.

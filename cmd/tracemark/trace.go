@@ -60,9 +60,9 @@ func newTraceListCmd(nf *nodeFlags, ff *federationFlags, agency *string) *cobra.
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tDIRECTION\tSTATUS\tOTHER PARTY\tFIREARM\tDEADLINE\tDELIVERY")
 			for _, t := range items {
-				dir, other := "outgoing", t.Addressee
-				if t.Addressee.AgencyID == ag.ID {
-					dir, other = "incoming", t.Requester
+				dir, other := "incoming", t.Requester
+				if t.Requester.AgencyID == ag.ID {
+					dir, other = "outgoing", t.Addressee
 				}
 				deadline := "-"
 				if !t.Deadline.IsZero() {
@@ -156,6 +156,9 @@ func newTraceCreateCmd(nf *nodeFlags, ff *federationFlags, agency *string) *cobr
 				local, err := n.Store.AgencyByCode(ctx, to)
 				if err != nil {
 					return fmt.Errorf("agency %q is not on this node: give --peer FINGERPRINT for an agency on another node (%w)", to, err)
+				}
+				if local.ID == ag.ID {
+					return fmt.Errorf("%s would ask itself: give the agency asked with --to", ag.Code)
 				}
 				t.Addressee = tracing.Party{AgencyID: local.ID, Agency: local.Code, Country: or(local.Country, nodeCountry(n))}
 			}

@@ -87,6 +87,9 @@ func TestTraceCommands(t *testing.T) {
 	if _, err := run("create", "--firearm", firearm); err == nil || !strings.Contains(err.Error(), "--to") {
 		t.Errorf("create without --to: %v", err)
 	}
+	if _, err := run("create", "--to", "LAB", "--firearm", firearm); err == nil || !strings.Contains(err.Error(), "ask itself") {
+		t.Errorf("create to the agency itself: %v", err)
+	}
 	if _, err := run("create", "--to", "NOBODY", "--firearm", firearm); err == nil || !strings.Contains(err.Error(), "--peer") {
 		t.Errorf("create to an unknown agency: %v", err)
 	}

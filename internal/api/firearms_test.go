@@ -78,7 +78,11 @@ func TestFirearmsTracesStats(t *testing.T) {
 		t.Errorf("graph of a firearm without test fires: %d, %+v", st, g)
 	}
 
-	// A trace request from KZ to UZ: sent, answered by UZ only.
+	// A trace request from KZ to itself is refused; to UZ: sent, answered by UZ only.
+	if st := kzLiaison.json(http.MethodPost, "/api/trace-requests", api.TraceRequestInput{Addressee: tracing.Party{AgencyID: kzAgency.ID},
+		FirearmID: f.ID, Reason: "r", LegalBasis: "ITI"}, nil); st != http.StatusUnprocessableEntity && st != http.StatusBadRequest {
+		t.Errorf("trace request to the agency itself: %d", st)
+	}
 	var req tracing.TraceRequest
 	deadline := time.Now().Add(-time.Hour).UTC()
 	if st := kzLiaison.json(http.MethodPost, "/api/trace-requests", api.TraceRequestInput{Addressee: tracing.Party{AgencyID: uzAgency.ID},

@@ -150,6 +150,9 @@ func (h *handler) createTrace(ctx context.Context, in *createTraceInput) (*trace
 		if err != nil {
 			return nil, h.fail(ctx, errs.Errorf(op, errs.Invalid, "addressee agency %s is not on this node; leave agency_id empty and name the agency", t.Addressee.AgencyID))
 		}
+		if to.ID == a.Agency {
+			return nil, h.fail(ctx, errs.Errorf(op, errs.Invalid, "addressee agency_id is the requesting agency itself: name the agency asked"))
+		}
 		t.Addressee.Agency, t.Addressee.Country = to.Code, to.Country
 	}
 	var fed *federation.Node

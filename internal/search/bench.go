@@ -303,7 +303,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 		return nil, err
 	}
 	rep := &BenchReport{Notes: []string{
-		"synthetic exhibits: generated at 12.5 µm, 200×200 points, features computed directly (bulk path); queries and full comparisons use the scans preprocessed to 6.25 µm through the real pipeline",
+		"synthetic exhibits: generated at 12.5 µm, 200×200 points, preprocessed as ingest does (processed mode: band-pass) but kept at 12.5 µm, features computed directly (bulk path); queries and full comparisons use the scans preprocessed to 6.25 µm through the real pipeline",
 		"query_ms: Pipeline.Search (prefilter, coarse stage, full comparison of the top `full` candidates); the query's own preprocessing and features are ingest work and not counted",
 		"candidates for the full comparison come through a PreparedCache (LRU by bytes); misses regenerate synthetic firings or re-prepare real surfaces (stand-in for blob loading), inside query_ms",
 	}}

@@ -77,6 +77,10 @@ func TestDiagnoseMates(t *testing.T) {
 	n := idx.Len()
 	t.Logf("index %d rows", n)
 	hyp := 2
+	cmp, err := cartridge.NewComparer(cartridge.DefaultConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if h, err := strconv.Atoi(os.Getenv("TRACEMARK_SEARCH_DIAG_HYP")); err == nil {
 		hyp = h
 	}
@@ -174,8 +178,20 @@ func TestDiagnoseMates(t *testing.T) {
 				status = "LOST-sweep"
 				lostSweep++
 			}
+			engine := ""
+			if status != "ok" && os.Getenv("TRACEMARK_SEARCH_DIAG_ENGINE") != "" {
+				pc, err := loader.load(ctx, mid)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := cmp.Compare(p, pc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				engine = fmt.Sprintf(" | engine score %.2f log10LR %.2f high-CMC %d", res.Score, res.Log10LR, res.Decision.HighCMC)
+			}
 			t.Logf("q %s mate %s: filter %.3f rank %d angle %d | sweep %.3f angle %d (cut %.3f) | true angle %d score %.3f polar-peak rank %d of %d | %s",
-				id, mid, fr.score, rank[row], fr.angle, swr.score, swr.angle, cut, ta, at.score, prank, len(sc.peaks), status)
+				id, mid, fr.score, rank[row], fr.angle, swr.score, swr.angle, cut, ta, at.score, prank, len(sc.peaks), status+engine)
 		}
 	}
 	t.Logf("filter: %.1f µs a row", float64(cpuFilter.Microseconds())/float64(nq*n))

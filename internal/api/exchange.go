@@ -64,7 +64,9 @@ func (h *handler) exchangeRoutes() []route {
 	tags := []string{"exchange"}
 	return []route{
 		newRoute(Write, huma.Operation{OperationID: "export-bundle", Method: http.MethodPost, Path: "/api/exchange/export",
-			Summary: "Export exhibits, scans and firearm records as a signed bundle (zip)", Tags: tags}, h.exportBundle),
+			Summary:     "Export exhibits, scans and firearm records as a signed bundle (zip)",
+			Description: "The bundle is for the trusted peer `to` (its key fingerprint). The agency's sharing rules must let each kind of record in it (exhibits, firearms, cases selected on their own) go to that peer in full; otherwise 403 with the rule's answer.",
+			Tags:        tags}, h.exportBundle),
 		newRoute(Write, huma.Operation{OperationID: "import-bundle", Method: http.MethodPost, Path: "/api/exchange/import",
 			Summary: "Import a signed bundle from a trusted peer", Description: "Refused, with the reason and the member at fault, " +
 				"if the signature, a hash or a size does not match, the key is unknown or revoked, or the bundle was imported before.",

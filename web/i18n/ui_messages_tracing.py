@@ -146,7 +146,6 @@ M = {
 "ui.tr.no_firearms": ["Record the firearm first (Firearms).", "Сначала внесите запись об оружии (Оружие).", "Алдымен қару жазбасын енгізіңіз (Қару).", "Avval qurol yozuvini kiriting (Qurollar).", "Адегенде курал жазуусун киргизиңиз (Курал).", "Аввал сабти силоҳро ворид кунед (Силоҳ).", "Ilki ýarag ýazgysyny giriziň (Ýaraglar)."],
 "ui.tr.to_kind": ["Addressee", "Адресат", "Алушы", "Qabul qiluvchi", "Алуучу", "Қабулкунанда", "Salgylanýan"],
 "ui.tr.to_other": ["Another agency or country (named below)", "Другое ведомство или страна (указать ниже)", "Басқа ведомство немесе ел (төменде көрсетіңіз)", "Boshqa idora yoki mamlakat (quyida koʻrsating)", "Башка мекеме же өлкө (төмөндө көрсөтүңүз)", "Идора ё кишвари дигар (дар поён нишон диҳед)", "Başga edara ýa-da ýurt (aşakda görkeziň)"],
-"ui.tr.to_here": ["An agency on this node: {{.Agency}}", "Ведомство на этом узле: {{.Agency}}", "Осы түйіндегі ведомство: {{.Agency}}", "Shu tugundagi idora: {{.Agency}}", "Ушул түйүндөгү мекеме: {{.Agency}}", "Идора дар ин гиреҳ: {{.Agency}}", "Bu düwündäki edara: {{.Agency}}"],
 "ui.tr.to_agency": ["Agency addressed", "Ведомство-адресат", "Алушы ведомство", "Qabul qiluvchi idora", "Алуучу мекеме", "Идораи қабулкунанда", "Salgylanýan edara"],
 "ui.tr.to_country": ["Its country", "Его страна", "Оның елі", "Uning mamlakati", "Анын өлкөсү", "Кишвари он", "Onuň ýurdy"],
 "ui.tr.reason": ["Reason and circumstances", "Основание и обстоятельства", "Негіз және мән-жай", "Asos va holatlar", "Негиз жана жагдайлар", "Асос ва ҳолатҳо", "Esas we ýagdaýlar"],

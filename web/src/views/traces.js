@@ -89,24 +89,22 @@ export async function traceNew(main) {
   const title = t('ui.tr.new');
   document.title = title + ' — tracemark';
   if (!can('create-trace-request')) { main.append(h('h1', { text: title }), h('p', { class: 'error', text: t('ui.err.forbidden') })); return; }
-  const ag = myAgency();
   const want = new URLSearchParams(location.search).get('firearm') || '';
   const firearms = ((await api.get('/api/firearms?limit=200').catch(() => ({ items: [] }))).items || []);
   const firearm = h('select', { id: 'tr-firearm', required: true },
     h('option', { value: '', text: t('ui.tr.pick_firearm') }),
     firearms.map((f) => h('option', { value: f.id, selected: f.id === want, text: firearmTitle(f) })));
   // Partner nodes (registered, not revoked): the request is delivered there.
+  // (The API refuses a request addressed to the requesting agency itself.)
   const peers = can('list-peers') ? ((await api.get('/api/federation/peers').catch(() => ({ items: [] }))).items || []).filter((p) => !p.revoked_at) : [];
   const toHere = h('select', { id: 'tr-to-kind' },
     h('option', { value: 'other', text: t('ui.tr.to_other') }),
-    h('option', { value: 'here', text: t('ui.tr.to_here', { Agency: (ag.code || '') + ' · ' + countryName(ag.country) }) }),
     peers.map((p) => h('option', { value: 'peer:' + p.fingerprint, text: t('ui.tr.to_peer', { Node: p.node, Country: countryName(p.country) }) })));
   const agency = h('input', { id: 'tr-to-agency', maxLength: 256 });
   const country = h('input', { id: 'tr-to-country', maxLength: 2, size: 3, pattern: '[A-Za-z]{2}', autocomplete: 'off' });
   const otherBox = h('div', { class: 'cols2' }, labelled(t('ui.tr.to_agency'), agency), labelled(t('ui.tr.to_country'), country, t('ui.fa.country_hint')));
   const peerOf = () => peers.find((p) => 'peer:' + p.fingerprint === toHere.value);
   toHere.addEventListener('change', () => {
-    otherBox.hidden = toHere.value === 'here';
     country.disabled = !!peerOf(); // the partner node's country
     const p = peerOf();
     if (p && !agency.value) agency.value = p.agency || p.node;
@@ -128,8 +126,7 @@ export async function traceNew(main) {
     msg.hidden = true;
     draftB.disabled = sendB.disabled = true;
     const peer = peerOf();
-    const addressee = toHere.value === 'here' ? { agency_id: ag.id, agency: ag.code, country: ag.country }
-      : peer ? { agency: agency.value.trim() || peer.agency || peer.node, country: peer.country }
+    const addressee = peer ? { agency: agency.value.trim() || peer.agency || peer.node, country: peer.country }
         : { agency: agency.value.trim(), country: country.value.trim().toUpperCase() };
     const body = { addressee, peer: peer?.fingerprint, contact: contact.value.trim(), firearm_id: firearm.value, case_number: caseNo.value.trim(), priority: priority.value,
       reason: reason.value.trim(), legal_basis: legal.value.trim(), restrictions: restrictions.value.trim(), send };
@@ -243,7 +240,11 @@ function actions(r, requester, addressee) {
         await api.post('/api/trace-requests/' + r.id + '/status', { status: to, note: note.value.trim() });
         toast(t('ui.tr.now', { Status: traceStatus(to) }));
         navigate(location.pathname, { replace: true });
-      } catch (err) { msg.textContent = errorText(err) + (err.problem?.detail && err.status !== 500 ? ' ' + err.problem.detail : ''); msg.hidden = false; b.disabled = false; }
+      } catch (err) {
+        const text = errorText(err) + (err.problem?.detail && err.status !== 500 ? ' ' + err.problem.detail : '');
+        if (r.peer) { toast(text, 'error'); navigate(location.pathname, { replace: true }); return; } // the delivery state says why
+        msg.textContent = text; msg.hidden = false; b.disabled = false;
+      }
     });
     return b;
   };

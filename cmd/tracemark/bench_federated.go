@@ -30,10 +30,15 @@ func newBenchFederatedCmd() *cobra.Command {
 		Long: `federated starts --nodes answering nodes on loopback (each its own SQLite
 database, exchange key and TLS certificate, with --exhibits synthetic
 cartridge cases shared with the asker) and one asking node, then times
---queries federated searches over mutual TLS. Every node runs the real search
-pipeline: coarse signature stage over all its exhibits, full comparison of the
-best --full (the federated search's default). All nodes share this machine's CPUs, so the figure is an upper
-bound of what separate machines would see. Progress goes to stderr.`,
+--queries federated searches over mutual TLS after one untimed cold search
+(reported apart). Every node runs the real search pipeline: coarse signature
+stage over all its exhibits, full comparison of the best --full (the federated
+search's default). The nodes run in this process and share its CPUs, or with
+--processes each in a process of its own (closer to separate machines, still
+on this machine's CPUs). CPU per search is the work of all nodes together,
+whatever the machine's load; the load average is printed beside it.
+--cpuprofile writes a pprof profile of the timed searches (this process).
+Progress goes to stderr.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir, err := os.MkdirTemp("", "tracemark-bench-federated-")

@@ -517,3 +517,48 @@ func TestPeerSearchesBounded(t *testing.T) {
 		t.Errorf("%d peer searches ran at once, want 1", meter.peak)
 	}
 }
+
+// TestServerSearcherFull checks the server's searcher: of the K candidates
+// a peer asks for, the best Full are compared in full and the others come
+// with their coarse score only.
+func TestServerSearcherFull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compares real scans")
+	}
+	kz := startNode(t, "kz-mia", "KZ-MIA", "KZ", nodeOptions{timeout: 5 * time.Minute})
+	uz := startNode(t, "uz-mfc", "UZ-MFC", "UZ", nodeOptions{timeout: 5 * time.Minute})
+	kz.trust(t, uz)
+	uz.trust(t, kz)
+	kz.ingest(t, "KZ-1", fadul11)
+	kz.ingest(t, "KZ-2", fadul12)
+	kz.share(t, uz, exchange.DetailScores)
+	q := uz.query(t, fadul12)
+	for _, tc := range []struct {
+		name          string
+		full, compare int
+	}{
+		{"best one in full", 1, 1},
+		{"coarse only", -1, 0},
+	} {
+		o := q
+		o.K, o.Full = 2, tc.full
+		got := candidatesFrom(uz.search(t, o), "kz-mia")
+		if len(got) != 2 {
+			t.Fatalf("%s: %d candidates, want 2", tc.name, len(got))
+		}
+		compared := 0
+		for _, c := range got {
+			if c.Compared {
+				compared++
+				if c.Log10LR == nil {
+					t.Errorf("%s: compared candidate without its log10 LR", tc.name)
+				}
+			} else if c.Score != 0 || c.Log10LR != nil || c.CoarseScore == 0 {
+				t.Errorf("%s: coarse-only candidate %+v", tc.name, c)
+			}
+		}
+		if compared != tc.compare || got[0].Compared != (tc.compare > 0) {
+			t.Errorf("%s: %d compared (first compared %v), want %d first", tc.name, compared, got[0].Compared, tc.compare)
+		}
+	}
+}

@@ -307,6 +307,11 @@ type Query struct {
 	Scan domain.ScanID
 	// K overrides Correlator.K when positive.
 	K int
+	// Full, when positive, is how many of the K get the full comparison;
+	// the rest of the K follow them with their coarse score only
+	// (Registration.CoarseOnly). Negative: none compared. Zero: all K.
+	// A federated search from a peer sets it (federation.Query.Full).
+	Full int
 }
 
 // Stats reports a search.
@@ -326,6 +331,9 @@ type Stats struct {
 type Registration struct {
 	Kind        string  `json:"kind"`
 	CoarseScore float64 `json:"coarse_score"`
+	// CoarseOnly marks a candidate listed without the full comparison
+	// (Query.Full): only CoarseScore is set.
+	CoarseOnly bool `json:"coarse_only,omitempty"`
 	// Cartridge cases.
 	ThetaDeg *float64 `json:"theta_deg,omitempty"`
 	DXUM     *float64 `json:"dx_um,omitempty"`
@@ -340,7 +348,9 @@ type Registration struct {
 
 // Search ranks the query's agency's corpus against q with the search
 // pipeline. Only the fully compared candidates are listed (their scores are
-// on one scale); the coarse-only ones are counted in Stats.
+// on one scale); the coarse-only ones are counted in Stats — unless q.Full
+// asks for fewer full comparisons than K, when the rest of the K follow,
+// marked CoarseOnly.
 func (c *Correlator) Search(ctx context.Context, q Query) ([]domain.Candidate, Stats, error) {
 	const op = "server.Search"
 	st := Stats{Pipeline: "search.Pipeline: class prefilter → coarse signature → full engine on top K"}
@@ -352,6 +362,12 @@ func (c *Correlator) Search(ctx context.Context, q Query) ([]domain.Candidate, S
 		k = q.K
 	}
 	req := search.Request{Class: q.Class, Features: q.Features, K: max(c.CoarseK, k), Full: k}
+	switch {
+	case q.Full > 0:
+		req.Full = min(q.Full, k)
+	case q.Full < 0:
+		req.Full = -1 // coarse ranking only
+	}
 	switch q.Kind {
 	case search.KindCartridge:
 		st.Engine = "cartridge-cmc"
@@ -392,6 +408,8 @@ func (c *Correlator) Search(ctx context.Context, q Query) ([]domain.Candidate, S
 			if h.Error != "" {
 				st.FailedFull++
 				c.log.Debug("full comparison failed", "candidate", h.ID, "err", h.Error)
+			} else if q.Full != 0 && len(list) < k {
+				list = append(list, candidate(c.hitScan(q.Kind, h.ID), 0, nil, Registration{Kind: q.Kind.String(), CoarseScore: h.Candidate.Score, CoarseOnly: true}))
 			}
 			continue
 		}
@@ -407,11 +425,7 @@ func (c *Correlator) Search(ctx context.Context, q Query) ([]domain.Candidate, S
 		} else {
 			phase := h.Phase
 			reg.Phase = &phase
-			c.mu.RLock()
-			if e := c.entries[h.ID]; e != nil {
-				scan = e.scans[0].scan
-			}
-			c.mu.RUnlock()
+			scan = c.hitScan(q.Kind, h.ID)
 		}
 		list = append(list, candidate(scan, h.Score, calibrated, reg))
 	}
@@ -419,6 +433,19 @@ func (c *Correlator) Search(ctx context.Context, q Query) ([]domain.Candidate, S
 		list[i].Rank = i + 1
 	}
 	return list, st, nil
+}
+
+// hitScan is the scan of an index hit: the hit itself for a cartridge
+// case, the bullet's first scan for a bullet (indexed by exhibit).
+func (c *Correlator) hitScan(kind search.Kind, id string) domain.ScanID {
+	if kind == search.KindBullet {
+		c.mu.RLock()
+		defer c.mu.RUnlock()
+		if e := c.entries[id]; e != nil {
+			return e.scans[0].scan
+		}
+	}
+	return domain.ScanID(id)
 }
 
 // exhibitExcluder returns a test for the index ids of all of the exhibit's

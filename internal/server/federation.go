@@ -15,24 +15,30 @@ import (
 
 // FederationSearcher lets peers search this node's corpus
 // (federation.Searcher): a peer's query runs through the same pipeline as
-// a local search, on one agency's index at a time. The correlator lists
-// only fully compared candidates, so a peer gets the best max(Full, 1)
-// of the K it asked for, all compared in full.
+// a local search, on one agency's index at a time; the best Full of the K
+// candidates are compared in full, the others carry their coarse score.
 type FederationSearcher struct{ C *Correlator }
 
 // Search implements federation.Searcher.
 func (f FederationSearcher) Search(ctx context.Context, agency domain.AgencyID, q federation.Query) ([]federation.Match, error) {
+	full := q.Full
+	if full == 0 {
+		full = -1 // coarse ranking only
+	}
 	cands, _, err := f.C.Search(ctx, Query{Agency: agency, Kind: q.Kind, Class: searchClass(q.Kind, q.Class), Surface: q.Surface,
-		Lands: q.Lands, Features: q.Features, Name: q.Name, K: max(1, min(q.K, q.Full))})
+		Lands: q.Lands, Features: q.Features, Name: q.Name, K: q.K, Full: full})
 	if err != nil {
 		return nil, err
 	}
 	out := make([]federation.Match, len(cands))
 	for i, c := range cands {
-		out[i] = federation.Match{Scan: c.Scan, Compared: true, Score: c.Score, Log10LR: c.Calibrated}
 		var reg Registration
-		if json.Unmarshal(c.Registration, &reg) == nil {
-			out[i].Coarse = reg.CoarseScore
+		if err := json.Unmarshal(c.Registration, &reg); err != nil {
+			return nil, fmt.Errorf("server: federation candidate %s: %w", c.Scan, err)
+		}
+		out[i] = federation.Match{Scan: c.Scan, Compared: !reg.CoarseOnly, Coarse: reg.CoarseScore}
+		if !reg.CoarseOnly {
+			out[i].Score, out[i].Log10LR = c.Score, c.Calibrated
 		}
 	}
 	return out, nil

@@ -77,7 +77,8 @@
 // polar peaks hold the true rotation among the best 2 for 90.5 % of 600
 // mates with the amplitude spectrum (86.2 % with the log power), the best
 // 3 for 92 %, the best 4 for 93 %; every further hypothesis costs one 64²
-// inverse FFT (≈ 15 µs a row), and a sweep of every row ≈ 0.5 ms a row.
+// inverse FFT (≈ 15 µs a row; Hypotheses 3 kept one more of the 180 mates
+// above), and a sweep of every row ≈ 0.5 ms a row.
 // Tried and left out: choosing among 4–5 polar peaks by a 100 µm (32²)
 // registration of the long wavelengths (200–400 µm): it picks wrong angles
 // even for strong mates; weighting rings by radius and more harmonics

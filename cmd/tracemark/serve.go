@@ -37,6 +37,10 @@ func terminationContext(ctx context.Context) (context.Context, context.CancelFun
 	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 }
 
+// demoCountry is the country of a new demo laboratory when --country is not
+// given.
+const demoCountry = "KZ"
+
 func newServeCmd() *cobra.Command {
 	var (
 		nf      nodeFlags
@@ -63,7 +67,9 @@ By default everything lives under one data folder (--data, default
 JetStream server. --db, --blobs and --nats point to PostgreSQL, S3 and a NATS
 cluster instead. Worker processes on this machine (tracemark worker --data
 DIR) share the embedded queue. --demo loads demonstration cases (two real
-Fadul scans, synthetic cartridge cases and bullets) before serving.
+Fadul scans, synthetic cartridge cases and bullets) before serving; a new
+demo laboratory is placed in Kazakhstan (KZ) unless --country says otherwise,
+so that trace requests and exchange work at once.
 
 Every request except health and sign-in needs a signed-in user (POST
 /api/auth/login, a session cookie) or an API token (Authorization: Bearer).
@@ -91,6 +97,11 @@ reused) unless --insecure-http is given explicitly (behind a TLS proxy).`,
 				}
 			}
 			cfg.Federation = ff.FederationConfig
+			if demo && ff.Country == "" {
+				// Trace requests and federation need a country; a demo poses
+				// as a laboratory of the project's first users.
+				cfg.DefaultCountry = demoCountry
+			}
 			node, err := server.Open(ctx, cfg)
 			if err != nil {
 				return err
@@ -107,7 +118,7 @@ reused) unless --insecure-http is given explicitly (behind a TLS proxy).`,
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "demo users of agency %s (password %q unless changed):\n", node.Agency.Code, server.DemoPassword)
+				fmt.Fprintf(cmd.ErrOrStderr(), "demo users of agency %s, country %s (password %q unless changed):\n", node.Agency.Code, orNone(node.Agency.Country), server.DemoPassword)
 				for _, u := range users {
 					fmt.Fprintf(cmd.ErrOrStderr(), "  %-13s %v\n", u.Username, u.Roles)
 				}
@@ -132,4 +143,12 @@ reused) unless --insecure-http is given explicitly (behind a TLS proxy).`,
 	cmd.Flags().StringVar(&reportTemplates, "report-templates", "", "laboratory report template directory (template.json, logo, messages/<lang>.json), as tracemark report --templates")
 	cmd.Flags().DurationVar(&checkpointEvery, "checkpoint-every", 10*time.Minute, "how often to sign an audit checkpoint (one is also signed at shutdown)")
 	return cmd
+}
+
+// orNone is s, or "none" when s is empty.
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

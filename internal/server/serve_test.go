@@ -215,3 +215,39 @@ func TestTLSRequired(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultCountry gives a new default agency the configured country,
+// which turns exchange and federation on, and leaves an existing agency's
+// country alone on a later start.
+func TestDefaultCountry(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	open := func(cfg server.Config) *server.Node {
+		t.Helper()
+		n, err := server.Open(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	cfg := quietConfig(dir)
+	cfg.DefaultCountry = "KZ"
+	n := open(cfg)
+	if n.Agency.Country != "KZ" || n.Federation == nil {
+		t.Errorf("new default agency: country %q, federation on %v; want KZ and on", n.Agency.Country, n.Federation != nil)
+	}
+	n.Close()
+
+	cfg.DefaultCountry = "UZ"
+	n = open(cfg)
+	defer n.Close()
+	if n.Agency.Country != "KZ" {
+		t.Errorf("existing default agency's country became %q, want KZ kept", n.Agency.Country)
+	}
+
+	bare := open(quietConfig(t.TempDir()))
+	defer bare.Close()
+	if bare.Agency.Country != "" || bare.Federation != nil {
+		t.Errorf("without a country: agency country %q, federation on %v; want none and off", bare.Agency.Country, bare.Federation != nil)
+	}
+}

@@ -84,6 +84,10 @@ type Config struct {
 	Version string
 	// Federation sets up exchange and federation with peer nodes.
 	Federation FederationConfig
+	// DefaultCountry is the ISO 3166-1 alpha-2 country given to the default
+	// agency when this start creates it (default: Federation.Country). An
+	// agency that exists already keeps its own.
+	DefaultCountry string
 }
 
 // DefaultDataDir is the data folder when none is given.
@@ -197,7 +201,11 @@ func open(ctx context.Context, cfg Config, withQueue bool) (*Node, error) {
 			return nil, fmt.Errorf("opening the job queue: %w", err)
 		}
 	}
-	if n.Agency, n.User, err = bootstrap(ctx, n.Store); err != nil {
+	country := cfg.DefaultCountry
+	if country == "" {
+		country = cfg.Federation.Country
+	}
+	if n.Agency, n.User, err = bootstrap(ctx, n.Store, country); err != nil {
 		n.Close()
 		return nil, err
 	}
@@ -271,12 +279,13 @@ func redact(u string) string {
 	return u
 }
 
-// bootstrap makes sure the default agency and its console account exist.
-func bootstrap(ctx context.Context, st *store.Store) (domain.Agency, domain.User, error) {
+// bootstrap makes sure the default agency (created in country, which may
+// be empty) and its console account exist.
+func bootstrap(ctx context.Context, st *store.Store, country string) (domain.Agency, domain.User, error) {
 	username := ConsoleUser
 	ag, err := st.AgencyByCode(ctx, DefaultAgencyCode)
 	if errs.Is(errs.NotFound, err) {
-		ag, err = st.CreateAgency(ctx, domain.Agency{Code: DefaultAgencyCode, Name: "Local laboratory"})
+		ag, err = st.CreateAgency(ctx, domain.Agency{Code: DefaultAgencyCode, Name: "Local laboratory", Country: country})
 		if errs.Is(errs.Conflict, err) { // created meanwhile by another process
 			ag, err = st.AgencyByCode(ctx, DefaultAgencyCode)
 		}

@@ -209,6 +209,7 @@ M = {
 "ui.fed.detail.scores": ["score only", "только оценка", "тек баға", "faqat baho", "баа гана", "танҳо баҳо", "diňe baha"],
 "ui.fed.detail.thumbnails": ["score and image", "оценка и изображение", "баға мен сурет", "baho va tasvir", "баа жана сүрөт", "баҳо ва тасвир", "baha we surat"],
 "ui.fed.detail.full": ["full scan", "полный скан", "толық скан", "toʻliq skan", "толук скан", "скани пурра", "doly skan"],
+"ui.fed.coarse": ["coarse stage only: not compared in full by the partner", "только предварительный этап: партнёр не сравнивал полностью", "тек алдын ала кезең: серіктес толық салыстырмады", "faqat dastlabki bosqich: hamkor toʻliq solishtirmadi", "алдын ала баскыч гана: өнөктөш толук салыштырган жок", "танҳо марҳилаи пешакӣ: шарик пурра муқоиса накард", "diňe deslapky tapgyr: hyzmatdaş doly deňeşdirmedi"],
 "ui.fed.thumb": ["Image of the candidate from {{.Agency}}", "Изображение кандидата от {{.Agency}}", "{{.Agency}} үміткерінің суреті", "{{.Agency}} nomzodining tasviri", "{{.Agency}} талапкеринин сүрөтү", "Тасвири номзад аз {{.Agency}}", "{{.Agency}} dalaşgäriniň suraty"],
 }
 

@@ -41,7 +41,17 @@ function result(res) {
     cands.length ? table(['#', '', t('ui.score'), t('ui.agency'), t('ui.fed.country'), t('ui.fed.peer'), t('col.kind'), t('col.calibre'), t('ui.fed.detail')],
       cands.map((c, i) => h('tr', {}, h('td', { class: 'num', text: int(i + 1) }),
         h('td', {}, c.thumbnail ? h('img', { class: 'thumb', width: 64, height: 64, alt: t('ui.fed.thumb', { Agency: c.agency }), src: 'data:image/png;base64,' + c.thumbnail }) : '—'),
-        h('td', { class: 'num', text: num(c.score, 3) }), h('td', { text: c.agency }), h('td', { text: countryName(c.country) }), h('td', { text: c.node }),
+        scoreCell(c), h('td', { text: c.agency }), h('td', { text: countryName(c.country) }), h('td', { text: c.node }),
         h('td', { text: c.exhibit_kind ? t('kind.' + c.exhibit_kind) : '—' }), h('td', { text: c.calibre || '—' }), h('td', { text: t('ui.fed.detail.' + (c.detail || 'scores')) }))),
-    { class: 'list fed-cands' }) : h('p', { class: 'empty', text: t('ui.fed.none') }));
+    { class: 'list fed-cands' }) : h('p', { class: 'empty', text: t('ui.fed.none') }),
+    cands.some((c) => !c.compared) ? h('p', { class: 'muted small', 'aria-hidden': 'true', text: '* ' + t('ui.fed.coarse') }) : null);
+}
+
+// scoreCell shows the engine's score of a candidate the partner compared in
+// full, and otherwise its coarse signature score, marked as such: the two
+// scales differ and must not be read alike.
+function scoreCell(c) {
+  if (c.compared) return h('td', { class: 'num', text: num(c.score, 3) });
+  const why = t('ui.fed.coarse');
+  return h('td', { class: 'num muted', title: why }, num(c.coarse_score, 3), h('span', { class: 'sr-only', text: ' ' + why }), h('span', { 'aria-hidden': 'true', text: ' *' }));
 }

@@ -61,7 +61,10 @@
 // 0.867 (90), 0.88 over the 120 distinct mates of both runs, top-1 1.000.
 // A query costs 6.5–6.7 s of process CPU (median; p95 7.8–8.9 s), 8.1–9.1 s
 // wall at that load; peak RSS 3.0 GiB (index 770 MiB, prepared cache
-// 1 GiB). Before the bench's bulk path preprocessed its exhibits as ingest
+// 1 GiB). The coarse stage alone (--coarse-only, same corpus and queries,
+// same recall: it is deterministic) costs 4.5 CPU-s per query (45 µs a
+// row with the sweep), 3.0 s wall at load 3–5, so the 10 full
+// comparisons cost ≈ 2.2 CPU-s. Before the bench's bulk path preprocessed its exhibits as ingest
 // does (band-pass), the queries were band-passed and the corpus not, which
 // cost recall: the 0.833 measured at 50,040 then is not comparable.
 //
@@ -108,10 +111,11 @@
 // feature blob is 16,390 bytes. Per candidate and query, CPU on one core
 // of the project machine under load (BenchmarkCandidate): the exhaustive
 // scan 36–48 µs (two 64² inverse FFTs of ≈ 15 µs dominate), the sweep
-// ≈ 0.5 ms (about 28 of them), so a query costs about N × 45 µs +
-// Rerank × 0.5 ms + Full × ≈ 0.2 s (engine, fast mode, both directions)
-// of CPU: at 100,000 with Full 10 measured 6.5–6.7 CPU-s, i.e. ≈ 3.5 s on
-// the two cores of an otherwise idle machine (not measurable here: the
+// ≈ 0.5 ms (about 28 of them), so a query costs about N × 40 µs +
+// Rerank × 0.5 ms + Full × ≈ 0.2 s (engine, fast mode, both directions,
+// candidates loaded through the cache) of CPU: at 100,000 with Full 10
+// measured 4.5 CPU-s coarse and 6.5–6.7 CPU-s in all, i.e. ≈ 3.5 s on the
+// two cores of an otherwise idle machine (not measurable here: the
 // machine is shared).
 //
 // Projection to 1,000,000 cartridge cases (no class prefilter, the worst

@@ -48,6 +48,7 @@ func Test(t *testing.T, open func(t *testing.T) *store.Store) {
 	}
 	tests = append(tests, conclusionTests...)
 	tests = append(tests, userTests...)
+	tests = append(tests, fileTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
 	}

@@ -138,6 +138,7 @@ func (h *handler) routeGroups() []func() []route {
 		h.comparisonRoutes,
 		h.conclusionRoutes, h.myWorkRoutes, h.surfaceRoutes, h.reportRoutes, // workstation
 		h.firearmRoutes, h.traceRoutes, h.exchangeRoutes, h.federationRoutes, h.statsRoutes, // tracing
+		h.fileRoutes, // firearm photos, trace request attachments
 	}
 }
 

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -200,6 +201,9 @@ func (h *handler) createFirearm(ctx context.Context, in *createFirearmInput) (*f
 		f.Status = tracing.StatusSeized
 	}
 	f.History = []tracing.HistoryEvent{{At: time.Now().UTC(), Kind: "status", Status: f.Status, AgencyID: a.Agency, By: a.User, CaseID: f.CaseID, Note: "recorded"}}
+	if err := h.checkFiles(ctx, "api.createFirearm", "photo", f.Photos); err != nil {
+		return nil, h.fail(ctx, err)
+	}
 	f, err := h.Store.CreateFirearm(ctx, f, nil)
 	if err != nil {
 		return nil, h.fail(ctx, err)
@@ -221,6 +225,17 @@ func (h *handler) getFirearm(ctx context.Context, in *firearmIDInput) (*firearmO
 func (h *handler) updateFirearm(ctx context.Context, in *updateFirearmInput) (*firearmOutput, error) {
 	a := actor(ctx)
 	f, err := h.Store.UpdateFirearm(ctx, a.Agency, tracing.FirearmID(in.ID), func(f *tracing.Firearm) error {
+		// Photos the record already names stay (an imported firearm's may
+		// not be files here); a new one must be a file of the agency.
+		var added []blob.Ref
+		for _, p := range in.Body.Photos {
+			if !slices.Contains(f.Photos, p) {
+				added = append(added, p)
+			}
+		}
+		if err := h.checkFiles(ctx, "api.updateFirearm", "photo", added); err != nil {
+			return err
+		}
 		in.Body.apply(f)
 		return nil
 	})

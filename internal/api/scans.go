@@ -88,7 +88,8 @@ const uploadPathSuffix = "/scans"
 
 func isUploadPath(p string) bool {
 	return strings.HasPrefix(p, "/api/exhibits/") && strings.HasSuffix(p, uploadPathSuffix) || p == "/api/search" ||
-		p == "/api/exchange/import" || p == "/api/exchange/verify" // bundles, up to the upload limit
+		p == "/api/exchange/import" || p == "/api/exchange/verify" || // bundles, up to the upload limit
+		p == filesPath // photos and attachments, bounded again at MaxFileBytes
 }
 
 func (h *handler) scanRoutes() []route {

@@ -132,6 +132,9 @@ func (h *handler) createTrace(ctx context.Context, in *createTraceInput) (*trace
 		Addressee: b.Addressee, FirearmID: b.FirearmID, CaseNumber: b.CaseNumber, Priority: b.Priority, Reason: b.Reason,
 		LegalBasis: b.LegalBasis, Restrictions: b.Restrictions, Attachments: b.Attachments, Deadline: b.Deadline, CreatedBy: a.User,
 	}
+	if err := h.checkFiles(ctx, op, "attachment", b.Attachments); err != nil {
+		return nil, h.fail(ctx, err)
+	}
 	switch {
 	case b.FirearmID != "":
 		f, err := h.Store.Firearm(ctx, a.Agency, b.FirearmID)
@@ -188,6 +191,9 @@ func (h *handler) createTrace(ctx context.Context, in *createTraceInput) (*trace
 	}
 	if err := h.record(ctx, "trace.create", "trace_request", string(t.ID), "", map[string]any{"to": t.Addressee.Agency, "country": t.Addressee.Country, "status": t.Status, "peer": t.Peer}); err != nil {
 		return nil, err
+	}
+	if err := h.shareTraceFiles(ctx, t); err != nil {
+		return nil, h.fail(ctx, err)
 	}
 	if b.Send && fed != nil {
 		// Delivered to the other node now; a failure leaves the draft, which says why.
@@ -283,6 +289,9 @@ func (h *handler) transitionTrace(ctx context.Context, in *traceStatusInput) (*t
 	if err := h.record(ctx, "trace.status", "trace_request", string(t.ID), "", map[string]any{"from": from, "to": t.Status}); err != nil {
 		return nil, err
 	}
+	if err := h.shareTraceFiles(ctx, t); err != nil {
+		return nil, h.fail(ctx, err)
+	}
 	return &traceOutput{Body: t}, nil
 }
 
@@ -290,6 +299,9 @@ func (h *handler) answerTrace(ctx context.Context, in *traceAnswerInput) (*trace
 	const op = "api.answerTrace"
 	a := actor(ctx)
 	b := in.Body
+	if err := h.checkFiles(ctx, op, "attachment", b.Attachments); err != nil {
+		return nil, h.fail(ctx, err)
+	}
 	t, err := h.updateTrace(ctx, tracing.TraceRequestID(in.ID), func(t *tracing.TraceRequest) error {
 		if err := side(op, a, *t, tracing.TraceAnswered); err != nil {
 			return err
@@ -302,6 +314,9 @@ func (h *handler) answerTrace(ctx context.Context, in *traceAnswerInput) (*trace
 	}
 	if err := h.record(ctx, "trace.answer", "trace_request", string(t.ID), "", map[string]any{"answers": len(t.Answers)}); err != nil {
 		return nil, err
+	}
+	if err := h.shareTraceFiles(ctx, t); err != nil {
+		return nil, h.fail(ctx, err)
 	}
 	return &traceOutput{Body: t}, nil
 }

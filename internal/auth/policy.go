@@ -178,6 +178,12 @@ var policy = map[string]Rule{
 	"federated-search":         {Roles: fedSearchers, Note: "audited on both nodes; each peer's rules decide what it returns"},
 	"tracing-stats":            {Roles: statsReaders},
 	"tracing-stats-csv":        {Roles: statsReaders},
+
+	// Files: firearm photos and trace request attachments. Who records
+	// firearms or writes trace requests uploads; whoever reads them opens
+	// the files. Only files of the actor's agency are served (else 404).
+	"upload-file": {Roles: firearmWriters, Note: "JPEG, PNG, TIFF or PDF by its first bytes; at most 20 MiB"},
+	"get-file":    {Roles: readers, Note: "audited as a view"},
 }
 
 // Operations returns a copy of the authorization table.

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"mime"
 	"net/http"
 	"slices"
 	"strings"
@@ -54,10 +56,19 @@ type TraceDelivery struct {
 	Files   map[string][]byte    `json:"files,omitempty"`
 }
 
-// attachmentFiles reads the files of refs from this node's blobs.
-func (n *Node) attachmentFiles(ctx context.Context, refs []blob.Ref) (map[string][]byte, error) {
+// attachmentFiles reads the files of refs from this node's blobs. Only
+// files that agency holds leave the node: a ref naming another agency's
+// blob is refused, not sent.
+func (n *Node) attachmentFiles(ctx context.Context, agency domain.AgencyID, refs []blob.Ref) (map[string][]byte, error) {
 	if len(refs) == 0 {
 		return nil, nil
+	}
+	missing, err := n.cfg.Store.MissingFiles(ctx, agency, refs)
+	if err != nil {
+		return nil, err
+	}
+	if len(missing) > 0 {
+		return nil, errs.Errorf("federation.attachments", errs.Invalid, "attachment %s is not a file of agency %s; upload it with POST /api/files", missing[0], agency)
 	}
 	files := map[string][]byte{}
 	for _, r := range refs {
@@ -72,7 +83,9 @@ func (n *Node) attachmentFiles(ctx context.Context, refs []blob.Ref) (map[string
 
 // keepFiles stores the files of refs that a peer sent: each ref must have
 // its file, each file must hash to its ref, and no file may be left over.
-func (n *Node) keepFiles(ctx context.Context, refs []blob.Ref, files map[string][]byte) error {
+// Each becomes a file of agency (named after its ref, typed by its first
+// bytes) so that the agency's users can open it.
+func (n *Node) keepFiles(ctx context.Context, agency domain.AgencyID, refs []blob.Ref, files map[string][]byte) error {
 	const op = "federation.attachments"
 	want := map[string]bool{}
 	for _, r := range refs {
@@ -91,8 +104,20 @@ func (n *Node) keepFiles(ctx context.Context, refs []blob.Ref, files map[string]
 		if !ok {
 			return errs.Errorf(op, errs.Invalid, "the file of attachment %s is missing", k)
 		}
-		if _, _, err := n.cfg.Blobs.Receive(ctx, bytes.NewReader(b), maxTraceFile); err != nil {
+		ref, size, err := n.cfg.Blobs.Receive(ctx, bytes.NewReader(b), maxTraceFile)
+		if err != nil {
 			return errs.E(op, errs.KindOf(err), fmt.Errorf("attachment %s: %w", k, err))
+		}
+		ct, _, _ := mime.ParseMediaType(http.DetectContentType(b))
+		if bytes.HasPrefix(b, []byte("II*\x00")) || bytes.HasPrefix(b, []byte("MM\x00*")) {
+			ct = "image/tiff"
+		}
+		name := "attachment-" + ref.Hex()[:12]
+		if exts, _ := mime.ExtensionsByType(ct); len(exts) > 0 {
+			name += exts[0]
+		}
+		if _, _, err := n.cfg.Store.AddFile(ctx, store.File{AgencyID: agency, Ref: ref, Name: name, ContentType: ct, Size: size}); err != nil {
+			return fmt.Errorf("attachment %s: %w", k, err)
 		}
 	}
 	return nil
@@ -163,7 +188,7 @@ func (n *Node) SendTrace(ctx context.Context, agency domain.AgencyID, by domain.
 		if err := n.allowed(ctx, op, agency, p, exchange.DetailFull, exchange.ShareTraceRequests); err != nil {
 			return err
 		}
-		files, err := n.attachmentFiles(ctx, out.Attachments)
+		files, err := n.attachmentFiles(ctx, agency, out.Attachments)
 		if err != nil {
 			return err
 		}
@@ -281,7 +306,7 @@ func (n *Node) SyncTrace(ctx context.Context, agency domain.AgencyID, id tracing
 		if err != nil {
 			return err
 		}
-		if u.Files, err = n.attachmentFiles(ctx, answerRefs(u.Answers)); err != nil {
+		if u.Files, err = n.attachmentFiles(ctx, agency, answerRefs(u.Answers)); err != nil {
 			return err
 		}
 		body, err := json.Marshal(u)
@@ -421,7 +446,7 @@ func (n *Node) receiveTrace(ctx context.Context, p store.Peer, d TraceDelivery) 
 		return t, err
 	}
 	// The files first: content-addressed, so a retry stores nothing twice.
-	if err := n.keepFiles(ctx, t.Attachments, d.Files); err != nil {
+	if err := n.keepFiles(ctx, ag.ID, t.Attachments, d.Files); err != nil {
 		return t, err
 	}
 	stored, err := st.CreateTraceRequest(ctx, t)
@@ -486,13 +511,23 @@ func (n *Node) applyTraceUpdate(ctx context.Context, p store.Peer, u TraceUpdate
 		return before, notHere
 	}
 	now := n.cfg.Now().UTC()
+	if peerAnswers && len(u.Answers) > len(before.Answers) {
+		// The files first, outside the update's transaction (they become
+		// files of the agency): content-addressed, so a retry adds nothing.
+		// The peer sends the files of every answer; those of answers held
+		// already are kept from before.
+		files := maps.Clone(u.Files)
+		for _, r := range answerRefs(before.Answers) {
+			delete(files, r.String())
+		}
+		if err := n.keepFiles(ctx, local, answerRefs(u.Answers[len(before.Answers):]), files); err != nil {
+			return before, err
+		}
+	}
 	t, err := st.UpdateTraceRequest(ctx, local, u.ID, func(x *tracing.TraceRequest) error {
 		if len(u.Answers) > len(x.Answers) {
 			if !peerAnswers {
 				return errs.Errorf(op, errs.Permission, "only the addressed agency answers trace request %s", u.ID)
-			}
-			if err := n.keepFiles(ctx, answerRefs(u.Answers[len(x.Answers):]), u.Files); err != nil {
-				return err
 			}
 			for _, a := range u.Answers[len(x.Answers):] {
 				if strings.TrimSpace(a.Text) == "" || len(a.Text) > 64<<10 {

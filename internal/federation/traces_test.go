@@ -34,11 +34,15 @@ func (n *testNode) draftTrace(t *testing.T, peer *testNode) tracing.TraceRequest
 	return tr
 }
 
-// putBlob stores content in the node's blobs.
+// putBlob stores content in the node's blobs as a file of its agency (as
+// POST /api/files does).
 func (n *testNode) putBlob(t *testing.T, content string) blob.Ref {
 	t.Helper()
-	ref, _, err := n.blobs.Receive(context.Background(), strings.NewReader(content), 1<<20)
+	ref, size, err := n.blobs.Receive(context.Background(), strings.NewReader(content), 1<<20)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := n.st.AddFile(context.Background(), store.File{AgencyID: n.agency.ID, Ref: ref, Name: "test.txt", ContentType: "text/plain", Size: size}); err != nil {
 		t.Fatal(err)
 	}
 	return ref
@@ -119,6 +123,9 @@ func TestTraceRequestsBetweenNodes(t *testing.T) {
 	if len(got.Attachments) != 1 || !uz.hasBlob(got.Attachments[0]) {
 		t.Errorf("the request's attachment did not reach uz-mfc: %v", got.Attachments)
 	}
+	if f, err := uz.st.File(ctx, uz.agency.ID, got.Attachments[0]); err != nil || !strings.HasPrefix(f.Name, "attachment-") || f.ContentType != "text/plain" {
+		t.Errorf("the request's attachment is not a file of uz-mfc: %+v, %v", f, err)
+	}
 	if _, err := kz.fed.SendTrace(ctx, kz.agency.ID, kz.user.ID, tr.ID); errs.KindOf(err) != errs.Conflict {
 		t.Errorf("sending a sent request again: %v; want a conflict", err)
 	}
@@ -145,6 +152,9 @@ func TestTraceRequestsBetweenNodes(t *testing.T) {
 	}
 	if !kz.hasBlob(sale) {
 		t.Error("the answer's attachment did not reach kz-mia")
+	}
+	if _, err := kz.st.File(ctx, kz.agency.ID, sale); err != nil {
+		t.Errorf("the answer's attachment is not a file of kz-mia: %v", err)
 	}
 	// An answer whose file is not the one its attachment names, or has
 	// none, is refused and leaves nothing.
@@ -268,5 +278,35 @@ func TestTraceRequestsBetweenNodes(t *testing.T) {
 				t.Errorf("%s audited %d %s, want ≥ %d (%v)", n.name, got[action], action, min, got)
 			}
 		}
+	}
+}
+
+// TestTraceAttachmentNotAFile: a draft naming a blob that is not a file of
+// the requesting agency (another agency's evidence, say) is not sent, and
+// the blob never leaves the node.
+func TestTraceAttachmentNotAFile(t *testing.T) {
+	ctx := context.Background()
+	kz := startNode(t, "kz-mia", "KZ-MIA", "KZ", nodeOptions{timeout: 30 * time.Second})
+	uz := startNode(t, "uz-mfc", "UZ-MFC", "UZ", nodeOptions{timeout: 30 * time.Second})
+	kz.trust(t, uz)
+	uz.trust(t, kz)
+	kz.share(t, uz, exchange.DetailFull, exchange.ShareTraceRequests)
+	tr := kz.draftTrace(t, uz)
+	evidence, _, err := kz.blobs.Receive(ctx, strings.NewReader("another agency's evidence"), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kz.st.UpdateTraceRequest(ctx, kz.agency.ID, tr.ID, func(x *tracing.TraceRequest) error {
+		x.Attachments = append(x.Attachments, evidence)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = kz.fed.SendTrace(ctx, kz.agency.ID, kz.user.ID, tr.ID)
+	if err == nil || !strings.Contains(err.Error(), evidence.String()) {
+		t.Errorf("sending a request naming a blob that is no file of the agency: %v; want refused naming it", err)
+	}
+	if uz.hasBlob(evidence) {
+		t.Error("the blob reached uz-mfc")
 	}
 }

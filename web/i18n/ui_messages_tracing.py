@@ -248,4 +248,12 @@ P = {
 "ui.plural.photos": [{"one": "{{.Count}} photograph", "other": "{{.Count}} photographs"},
   {"one": "{{.Count}} фотография", "few": "{{.Count}} фотографии", "many": "{{.Count}} фотографий", "other": "{{.Count}} фотографии"},
   one_other("{{.Count}} фотосурет"), one_other("{{.Count}} ta fotosurat"), one_other("{{.Count}} сүрөт"), one_other("{{.Count}} сурат"), one_other("{{.Count}} surat")],
+# Files: firearm photos and trace request attachments (POST /api/files).
+"ui.file.hint": ["JPEG, PNG or TIFF images, or PDF; up to 20 MiB each.", "Изображения JPEG, PNG или TIFF либо PDF; до 20 МиБ каждый.", "JPEG, PNG немесе TIFF суреттері не PDF; әрқайсысы 20 МиБ-қа дейін.", "JPEG, PNG yoki TIFF rasmlari yoxud PDF; har biri 20 MiB gacha.", "JPEG, PNG же TIFF сүрөттөрү же PDF; ар бири 20 МиБ чейин.", "Тасвирҳои JPEG, PNG ё TIFF ё PDF; ҳар кадом то 20 МиБ.", "JPEG, PNG ýa-da TIFF suratlary ýa-da PDF; her biri 20 MiB çenli."],
+"ui.file.refused": ["{{.Name}} was not uploaded:", "Файл {{.Name}} не загружен:", "{{.Name}} файлы жүктелмеді:", "{{.Name}} yuklanmadi:", "{{.Name}} файлы жүктөлгөн жок:", "Файли {{.Name}} бор карда нашуд:", "{{.Name}} ýüklenmedi:"],
+"ui.file.n": ["File {{.N}}", "Файл {{.N}}", "Файл {{.N}}", "Fayl {{.N}}", "Файл {{.N}}", "Файли {{.N}}", "Faýl {{.N}}"],
+"ui.fa.photo_n": ["Photograph {{.N}}", "Фотография {{.N}}", "Фотосурет {{.N}}", "Fotosurat {{.N}}", "Сүрөт {{.N}}", "Сурати {{.N}}", "Surat {{.N}}"],
+"ui.fa.photo_remove": ["Remove photograph {{.N}}", "Убрать фотографию {{.N}}", "{{.N}}-фотосуретті алып тастау", "{{.N}}-fotosuratni olib tashlash", "{{.N}}-сүрөттү алып салуу", "Сурати {{.N}}-ро хориҷ кардан", "{{.N}}-nji suraty aýyr"],
+"ui.fa.add_photos": ["Add photographs", "Добавить фотографии", "Фотосуреттер қосу", "Fotosuratlar qoʻshish", "Сүрөттөрдү кошуу", "Илова кардани суратҳо", "Surat goş"],
+"ui.tr.attachments": ["Attachments", "Вложения", "Тіркемелер", "Ilovalar", "Тиркемелер", "Замимаҳо", "Goşundylar"],
 }

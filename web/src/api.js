@@ -41,7 +41,7 @@ export function csrfFrom(body) {
 export async function request(method, url, body, opts = {}) {
   const headers = { Accept: 'application/json' };
   let payload;
-  if (body instanceof FormData) payload = body;
+  if (body instanceof FormData || body instanceof Blob) payload = body; // a File is sent as is (POST /api/files)
   else if (body !== undefined) { headers['Content-Type'] = 'application/json'; payload = JSON.stringify(body); }
   if (UNSAFE.has(method) && session.csrf) headers['X-CSRF-Token'] = session.csrf;
   let res;

@@ -21,6 +21,47 @@ export function firearmTitle(f) {
 
 function statusBadge(s) { return badge(firearmStatus(s), 'fs-' + s); }
 
+// Files (firearm photos, trace request attachments) are uploaded one by
+// one with POST /api/files, which checks their type and size; records keep
+// the refs it answers. A record may name only files of the agency.
+export const FILE_ACCEPT = 'image/jpeg,image/png,image/tiff,application/pdf';
+export const fileURL = (ref) => '/api/files/' + encodeURIComponent(ref);
+
+export function fileInput(id, accept = FILE_ACCEPT) {
+  return h('input', { type: 'file', id, multiple: true, accept, 'aria-describedby': id + '-hint' });
+}
+
+export function fileHint(id) {
+  return h('small', { class: 'muted', id: id + '-hint', text: t('ui.file.hint') });
+}
+
+// uploadFiles uploads the files chosen in input and returns their refs; the
+// first refused file stops it with an error that names it.
+export async function uploadFiles(input) {
+  const refs = [];
+  for (const file of input.files || []) {
+    try {
+      refs.push((await api.post('/api/files' + api.qs({ name: file.name }), file)).ref);
+    } catch (err) {
+      throw new Error(t('ui.file.refused', { Name: file.name }) + ' ' + errorText(err) + (err.problem?.detail ? ' ' + err.problem.detail : ''));
+    }
+  }
+  return refs;
+}
+
+// fileLinks lists files as links that open them (not client routes).
+export function fileLinks(refs, id) {
+  if (!refs?.length) return '';
+  return h('ul', { class: 'plain', id }, refs.map((ref, i) => h('li', {},
+    h('a', { href: fileURL(ref), target: '_blank', rel: 'noopener', class: 'file-link', title: ref, text: t('ui.file.n', { N: i + 1 }) + ' · ' + ref.slice(7, 19) }))));
+}
+
+function photoStrip(refs) {
+  return h('div', { class: 'actions', id: 'fa-photos' }, refs.map((ref, i) =>
+    h('a', { href: fileURL(ref), target: '_blank', rel: 'noopener', title: t('ui.fa.photo_n', { N: i + 1 }) },
+      h('img', { src: fileURL(ref), alt: t('ui.fa.photo_n', { N: i + 1 }), height: 120, loading: 'lazy', class: 'fa-photo' }))));
+}
+
 function options(values, label, selected, anyText) {
   return [anyText != null ? h('option', { value: '', text: anyText }) : null,
     values.map((v) => h('option', { value: v, text: label(v), selected: v === selected }))];
@@ -132,7 +173,7 @@ export async function firearmDetail(main, id) {
             h('li', { text: ['«' + m.text + '»', m.location, m.kind].filter(Boolean).join(' · ') }))) : ''),
           field(t('ui.fa.holding'), f.agency_id === ag.id ? (ag.name || ag.code) + ' (' + countryName(ag.country) + ')' : f.agency_id),
           field(t('ui.fa.recovered_in'), cs ? caseLink(cs.case) : ''),
-          field(t('ui.fa.photos'), f.photos?.length ? tc('ui.plural.photos', f.photos.length) : ''),
+          field(t('ui.fa.photos'), f.photos?.length ? h('div', {}, h('p', { class: 'muted small', text: tc('ui.plural.photos', f.photos.length) }), photoStrip(f.photos)) : ''),
           field(t('ui.fa.updated'), dateTime(f.updated_at)))),
       h('section', { class: 'card' },
         h('h2', { text: t('ui.fa.status_title') }),
@@ -288,6 +329,13 @@ export async function firearmEdit(main, id) {
   const status = id ? null : h('select', { id: 'fa-status-initial' }, options(FIREARM_STATUSES, firearmStatus, f.status));
   const marks = rowsEditor('fa-import', f.import_marks || [], [['country', t('ui.fa.mark.country'), 2], ['year', t('ui.fa.year'), 4], ['importer', t('field.importer'), 128], ['text', t('ui.fa.mark.text'), 256]]);
   const other = rowsEditor('fa-marking', f.other_markings || [], [['text', t('ui.fa.mark.text'), 256], ['location', t('ui.fa.mark.location'), 128], ['kind', t('ui.fa.mark.kind'), 64]]);
+  let kept = [...(f.photos || [])];
+  const keptBox = h('div', { class: 'actions', id: 'fa-photos-kept' });
+  const drawKept = () => clear(keptBox, kept.map((ref, i) => h('span', { class: 'inline' },
+    h('img', { src: fileURL(ref), alt: t('ui.fa.photo_n', { N: i + 1 }), height: 80, loading: 'lazy' }),
+    h('button', { type: 'button', class: 'ghost', 'aria-label': t('ui.fa.photo_remove', { N: i + 1 }), text: '×', onclick: () => { kept = kept.filter((r) => r !== ref); drawKept(); } }))));
+  drawKept();
+  const photos = fileInput('fa-photo-files', 'image/jpeg,image/png,image/tiff');
   const msg = h('p', { class: 'error', role: 'alert', hidden: true });
   const button = h('button', { type: 'submit', class: 'primary', id: 'fa-save', text: t('ui.save') });
 
@@ -343,7 +391,7 @@ export async function firearmEdit(main, id) {
         make: make.value.trim(), model: model.value.trim(), model_ref: modelRef.value, type: type.value, calibre: calibre.value.trim(),
         serial_number: serial.value.trim(), serial_obliterated: obliterated.checked, country_of_manufacture: country.value.trim().toUpperCase(),
         year_of_manufacture: Number(year.value) || 0, import_marks: marks.values().map((m) => ({ ...m, country: (m.country || '').toUpperCase(), year: Number(m.year) || 0 })),
-        other_markings: other.values(), photos: f.photos || [], case_id: caseID,
+        other_markings: other.values(), photos: kept.concat(await uploadFiles(photos)), case_id: caseID,
       };
       const saved = id ? await api.put('/api/firearms/' + id, body) : await api.post('/api/firearms', { ...body, status: status.value });
       toast(t('ui.saved'));
@@ -362,6 +410,7 @@ export async function firearmEdit(main, id) {
     labelled(t('field.country'), country, t('ui.fa.country_hint')), labelled(t('ui.fa.year'), year)),
   h('fieldset', {}, h('legend', { text: t('ui.fa.import_marks') }), marks.el),
   h('fieldset', {}, h('legend', { text: t('field.markings') }), other.el),
+  h('fieldset', {}, h('legend', { text: t('ui.fa.photos') }), keptBox, labelled(t('ui.fa.add_photos'), photos, fileHint('fa-photo-files'))),
   h('fieldset', {}, h('legend', { text: t('ui.fa.custody_title') }),
     status ? labelled(t('ui.fa.initial_status'), status) : null,
     labelled(t('ui.fa.recovered_in'), caseNo, t('ui.fa.case_hint'))),

@@ -9,7 +9,7 @@ import { t, tc, date, dateTime, int } from '../i18n.js';
 import * as api from '../api.js';
 import { showError, errorText, can, myAgency, navigate } from '../main.js';
 import { field, table, breadcrumb, userNames, nameOf, countryName, labelled, badge } from './common.js';
-import { firearmTitle } from './firearms.js';
+import { firearmTitle, fileInput, fileHint, uploadFiles, fileLinks } from './firearms.js';
 
 export const TRACE_STATUSES = ['draft', 'sent', 'acknowledged', 'answered', 'closed'];
 const OPEN = new Set(['sent', 'acknowledged']);
@@ -116,6 +116,7 @@ export async function traceNew(main) {
   const legal = h('textarea', { id: 'tr-legal', rows: 2, maxLength: 4096 });
   const restrictions = h('input', { id: 'tr-restrictions', maxLength: 4096 });
   const deadline = h('input', { id: 'tr-deadline', type: 'date' });
+  const files = fileInput('tr-files');
   const msg = h('p', { class: 'error', role: 'alert', hidden: true });
   const draftB = h('button', { type: 'submit', id: 'tr-save-draft', value: 'draft', text: t('ui.tr.save_draft') });
   const sendB = h('button', { type: 'submit', class: 'primary', id: 'tr-send-now', value: 'send', text: t('ui.tr.send_now') });
@@ -132,6 +133,7 @@ export async function traceNew(main) {
       reason: reason.value.trim(), legal_basis: legal.value.trim(), restrictions: restrictions.value.trim(), send };
     if (deadline.value) body.deadline = new Date(deadline.value + 'T23:59:59').toISOString();
     try {
+      body.attachments = await uploadFiles(files);
       const r = await api.post('/api/trace-requests', body);
       toast(t(send ? 'ui.tr.sent' : 'ui.tr.drafted'));
       navigate('/traces/' + r.id, { replace: true });
@@ -142,7 +144,7 @@ export async function traceNew(main) {
         navigate('/traces?direction=outgoing', { replace: true });
         return;
       }
-      msg.textContent = errorText(err) + (err.problem?.detail && err.status === 422 ? ' ' + err.problem.detail : '');
+      msg.textContent = err instanceof api.ApiError ? errorText(err) + (err.problem?.detail && err.status === 422 ? ' ' + err.problem.detail : '') : err.message;
       msg.hidden = false;
       draftB.disabled = sendB.disabled = false;
     }
@@ -152,7 +154,7 @@ export async function traceNew(main) {
   h('fieldset', {}, h('legend', { text: t('ui.tr.request') }),
     labelled(t('trace.contact'), contact), labelled(t('field.case_number'), caseNo), labelled(t('trace.priority'), priority),
     labelled(t('ui.tr.reason'), reason, t('ui.tr.reason_hint')), labelled(t('ui.tr.legal_basis'), legal), labelled(t('ui.tr.restrictions'), restrictions),
-    labelled(t('ui.tr.deadline'), deadline)),
+    labelled(t('ui.tr.deadline'), deadline), labelled(t('ui.tr.attachments'), files, fileHint('tr-files'))),
   msg, h('div', { class: 'actions' }, sendB, draftB, link('/traces', { class: 'button', text: t('ui.cancel') })));
   main.append(breadcrumb(link('/traces', { text: t('ui.tr.title') }), title), h('h1', { text: title }), form);
   firearm.focus();
@@ -182,6 +184,7 @@ export async function traceDetail(main, id) {
           field(t('field.case_number'), r.case_number), field(t('trace.priority'), r.priority ? t('priority.' + r.priority) : ''),
           field(t('ui.tr.reason'), r.reason ? h('span', { class: 'notes', text: r.reason }) : ''),
           field(t('ui.tr.legal_basis'), r.legal_basis), field(t('ui.tr.restrictions'), r.restrictions),
+          field(t('ui.tr.attachments'), fileLinks(r.attachments, 'tr-attachments')),
           field(t('ui.tr.deadline'), r.deadline ? h('span', { class: overdue(r) ? 'overdue' : null, text: date(r.deadline) }) : ''),
           field(t('ui.tr.created'), dateTime(r.created_at) + ' · ' + nameOf(names, r.created_by)))),
       h('section', { class: 'card', id: 'tr-actions' }, h('h2', { text: t('ui.tr.actions') }), delivery(r), actions(r, requester, addressee))),
@@ -189,7 +192,8 @@ export async function traceDetail(main, id) {
       (r.answers || []).length ? h('ol', { class: 'answers', id: 'tr-answers' }, r.answers.map((a) => h('li', {},
         h('p', { class: 'muted small', text: dateTime(a.at) + ' · ' + nameOf(names, a.by) }),
         h('p', { class: 'notes', text: a.text }),
-        a.last_legal_owner || a.point_of_diversion ? h('dl', { class: 'meta small' }, field(t('ui.tr.last_owner'), a.last_legal_owner), field(t('ui.tr.diversion'), a.point_of_diversion)) : null)))
+        a.last_legal_owner || a.point_of_diversion ? h('dl', { class: 'meta small' }, field(t('ui.tr.last_owner'), a.last_legal_owner), field(t('ui.tr.diversion'), a.point_of_diversion)) : null,
+        a.attachments?.length ? fileLinks(a.attachments) : null)))
         : h('p', { class: 'empty', text: t('ui.empty.answers') })),
     h('section', { class: 'card' }, h('h2', { text: t('ui.fa.history') }),
       (r.events || []).length ? table([t('col.date_time'), t('ui.tr.step'), t('col.note'), t('col.by')],
@@ -263,6 +267,7 @@ function answerForm(r) {
   const text = h('textarea', { id: 'tr-answer-text', rows: 4, required: true, maxLength: 65536 });
   const owner = h('input', { id: 'tr-answer-owner', maxLength: 1024 });
   const diversion = h('input', { id: 'tr-answer-diversion', maxLength: 1024 });
+  const files = fileInput('tr-answer-files');
   const msg = h('p', { class: 'error', role: 'alert', hidden: true });
   const b = h('button', { type: 'submit', class: 'primary', id: 'tr-answer-submit', text: t('ui.tr.answer') });
   return h('form', { id: 'tr-answer-form', onsubmit: async (e) => {
@@ -270,9 +275,11 @@ function answerForm(r) {
     if (b.disabled) return;
     b.disabled = true; msg.hidden = true;
     try {
-      await api.post('/api/trace-requests/' + r.id + '/answers', { text: text.value.trim(), last_legal_owner: owner.value.trim(), point_of_diversion: diversion.value.trim() });
+      const attachments = await uploadFiles(files);
+      await api.post('/api/trace-requests/' + r.id + '/answers', { text: text.value.trim(), last_legal_owner: owner.value.trim(), point_of_diversion: diversion.value.trim(), attachments });
       toast(t('ui.tr.answered'));
       navigate(location.pathname, { replace: true });
-    } catch (err) { msg.textContent = errorText(err); msg.hidden = false; b.disabled = false; }
-  } }, h('h3', { text: t('ui.tr.answer') }), labelled(t('ui.tr.answer_text'), text), labelled(t('ui.tr.last_owner'), owner), labelled(t('ui.tr.diversion'), diversion), b, msg);
+    } catch (err) { msg.textContent = err instanceof api.ApiError ? errorText(err) : err.message; msg.hidden = false; b.disabled = false; }
+  } }, h('h3', { text: t('ui.tr.answer') }), labelled(t('ui.tr.answer_text'), text), labelled(t('ui.tr.last_owner'), owner), labelled(t('ui.tr.diversion'), diversion),
+  labelled(t('ui.tr.attachments'), files, fileHint('tr-answer-files')), b, msg);
 }

@@ -158,6 +158,9 @@ async function toEnglish(p) {
   }
 }
 
+// onePixelPNG is a valid 1×1 PNG (a firearm photograph for the upload).
+const onePixelPNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+
 test('firearm tracing workstation', { timeout: 720_000 }, async (t) => {
   let firearmURL;
   await t.test('record a firearm: the reference list resolves "ПМ" and fills make, type, calibre', async () => {
@@ -214,9 +217,19 @@ test('firearm tracing workstation', { timeout: 720_000 }, async (t) => {
     await page.waitForSelector('#fa-form');
     assert.equal(await page.$$eval('#fa-import-rows .row', (r) => r.length), 1);
     await page.fill('#fa-calibre', '9x18mm Makarov (PM)');
+    // A file that is not an image is refused by the server, and nothing is saved.
+    await page.setInputFiles('#fa-photo-files', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not an image at all') });
+    await page.click('#fa-save');
+    await page.waitForFunction(() => /notes\.png/.test(document.querySelector('#fa-form .error:not([hidden])')?.textContent || ''));
+    assert.match(page.url(), /\/edit$/);
+    // A real photograph is uploaded, then the record names it.
+    await page.setInputFiles('#fa-photo-files', { name: 'markings.png', mimeType: 'image/png', buffer: Buffer.from(onePixelPNG, 'base64') });
     await page.click('#fa-save');
     await page.waitForURL(firearmURL);
     await page.waitForFunction(() => /9x18mm Makarov \(PM\)/.test(document.querySelector('main').textContent) && /Kazspecimport/.test(document.querySelector('main').textContent));
+    // The firearm page shows it as a thumbnail, loaded from /api/files (same origin, allowed by the CSP).
+    await page.waitForFunction(() => { const img = document.querySelector('#fa-photos img'); return img && img.complete && img.naturalWidth === 1; });
+    assert.match(await page.getAttribute('#fa-photos img', 'src'), /^\/api\/files\/sha256-[0-9a-f]{64}$/);
   });
 
   await t.test('the graph links firearm, test fire, cases (with the confirmed hit) and agency', async () => {
@@ -263,9 +276,11 @@ test('firearm tracing workstation', { timeout: 720_000 }, async (t) => {
     await page.fill('#tr-legal', 'ITI para 17');
     const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
     await page.fill('#tr-deadline', yesterday);
+    await page.setInputFiles('#tr-files', { name: 'request-letter.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% request letter KZ-2026-0417\n%%EOF\n') });
     await page.click('#tr-save-draft');
     await page.waitForSelector('.steps li.now');
     assert.equal(await page.textContent('.steps li.now'), 'Draft');
+    assert.equal(await page.$$eval('#tr-attachments a', (a) => a.length), 1, 'the uploaded letter is attached');
     const requestURL = page.url();
     // No sharing rule lets trace requests go to Uzbekistan yet: refused, the draft says why.
     await page.click('#tr-to-sent');
@@ -291,6 +306,10 @@ test('firearm tracing workstation', { timeout: 720_000 }, async (t) => {
     assert.match(await p2.textContent('#traces-table'), /Kazakhstan/);
     await p2.click('#traces-table a.open-trace');
     await p2.waitForSelector('#tr-to-acknowledged');
+    // The letter came with the request and opens at the Uzbek node (a file of its agency now).
+    const letter = await p2.$eval('#tr-attachments a', (a) => fetch(a.href).then(async (r) => [r.status, r.headers.get('Content-Type'), await r.text()]));
+    assert.deepEqual(letter.slice(0, 2), [200, 'application/pdf']);
+    assert.match(letter[2], /request letter KZ-2026-0417/);
     await p2.click('#tr-to-acknowledged');
     await p2.waitForFunction(() => document.querySelector('.steps li.now')?.textContent === 'Acknowledged');
     await p2.evaluate(() => document.querySelectorAll('#toast .toast').forEach((el) => el.remove()));

@@ -52,8 +52,10 @@
 // # Limits
 //
 // Request bodies are capped at Deps.MaxBodyBytes (1 MiB), uploads (scan
-// upload, search, bundles) at Deps.MaxUploadBytes plus 1 MiB of form
-// fields; a larger body is refused with 413 before it is read. JSON bodies
+// upload, search, bundles, files) at Deps.MaxUploadBytes plus 1 MiB of form
+// fields; a larger body is refused with 413 before it is read. A photo or
+// attachment (POST /api/files) is further held to MaxFileBytes (20 MiB) and
+// to JPEG, PNG, TIFF or PDF, read from its first bytes. JSON bodies
 // nested deeper than 32 levels are refused with 400. Uploaded file names
 // keep only their last element, without control characters; they are
 // never used as paths.

@@ -71,16 +71,6 @@ func (h *handler) fileRoutes() []route {
 	}
 }
 
-// sniffFileType returns the content type of a file from its first bytes.
-// http.DetectContentType does not know TIFF.
-func sniffFileType(b []byte) string {
-	if bytes.HasPrefix(b, []byte("II*\x00")) || bytes.HasPrefix(b, []byte("MM\x00*")) {
-		return "image/tiff"
-	}
-	ct, _, _ := mime.ParseMediaType(http.DetectContentType(b))
-	return ct
-}
-
 // cleanFileName makes a client's file name safe to store and to send back
 // in Content-Disposition: the last path element, without control
 // characters, trimmed. An empty result means "no name given".
@@ -128,7 +118,7 @@ func (h *handler) uploadFile(ctx context.Context, in *uploadFileInput) (*uploadF
 	case len(in.RawBody) > MaxFileBytes:
 		return nil, h.fail(ctx, errs.Errorf(op, errs.TooLarge, "the file is larger than %s; reduce it (e.g. a smaller photo) and upload again", mib(MaxFileBytes)))
 	}
-	ct := sniffFileType(in.RawBody)
+	ct := blob.SniffType(in.RawBody)
 	ext, ok := fileTypes[ct]
 	if !ok {
 		return nil, h.fail(ctx, errs.Errorf(op, errs.Invalid, "the file is %s; upload a JPEG, PNG or TIFF image or a PDF", ct))

@@ -108,10 +108,7 @@ func (n *Node) keepFiles(ctx context.Context, agency domain.AgencyID, refs []blo
 		if err != nil {
 			return errs.E(op, errs.KindOf(err), fmt.Errorf("attachment %s: %w", k, err))
 		}
-		ct, _, _ := mime.ParseMediaType(http.DetectContentType(b))
-		if bytes.HasPrefix(b, []byte("II*\x00")) || bytes.HasPrefix(b, []byte("MM\x00*")) {
-			ct = "image/tiff"
-		}
+		ct := blob.SniffType(b)
 		name := "attachment-" + ref.Hex()[:12]
 		if exts, _ := mime.ExtensionsByType(ct); len(exts) > 0 {
 			name += exts[0]

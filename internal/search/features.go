@@ -158,7 +158,9 @@ func appendFloats(b []byte, v []float32) []byte {
 }
 
 // UnmarshalBinary decodes a blob written by MarshalBinary. Any other input
-// gets an error wrapping ErrFormat, never a panic.
+// gets an error wrapping ErrFormat, never a panic. A blob of an older
+// version gets ErrStaleFormat with f.Kind set from its header (every
+// version keeps it), so that the caller knows what to recompute.
 func (f *Features) UnmarshalBinary(data []byte) error {
 	if len(data) < 6 || string(data[:4]) != formatMagic {
 		return fmt.Errorf("%w: no TMSF header", ErrFormat)
@@ -167,6 +169,7 @@ func (f *Features) UnmarshalBinary(data []byte) error {
 		err := ErrFormat
 		if data[4] < formatVersion {
 			err = ErrStaleFormat
+			*f = Features{Kind: Kind(data[5])}
 		}
 		return fmt.Errorf("%w: version %d, this build reads %d (recompute the features from the processed surface)", err, data[4], formatVersion)
 	}

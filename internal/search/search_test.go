@@ -381,9 +381,13 @@ func TestFeaturesStaleVersion(t *testing.T) {
 	}{{formatVersion - 1, true}, {0, true}, {formatVersion + 1, false}} {
 		old := bytes.Clone(b)
 		old[4] = tc.version
-		err := new(Features).UnmarshalBinary(old)
+		var f Features
+		err := f.UnmarshalBinary(old)
 		if !errors.Is(err, ErrFormat) || errors.Is(err, ErrStaleFormat) != tc.stale {
 			t.Errorf("version %d: err %v, want stale %v", tc.version, err, tc.stale)
+		}
+		if tc.stale && f.Kind != KindCartridge {
+			t.Errorf("version %d: stale blob's kind %v, want the header's %v (what to recompute)", tc.version, f.Kind, KindCartridge)
 		}
 	}
 	if err := new(Features).UnmarshalBinary(b); err != nil {

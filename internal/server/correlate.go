@@ -215,7 +215,7 @@ func (c *Correlator) addEntry(ctx context.Context, e store.SearchEntry) error {
 	}
 	f := new(search.Features)
 	if err := f.UnmarshalBinary(b); errors.Is(err, search.ErrStaleFormat) {
-		if f, err = c.rederive(ctx, e, b); err != nil {
+		if f, err = c.rederive(ctx, e, f.Kind); err != nil {
 			return fmt.Errorf("features of an older format, and recomputing them failed: %w", err)
 		}
 		c.log.Info("search corpus: features of an older format recomputed from the processed surface", "scan", e.Scan)
@@ -548,16 +548,13 @@ func (c *Correlator) surface(ctx context.Context, agency domain.AgencyID, id dom
 	return ingest.DecodeSurface(b)
 }
 
-// rederive recomputes the search features of a stored scan whose feature
-// blob old is of an older format, from its processed surface (the exhibit
-// kind is read from the old blob's header, which every version keeps).
-// The result is kept in memory only: the Correlator cannot write blobs, so
-// it is recomputed at every start until the scan is ingested again.
-func (c *Correlator) rederive(ctx context.Context, e store.SearchEntry, old []byte) (*search.Features, error) {
-	if len(old) < 6 {
-		return nil, fmt.Errorf("old feature blob of %d bytes has no kind", len(old))
-	}
-	switch kind := search.Kind(old[5]); kind {
+// rederive recomputes the search features of a stored scan of the given
+// kind whose feature blob is of an older format (search.ErrStaleFormat),
+// from its processed surface. The result is kept in memory only: the
+// Correlator cannot write blobs, so it is recomputed at every start until
+// the scan is ingested again.
+func (c *Correlator) rederive(ctx context.Context, e store.SearchEntry, kind search.Kind) (*search.Features, error) {
+	switch kind {
 	case search.KindCartridge:
 		m, err := c.surface(ctx, e.Agency, e.Scan)
 		if err != nil {

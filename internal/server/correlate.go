@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -36,9 +37,10 @@ import (
 // Index IDs are scan IDs for cartridge cases and exhibit IDs for bullets
 // (all lands of a bullet are one entry, lands ordered by file name).
 type Correlator struct {
-	store *store.Store
-	blobs blob.Fetcher
-	log   *slog.Logger
+	store  *store.Store
+	blobs  blob.Fetcher
+	writer blob.Receiver // stores recomputed features; nil: kept in memory only
+	log    *slog.Logger
 
 	// K is how many coarse candidates get the full comparison (and are
 	// listed); CoarseK how many the coarse stage keeps.
@@ -83,8 +85,20 @@ type agencyCorpus struct {
 	pipe *search.Pipeline
 }
 
+// CorrelatorOption configures a Correlator.
+type CorrelatorOption func(*Correlator)
+
+// WithFeatureWriter has the Correlator store the search features it
+// recomputes from a scan's processed surface when the stored ones are of an
+// older format (in w, usually the blob store it reads from), and point the
+// scan's record at them, so they are recomputed once rather than at every
+// start. Without it (or when storing fails) they are kept in memory only.
+func WithFeatureWriter(w blob.Receiver) CorrelatorOption {
+	return func(c *Correlator) { c.writer = w }
+}
+
 // NewCorrelator returns an empty corpus; Load fills it.
-func NewCorrelator(st *store.Store, blobs blob.Fetcher, log *slog.Logger) (*Correlator, error) {
+func NewCorrelator(st *store.Store, blobs blob.Fetcher, log *slog.Logger, opts ...CorrelatorOption) (*Correlator, error) {
 	bc, err := bullet.NewComparer()
 	if err != nil {
 		return nil, err
@@ -98,6 +112,9 @@ func NewCorrelator(st *store.Store, blobs blob.Fetcher, log *slog.Logger) (*Corr
 		agencies: map[domain.AgencyID]*agencyCorpus{}, entries: map[string]*entry{}, byScan: map[domain.ScanID]string{},
 		cartCfg: cfg, bullets: bc,
 		lands: map[domain.ScanID]*bullet.Land{},
+	}
+	for _, o := range opts {
+		o(c)
 	}
 	if c.prepared, err = search.NewPreparedCache(PreparedCacheBytes, c.loadPrepared); err != nil {
 		return nil, err
@@ -173,7 +190,7 @@ func (c *Correlator) Load(ctx context.Context) error {
 // Reload reads the whole corpus again into a fresh index (for worker
 // processes, which do not see the ingests of other processes).
 func (c *Correlator) Reload(ctx context.Context) error {
-	fresh, err := NewCorrelator(c.store, c.blobs, c.log)
+	fresh, err := NewCorrelator(c.store, c.blobs, c.log, WithFeatureWriter(c.writer))
 	if err != nil {
 		return err
 	}
@@ -218,7 +235,7 @@ func (c *Correlator) addEntry(ctx context.Context, e store.SearchEntry) error {
 		if f, err = c.rederive(ctx, e, f.Kind); err != nil {
 			return fmt.Errorf("features of an older format, and recomputing them failed: %w", err)
 		}
-		c.log.Info("search corpus: features of an older format recomputed from the processed surface", "scan", e.Scan)
+		c.storeRederived(ctx, e, f)
 	} else if err != nil {
 		return err
 	}
@@ -550,9 +567,7 @@ func (c *Correlator) surface(ctx context.Context, agency domain.AgencyID, id dom
 
 // rederive recomputes the search features of a stored scan of the given
 // kind whose feature blob is of an older format (search.ErrStaleFormat),
-// from its processed surface. The result is kept in memory only: the
-// Correlator cannot write blobs, so it is recomputed at every start until
-// the scan is ingested again.
+// from its processed surface (storeRederived keeps them).
 func (c *Correlator) rederive(ctx context.Context, e store.SearchEntry, kind search.Kind) (*search.Features, error) {
 	switch kind {
 	case search.KindCartridge:
@@ -574,6 +589,43 @@ func (c *Correlator) rederive(ctx context.Context, e store.SearchEntry, kind sea
 	default:
 		return nil, fmt.Errorf("old feature blob of unknown exhibit kind %d", kind)
 	}
+}
+
+// storeRederived stores the features recomputed for scan e (rederive) as a
+// new blob and points the scan's record at it, so the next start reads them
+// instead of recomputing them. The old blob is left in place: blobs are
+// content-addressed and may be shared (another agency's copy of the scan, a
+// backup or an exchange bundle may still name it). Storing is best effort:
+// on failure (no writer, a blob or database error, the record changed
+// meanwhile) the features serve from memory and are recomputed at the next
+// start, as a warning says; the load goes on either way.
+func (c *Correlator) storeRederived(ctx context.Context, e store.SearchEntry, f *search.Features) {
+	const msg = "search corpus: features of an older format recomputed from the processed surface"
+	if c.writer == nil {
+		c.log.Info(msg+" (kept in memory only)", "scan", e.Scan)
+		return
+	}
+	ref, err := c.writeFeatures(ctx, e, f)
+	if err != nil {
+		c.log.Warn(msg+" but not stored (kept in memory; recomputed again at the next start)", "scan", e.Scan, "err", err)
+		return
+	}
+	c.log.Info(msg+" and stored", "scan", e.Scan, "features", ref)
+}
+
+func (c *Correlator) writeFeatures(ctx context.Context, e store.SearchEntry, f *search.Features) (blob.Ref, error) {
+	data, err := f.MarshalBinary()
+	if err != nil {
+		return blob.Ref{}, fmt.Errorf("encoding the recomputed features: %w", err)
+	}
+	ref, _, err := c.writer.Receive(ctx, bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return blob.Ref{}, fmt.Errorf("storing the recomputed features: %w", err)
+	}
+	if err := c.store.SetScanFeatures(ctx, e.Agency, e.Scan, e.Features, ref); err != nil {
+		return blob.Ref{}, fmt.Errorf("recording the recomputed features (blob %s): %w", ref, err)
+	}
+	return ref, nil
 }
 
 // landScan returns the processed land of a stored bullet-land scan.

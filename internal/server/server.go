@@ -218,7 +218,7 @@ func open(ctx context.Context, cfg Config, withQueue bool) (*Node, error) {
 	ac := cfg.Auth
 	ac.Record, ac.Log = n.Audit.RecordAuth, cfg.Log
 	n.Auth = auth.NewService(n.Store, ac)
-	if n.Corr, err = NewCorrelator(n.Store, n.Blobs, cfg.Log); err != nil {
+	if n.Corr, err = NewCorrelator(n.Store, n.Blobs, cfg.Log, WithFeatureWriter(n.Blobs)); err != nil {
 		n.Close()
 		return nil, err
 	}

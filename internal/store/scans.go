@@ -190,6 +190,47 @@ func (s *Store) SetScanDerived(ctx context.Context, agency domain.AgencyID, id d
 	})
 }
 
+// SetScanFeatures points a scan's search features at fresh, replacing
+// stale: the features recomputed from the processed surface when the
+// stored blob is of an older format. It changes the record only while its
+// features are still stale, so a scan ingested again or updated by another
+// process meanwhile keeps what it has (an errs.Conflict, nothing changed);
+// features already at fresh are not an error. An unknown scan (or one of
+// another agency) is an errs.NotFound. The stale blob is not deleted here.
+func (s *Store) SetScanFeatures(ctx context.Context, agency domain.AgencyID, id domain.ScanID, stale, fresh blob.Ref) error {
+	const op = "store.SetScanFeatures"
+	if err := checkIDs("agency id", string(agency), "scan id", string(id)); err != nil {
+		return err
+	}
+	if stale.IsZero() {
+		return errs.Errorf(op, errs.Invalid, "stale features ref is empty: give the ref the scan's features have now")
+	}
+	if fresh.IsZero() {
+		return errs.Errorf(op, errs.Invalid, "fresh features ref is empty: store the recomputed features first and give their ref")
+	}
+	return s.inTx(ctx, op, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE scans SET features = $1 WHERE id = $2 AND agency_id = $3 AND features = $4`,
+			fresh, id, agency, stale)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		var now blob.Ref
+		err = tx.QueryRowContext(ctx, `SELECT features FROM scans WHERE id = $1 AND agency_id = $2`, id, agency).Scan(&now)
+		switch {
+		case err == sql.ErrNoRows:
+			return notFound(op, "scan %s not found in agency %s", id, agency)
+		case err != nil:
+			return err
+		case now == fresh:
+			return nil
+		}
+		return errs.Errorf(op, errs.Conflict, "the features of scan %s changed meanwhile (now %q, not %q); they were left as they are", id, now, stale)
+	})
+}
+
 // SearchEntry is what the search index needs about one searchable scan.
 type SearchEntry struct {
 	Scan     domain.ScanID

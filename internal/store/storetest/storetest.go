@@ -38,6 +38,7 @@ func Test(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"CaseList", testCaseList},
 		{"Exhibits", testExhibits},
 		{"Scans", testScans},
+		{"ScanFeatures", testScanFeatures},
 		{"ConcurrentSameScan", testConcurrentSameScan},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"BulkInTx", testBulk},

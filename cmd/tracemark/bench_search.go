@@ -73,6 +73,9 @@ machine details; progress goes to stderr.`,
 						top1 = "n/a (coarse only)"
 					}
 					fmt.Fprintf(out, "%s: %d queries, recall@%d %.3f (%d mates), top1 %s; query %.0f ms median, %.0f ms p95\n", s.name, s.set.Queries, rep.K, s.set.RecallAtK, s.set.Mates, top1, s.set.QueryMSMedian, s.set.QueryMSP95)
+					if s.set.Identified > 0 {
+						fmt.Fprintf(out, "%s: recall@%d %.3f over the %d mates the engine identifies (high-CMC ≥ %d)\n", s.name, rep.K, s.set.RecallIdentified, s.set.Identified, search.IdentifiedCMC)
+					}
 				}
 			}
 			fmt.Fprintf(out, "peak RSS %.0f MiB (index %.0f MiB, prepared cache %d entries %.0f MiB, %d hits %d misses); load %.1f on %d CPUs\n",
@@ -102,6 +105,7 @@ machine details; progress goes to stderr.`,
 	f.IntVar(&cfg.Pipeline.Rerank, "rerank", 1000, "exhaustive-scan survivors given the full rotation sweep")
 	f.IntVar(&cfg.Pipeline.Hypotheses, "hypotheses", 2, "polar rotation hypotheses registered per candidate in the exhaustive scan")
 	f.BoolVar(&cfg.CoarseOnly, "coarse-only", false, "skip the full comparison (recall and coarse timings only)")
+	f.BoolVar(&cfg.EngineMates, "engine-mates", true, "after the timed queries, compare each synthetic query with its mates by the engine and report the recall over the mates it identifies")
 	f.IntVar(&cfg.Pipeline.Workers, "workers", 0, "parallel workers (0: GOMAXPROCS)")
 	f.StringVar(&report, "report", "", "write the JSON report to this file")
 	f.IntVar(&cfg.CacheMiB, "cache-mib", 1024, "budget of the prepared-candidate cache, MiB")

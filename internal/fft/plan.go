@@ -47,6 +47,24 @@ func NewPlan2D(rows, cols int) *Plan2D {
 	return p
 }
 
+// OnlyRows makes Inverse compute only the given output rows (and the
+// others of their row blocks); the rest of its dst keeps stale values. A
+// correlation searched over a few shifts needs only their rows, which
+// saves up to half the inverse. nil restores full inverses.
+func (p *Plan2D) OnlyRows(rows []int) {
+	if rows == nil {
+		p.rowsNeeded = nil
+		return
+	}
+	p.rowsNeeded = make([]bool, p.rows)
+	for _, r := range rows {
+		if r < 0 || r >= p.rows {
+			panic(fmt.Sprintf("fft: OnlyRows: row %d outside 0..%d", r, p.rows-1))
+		}
+		p.rowsNeeded[r] = true
+	}
+}
+
 // Size returns the plan's rows and cols.
 func (p *Plan2D) Size() (rows, cols int) { return p.rows, p.cols }
 

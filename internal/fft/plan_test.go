@@ -197,3 +197,48 @@ func TestMulSpectra(t *testing.T) {
 		}
 	}
 }
+
+// TestOnlyRows: a pruned inverse gives the full inverse's values on the
+// rows asked for, and nil restores full inverses.
+func TestOnlyRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const rows, cols = 64, 48
+	x := make([]float64, rows*cols)
+	for i := range x {
+		x[i] = r.NormFloat64()
+	}
+	p := NewPlan2D(rows, cols)
+	want := p.Inverse(nil, p.Forward(nil, x))
+	wanted := []int{0, 5, 14, 50, 63}
+	p.OnlyRows(wanted)
+	got := p.Inverse(nil, p.Forward(nil, x))
+	for _, row := range wanted {
+		for c := range cols {
+			if d := math.Abs(got[row*cols+c] - want[row*cols+c]); d > 1e-12 {
+				t.Fatalf("row %d col %d: %g, want %g", row, c, got[row*cols+c], want[row*cols+c])
+			}
+		}
+	}
+	skipped := 0
+	for row := 16; row < 48; row++ {
+		if got[row*cols] == 0 {
+			skipped++
+		}
+	}
+	if skipped == 0 {
+		t.Error("rows 16–47 were computed although no row of their blocks was asked for")
+	}
+	p.OnlyRows(nil)
+	got = p.Inverse(nil, p.Forward(nil, x))
+	for i := range got {
+		if math.Abs(got[i]-x[i]) > 1e-12 {
+			t.Fatalf("after OnlyRows(nil): value %d = %g, want %g", i, got[i], x[i])
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("OnlyRows accepted a row outside the plan")
+		}
+	}()
+	p.OnlyRows([]int{rows})
+}

@@ -40,6 +40,10 @@ type BenchConfig struct {
 	Distractors int
 	// CoarseOnly skips the full comparison: recall and coarse timings only.
 	CoarseOnly bool
+	// EngineMates compares every synthetic query with each of its mates by
+	// the full engine after the timed queries, to report the recall over
+	// the mates the engine identifies (BenchSet.RecallIdentified).
+	EngineMates bool
 	// CacheMiB bounds the prepared candidates kept between queries
 	// (PreparedCache; default 1024).
 	CacheMiB int
@@ -62,19 +66,36 @@ type BenchQuery struct {
 	// threads; queries run one at a time): on a shared machine it measures
 	// the work where wall time mostly measures the other processes.
 	CPUMS float64 `json:"query_cpu_ms"`
+	// Identified and IdentifiedKept (synthetic queries, EngineMates): the
+	// mates the full engine identifies when compared with the query
+	// directly (high-CMC ≥ IdentifiedCMC), and how many of those the
+	// coarse stage kept.
+	Identified     int `json:"mates_identified,omitempty"`
+	IdentifiedKept int `json:"identified_in_top_k,omitempty"`
+	kept           map[string]bool
 }
+
+// IdentifiedCMC is the high-CMC count at which the bench calls a mate
+// identified by the engine: Song's C = 6 (algorithms.md §4), the legacy
+// identification criterion, used here only to tell the mates a search could
+// present as hits from those that share too little of their marks.
+const IdentifiedCMC = 6
 
 // BenchSet summarises the queries of one corpus part.
 type BenchSet struct {
-	Queries        int          `json:"queries"`
-	Mates          int          `json:"mates"`
-	RecallAtK      float64      `json:"recall_at_k"`
-	Top1           float64      `json:"top1"`
-	CoarseMSMedian float64      `json:"coarse_ms_median"`
-	QueryMSMedian  float64      `json:"query_ms_median"`
-	QueryMSP95     float64      `json:"query_ms_p95"`
-	CPUMSMedian    float64      `json:"query_cpu_ms_median"`
-	Results        []BenchQuery `json:"results"`
+	Queries   int     `json:"queries"`
+	Mates     int     `json:"mates"`
+	RecallAtK float64 `json:"recall_at_k"`
+	// RecallIdentified is the recall over the mates the engine identifies
+	// (EngineMates only).
+	Identified       int          `json:"mates_identified,omitempty"`
+	RecallIdentified float64      `json:"recall_at_k_identified,omitempty"`
+	Top1             float64      `json:"top1"`
+	CoarseMSMedian   float64      `json:"coarse_ms_median"`
+	QueryMSMedian    float64      `json:"query_ms_median"`
+	QueryMSP95       float64      `json:"query_ms_p95"`
+	CPUMSMedian      float64      `json:"query_cpu_ms_median"`
+	Results          []BenchQuery `json:"results"`
 }
 
 // BenchReport is the outcome of RunBench. The top-level figures pool the
@@ -469,6 +490,11 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 			if err != nil {
 				return nil, err
 			}
+			if cfg.EngineMates {
+				if err := identifyMates(ctx, &q, p, g, mates, loader); err != nil {
+					return nil, err
+				}
+			}
 			set.Results = append(set.Results, q)
 			progress("synthetic queries", i+1, nq)
 		}
@@ -524,10 +550,11 @@ func runQuery(ctx context.Context, pipe *Pipeline, req Request, mates int, isMat
 	if err != nil {
 		return BenchQuery{}, fmt.Errorf("search: bench: query %s: %w", req.ID, err)
 	}
-	q := BenchQuery{ID: req.ID, Mates: mates, CoarseMS: res.CoarseMS, TotalMS: res.TotalMS, CPUMS: ms(processCPU() - cpu0)}
+	q := BenchQuery{ID: req.ID, Mates: mates, CoarseMS: res.CoarseMS, TotalMS: res.TotalMS, CPUMS: ms(processCPU() - cpu0), kept: map[string]bool{}}
 	for _, h := range res.Hits {
 		if isMate(h.ID) {
 			q.Kept++
+			q.kept[h.ID] = true
 		}
 	}
 	if len(res.Hits) > 0 {
@@ -538,6 +565,34 @@ func runQuery(ctx context.Context, pipe *Pipeline, req Request, mates int, isMat
 	return q, nil
 }
 
+// identifyMates compares the synthetic query (firearm g's first firing,
+// prepared as qp) with each of its mates by the engine (fast mode, both
+// directions) and counts those identified and those of them kept.
+func identifyMates(ctx context.Context, q *BenchQuery, qp *cartridge.Prepared, g, mates int, loader *benchLoader) error {
+	cmp, err := cartridge.NewComparer(loader.ccfg, nil)
+	if err != nil {
+		return err
+	}
+	for s := 1; s <= mates; s++ {
+		id := synthID(g, s)
+		mp, err := loader.load(ctx, id)
+		if err != nil {
+			return err
+		}
+		res, err := cmp.Compare(qp, mp)
+		if err != nil {
+			return fmt.Errorf("search: bench: engine on %s and %s: %w", q.ID, id, err)
+		}
+		if res.Decision.HighCMC >= IdentifiedCMC {
+			q.Identified++
+			if q.kept[id] {
+				q.IdentifiedKept++
+			}
+		}
+	}
+	return nil
+}
+
 func summarise(s *BenchSet) {
 	var coarse, total, cpu []float64
 	top, withMates := 0, 0
@@ -545,6 +600,8 @@ func summarise(s *BenchSet) {
 		s.Queries++
 		s.Mates += q.Mates
 		s.RecallAtK += float64(q.Kept)
+		s.Identified += q.Identified
+		s.RecallIdentified += float64(q.IdentifiedKept)
 		if q.Mates > 0 {
 			withMates++
 			if q.Top1Mate {
@@ -557,6 +614,9 @@ func summarise(s *BenchSet) {
 	}
 	if s.Mates > 0 {
 		s.RecallAtK /= float64(s.Mates)
+	}
+	if s.Identified > 0 {
+		s.RecallIdentified /= float64(s.Identified)
 	}
 	if withMates > 0 {
 		s.Top1 = float64(top) / float64(withMates)

@@ -19,8 +19,8 @@ const regMaxShift = int(regMaxShiftUM / RegSpacingUM)
 
 // cartQuery is a cartridge query prepared for the coarse stage: its polar
 // harmonics and its registration spectrum at every angle cell within the
-// rotation bound, divided by the flattening weights (zero outside the
-// band). Read-only once built: shared by the scan's goroutines.
+// rotation bound (zero outside the band; the stored rows carry the
+// weights). Read-only once built: shared by the scan's goroutines.
 type cartQuery struct {
 	polar   []float32      // PolarLen
 	shifts  int            // angle cells searched each way
@@ -31,9 +31,9 @@ type cartQuery struct {
 
 func newCartQuery(f *Features, maxRotDeg float64) (*cartQuery, error) {
 	d := newDeriver()
-	p, err := d.polar(f.Map, f.MapScale)
-	if err != nil {
-		return nil, err
+	p := make([]float32, PolarLen)
+	for i, v := range f.Polar {
+		p[i] = float32(v)
 	}
 	shifts := min(Angles/2-1, int(math.Ceil(maxRotDeg/AngleStepDeg)))
 	q := &cartQuery{polar: p, shifts: shifts, spectra: make([][]complex128, 2*shifts+1), norms: make([]float64, 2*shifts+1),
@@ -44,11 +44,6 @@ func newCartQuery(f *Features, maxRotDeg float64) (*cartQuery, error) {
 		spec, norm := d.regSpectrum(nil, buf)
 		if !(norm > 0) {
 			return nil, fmt.Errorf("%w (nothing in the registration band)", ErrNoSignal)
-		}
-		for i, w := range regWeights {
-			if w > 0 {
-				spec[i] /= complex(w, 0)
-			}
 		}
 		q.spectra[s+shifts], q.norms[s+shifts] = spec, norm
 		for h := 1; h <= Harmonics; h++ {
@@ -72,7 +67,14 @@ type scorer struct {
 }
 
 func newScorer(q *cartQuery) *scorer {
-	return &scorer{q: q, plan: fft.NewPlan2D(RegSize, RegSize), prod: make([]complex128, RegSize*regHalf),
+	plan := fft.NewPlan2D(RegSize, RegSize)
+	// register reads only the rows of the shifts within ±regMaxShift.
+	var rows []int
+	for dy := -regMaxShift; dy <= regMaxShift; dy++ {
+		rows = append(rows, (dy+RegSize)%RegSize)
+	}
+	plan.OnlyRows(rows)
+	return &scorer{q: q, plan: plan, prod: make([]complex128, RegSize*regHalf),
 		out: make([]float64, RegSize*RegSize), cross: make([]complex128, Harmonics), curve: make([]float64, 2*q.shifts+1)}
 }
 

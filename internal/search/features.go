@@ -47,9 +47,13 @@ type Features struct {
 	Kind Kind
 	// Cartridge cases: the tapered breech face at MapSpacingUM on a
 	// MapSize² grid, row-major, quantised: height µm = Map·MapScale
-	// (Signer.Cartridge). The index derives its spectra from it.
+	// (Signer.Cartridge). The index derives its registration spectrum
+	// from it.
 	Map      []int8
 	MapScale float32
+	// Polar (cartridge cases) is the polar amplitude harmonics of the
+	// surface at PolarSpacingUM (PolarLen, quantised; Signer.Cartridge).
+	Polar []int8
 	// Bullets: one unit-length descriptor (LandDim) per land in land
 	// order; nil for a missing or unsuitable land.
 	Lands [][]float32
@@ -58,15 +62,18 @@ type Features struct {
 // Binary format, little-endian:
 //
 //	"TMSF" version(u8)=2 kind(u8)
-//	cartridge: MapScale float32, MapSize² int8
+//	cartridge: MapScale float32, MapSize² int8, PolarLen int8 (from version 3)
 //	bullet:    lands(u16), then per land present(u8) and LandDim float32
 //
 // The dimensions are fixed by the version; a change of the signature
 // geometry must bump formatVersion so that stored blobs are recomputed.
+// Version 3 added the polar harmonics of cartridge cases; bullet blobs of
+// version 2 have the same layout and are still read.
 const (
-	formatMagic   = "TMSF"
-	formatVersion = 2
-	maxLands      = 64
+	formatMagic       = "TMSF"
+	formatVersion     = 3
+	bulletSinceFormat = 2
+	maxLands          = 64
 )
 
 // ErrFormat is wrapped by every decoding error.
@@ -86,6 +93,9 @@ func (f *Features) Validate() error {
 		}
 		if !(f.MapScale > 0) || math.IsInf(float64(f.MapScale), 0) {
 			return fmt.Errorf("search: cartridge map scale %g is not a positive number", f.MapScale)
+		}
+		if len(f.Polar) != PolarLen {
+			return fmt.Errorf("search: cartridge features have %d polar harmonics, want %d", len(f.Polar), PolarLen)
 		}
 		return nil
 	case KindBullet:
@@ -127,13 +137,16 @@ func (f *Features) MarshalBinary() ([]byte, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, 10+MapSize*MapSize)
+	b := make([]byte, 0, 10+MapSize*MapSize+PolarLen)
 	b = append(b, formatMagic...)
 	b = append(b, formatVersion, byte(f.Kind))
 	switch f.Kind {
 	case KindCartridge:
 		b = appendFloats(b, []float32{f.MapScale})
 		for _, v := range f.Map {
+			b = append(b, byte(v))
+		}
+		for _, v := range f.Polar {
 			b = append(b, byte(v))
 		}
 	case KindBullet:
@@ -165,7 +178,7 @@ func (f *Features) UnmarshalBinary(data []byte) error {
 	if len(data) < 6 || string(data[:4]) != formatMagic {
 		return fmt.Errorf("%w: no TMSF header", ErrFormat)
 	}
-	if data[4] != formatVersion {
+	if v := data[4]; v != formatVersion && !(Kind(data[5]) == KindBullet && v >= bulletSinceFormat && v < formatVersion) {
 		err := ErrFormat
 		if data[4] < formatVersion {
 			err = ErrStaleFormat
@@ -202,6 +215,14 @@ func (f *Features) UnmarshalBinary(data []byte) error {
 			out.Map[i] = int8(rest[i])
 		}
 		rest = rest[MapSize*MapSize:]
+		if len(rest) < PolarLen {
+			return fmt.Errorf("%w: truncated polar harmonics (%d bytes, need %d)", ErrFormat, len(rest), PolarLen)
+		}
+		out.Polar = make([]int8, PolarLen)
+		for i := range out.Polar {
+			out.Polar[i] = int8(rest[i])
+		}
+		rest = rest[PolarLen:]
 	case KindBullet:
 		if len(rest) < 2 {
 			return fmt.Errorf("%w: truncated land count", ErrFormat)

@@ -47,9 +47,10 @@ func TestClassCompatible(t *testing.T) {
 }
 
 // randomCartridge returns valid cartridge features with random content: a
-// disc of white noise.
+// disc of white noise, and random polar harmonics (not those of the disc:
+// withPolar computes them).
 func randomCartridge(r *rand.Rand) *Features {
-	f := &Features{Kind: KindCartridge, Map: make([]int8, MapSize*MapSize), MapScale: 0.05}
+	f := &Features{Kind: KindCartridge, Map: make([]int8, MapSize*MapSize), MapScale: 0.05, Polar: make([]int8, PolarLen)}
 	for y := range MapSize {
 		for x := range MapSize {
 			if dx, dy := x-MapSize/2, y-MapSize/2; dx*dx+dy*dy < 50*50 {
@@ -57,6 +58,28 @@ func randomCartridge(r *rand.Rand) *Features {
 			}
 		}
 	}
+	for i := range f.Polar {
+		f.Polar[i] = int8(max(-127, min(127, 16*r.NormFloat64())))
+	}
+	return f
+}
+
+// withPolar sets f's polar harmonics to those the Signer computes from its
+// map read as a 25 µm surface (zero = missing).
+func withPolar(t testing.TB, f *Features) *Features {
+	t.Helper()
+	m := surface.New(MapSize, MapSize, MapSpacingUM, MapSpacingUM)
+	for i, v := range f.Map {
+		m.Z[i] = float64(v) * float64(f.MapScale)
+		if v == 0 {
+			m.Z[i] = math.NaN()
+		}
+	}
+	g, err := NewSigner().Cartridge(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Polar = g.Polar
 	return f
 }
 
@@ -92,13 +115,16 @@ func TestFeaturesRoundTrip(t *testing.T) {
 		}
 	}
 	for _, sc := range []float32{float32(math.NaN()), 0, -1, float32(math.Inf(1))} {
-		bad := &Features{Kind: KindCartridge, Map: make([]int8, MapSize*MapSize), MapScale: sc}
+		bad := &Features{Kind: KindCartridge, Map: make([]int8, MapSize*MapSize), MapScale: sc, Polar: make([]int8, PolarLen)}
 		if _, err := bad.MarshalBinary(); err == nil {
 			t.Errorf("map scale %g encoded", sc)
 		}
 	}
-	if _, err := (&Features{Kind: KindCartridge, Map: make([]int8, 10), MapScale: 1}).MarshalBinary(); err == nil {
+	if _, err := (&Features{Kind: KindCartridge, Map: make([]int8, 10), MapScale: 1, Polar: make([]int8, PolarLen)}).MarshalBinary(); err == nil {
 		t.Error("short map encoded")
+	}
+	if _, err := (&Features{Kind: KindCartridge, Map: make([]int8, MapSize*MapSize), MapScale: 1, Polar: make([]int8, 10)}).MarshalBinary(); err == nil {
+		t.Error("short polar harmonics encoded")
 	}
 }
 
@@ -328,7 +354,7 @@ func TestSweepKeepsSeed(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	d := newDeriver()
 	for trial := range 6 {
-		qf := randomCartridge(r)
+		qf := withPolar(t, randomCartridge(r))
 		cells := 2*trial - 5 // −5, −3, … 5: odd cells
 		cand := &Features{Kind: KindCartridge, Map: make([]int8, MapSize*MapSize), MapScale: qf.MapScale}
 		// The candidate is the query turned by cells angle steps in
@@ -345,7 +371,7 @@ func TestSweepKeepsSeed(t *testing.T) {
 				}
 			}
 		}
-		row, err := d.derive(cand)
+		row, err := d.derive(withPolar(t, cand))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,7 +22,7 @@ const regMaxShift = int(regMaxShiftUM / RegSpacingUM)
 // rotation bound (zero outside the band; the stored rows carry the
 // weights). Read-only once built: shared by the scan's goroutines.
 type cartQuery struct {
-	polar   []float32      // PolarLen
+	polar   []int8         // PolarLen, as stored
 	shifts  int            // angle cells searched each way
 	spectra [][]complex128 // [s+shifts]: the query turned by s·AngleStepDeg
 	norms   []float64      // their norms
@@ -31,10 +31,7 @@ type cartQuery struct {
 
 func newCartQuery(f *Features, maxRotDeg float64) (*cartQuery, error) {
 	d := newDeriver()
-	p := make([]float32, PolarLen)
-	for i, v := range f.Polar {
-		p[i] = float32(v)
-	}
+	p := f.Polar
 	shifts := min(Angles/2-1, int(math.Ceil(maxRotDeg/AngleStepDeg)))
 	q := &cartQuery{polar: p, shifts: shifts, spectra: make([][]complex128, 2*shifts+1), norms: make([]float64, 2*shifts+1),
 		tw: make([]complex128, (2*shifts+1)*Harmonics)}
@@ -121,15 +118,22 @@ func (s *scorer) register(c cartridgeRow, angle int) registration {
 // filter registers the candidate at the best hypotheses peaks of the polar
 // spectra's correlation over the angle cells.
 func (s *scorer) filter(c cartridgeRow, hypotheses int) registration {
-	clear(s.cross)
+	// The cross-spectrum of the quantised harmonics in integers: at most
+	// Rings·2·127² per harmonic, far inside int32.
+	var re, im [Harmonics]int32
 	qp, cp := s.q.polar, c.polar
 	for i := 0; i < PolarLen; i += 2 * Harmonics {
+		q := (*[2 * Harmonics]int8)(qp[i : i+2*Harmonics])
+		r := (*[2 * Harmonics]int8)(cp[i : i+2*Harmonics])
 		for h := range Harmonics {
-			j := i + 2*h
-			qr, qi := float64(qp[j]), float64(qp[j+1])
-			cr, ci := float64(cp[j]), float64(cp[j+1])
-			s.cross[h] += complex(qr*cr+qi*ci, qi*cr-qr*ci)
+			qr, qi := int32(q[2*h]), int32(q[2*h+1])
+			cr, ci := int32(r[2*h]), int32(r[2*h+1])
+			re[h] += qr*cr + qi*ci
+			im[h] += qi*cr - qr*ci
 		}
+	}
+	for h := range Harmonics {
+		s.cross[h] = complex(float64(re[h]), float64(im[h]))
 	}
 	for k := range s.curve {
 		tw := s.q.tw[k*Harmonics : (k+1)*Harmonics]

@@ -10,16 +10,17 @@ import (
 	"github.com/tracemark/tracemark/internal/compare/cartridge"
 )
 
-// PreparedBytes estimates the memory a prepared cartridge case holds once
-// compared: the surface (8 bytes a point) plus the caches the engine fills
-// lazily (the coarse copy turned at every grid angle and the cells' FFT
-// spectra), measured at about 25 times the surface for the default
-// configuration (≈ 60 MB for a 545² Fadul scan).
+// PreparedBytes is the memory a prepared cartridge case holds now
+// (cartridge.Prepared.Bytes): its surface, cells and coarse copy, and the
+// caches the engine has filled lazily so far (the coarse copy turned at
+// every grid angle, the cells' FFT spectra). Once compared, with the
+// default configuration, that is about 9 times the surface's 8 bytes a
+// point (≈ 21 MB for a 545² Fadul scan, against 5 MB fresh).
 func PreparedBytes(p *cartridge.Prepared) int64 {
-	if p == nil || p.Map == nil {
+	if p == nil {
 		return 0
 	}
-	return 25 * 8 * int64(p.Map.NX) * int64(p.Map.NY)
+	return p.Bytes()
 }
 
 // LoadFunc loads the prepared surface of an indexed cartridge case (from a
@@ -31,6 +32,15 @@ type LoadFunc func(ctx context.Context, id string) (*cartridge.Prepared, error)
 // others through its LoadFunc; concurrent requests for one id load it once.
 // A surface larger than the budget is loaded and handed out but not kept.
 // It is safe for concurrent use.
+//
+// The budget covers the surfaces as they are once compared. A surface is
+// handed out fresh and grows (about ninefold) as its first comparison
+// fills its caches, after it was counted; so every insertion measures all
+// entries again before it evicts the least recently used beyond the budget
+// (PreparedBytes is a sum kept by the Prepared: cheap). Between two
+// insertions the entries may exceed the budget by the growth of those
+// handed out fresh and compared since the last insertion: about one
+// surface per concurrent comparison, which holds it in memory anyway.
 type PreparedCache struct {
 	load   LoadFunc
 	budget int64
@@ -113,6 +123,7 @@ func (c *PreparedCache) insert(id string, p *cartridge.Prepared) {
 	if b > c.budget {
 		return
 	}
+	c.remeasure()
 	c.items[id] = c.order.PushFront(&cacheEntry{id: id, p: p, bytes: b})
 	c.used += b
 	for c.used > c.budget {
@@ -121,6 +132,17 @@ func (c *PreparedCache) insert(id string, p *cartridge.Prepared) {
 		c.order.Remove(el)
 		delete(c.items, e.id)
 		c.used -= e.bytes
+	}
+}
+
+// remeasure updates the entries' sizes (they grow as comparisons fill
+// their caches); c.mu must be held.
+func (c *PreparedCache) remeasure() {
+	c.used = 0
+	for el := c.order.Front(); el != nil; el = el.Next() {
+		e := el.Value.(*cacheEntry)
+		e.bytes = PreparedBytes(e.p)
+		c.used += e.bytes
 	}
 }
 
@@ -144,9 +166,10 @@ type CacheStats struct {
 	Misses  int64 `json:"misses"`
 }
 
-// Stats returns the cache's occupation and hit counts.
+// Stats returns the cache's occupation (measured now) and hit counts.
 func (c *PreparedCache) Stats() CacheStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.remeasure()
 	return CacheStats{Entries: len(c.items), Bytes: c.used, Budget: c.budget, Hits: c.hits, Misses: c.misses}
 }

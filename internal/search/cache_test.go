@@ -26,7 +26,14 @@ func TestPreparedCacheBudget(t *testing.T) {
 		}
 		return cartridge.Prepare(id, m, ccfg)
 	}
-	per := 25 * 8 * int64(64*64)
+	probe, err := cartridge.Prepare("probe", m, ccfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := PreparedBytes(probe)
+	if per < 8*64*64 {
+		t.Fatalf("PreparedBytes = %d, less than the 64² surface's heights", per)
+	}
 	c, err := NewPreparedCache(3*per, load) // room for three
 	if err != nil {
 		t.Fatal(err)
@@ -78,5 +85,85 @@ func TestPreparedCacheBudget(t *testing.T) {
 	}
 	if _, err := NewPreparedCache(-1, load); err == nil {
 		t.Error("negative budget accepted")
+	}
+}
+
+// TestPreparedCacheGrowth: entries grow when compared after they were
+// counted; the next insertion measures them again and evicts down to the
+// budget, so the budget holds compared surfaces.
+func TestPreparedCacheGrowth(t *testing.T) {
+	ccfg := cartridge.DefaultConfig()
+	load := func(_ context.Context, id string) (*cartridge.Prepared, error) {
+		m := surface.New(64, 64, 6.25, 6.25)
+		for i := range m.Z {
+			m.Z[i] = float64((i*7919+len(id)*104729)%101) / 10
+		}
+		return cartridge.Prepare(id, m, ccfg)
+	}
+	cmp, err := cartridge.NewComparer(ccfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	a, _ := load(ctx, "x")
+	b, _ := load(ctx, "y")
+	fresh := PreparedBytes(a)
+	if _, err := cmp.Compare(a, b); err != nil {
+		t.Fatal(err)
+	}
+	compared := PreparedBytes(a)
+	if compared < 4*fresh {
+		t.Fatalf("a compared 64² surface holds %d bytes, fresh %d: the test needs it to grow at least 4×", compared, fresh)
+	}
+	c, err := NewPreparedCache(3*compared, load) // room for three compared
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(id string) *cartridge.Prepared {
+		t.Helper()
+		p, err := c.Prepared(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ps := map[string]*cartridge.Prepared{}
+	for _, id := range []string{"a", "b", "c", "d"} { // four fresh ones fit
+		ps[id] = get(id)
+	}
+	if st := c.Stats(); st.Entries != 4 || st.Bytes != 4*fresh {
+		t.Fatalf("four fresh entries: %+v, want 4 of %d bytes", st, fresh)
+	}
+	for _, pair := range [][2]string{{"a", "b"}, {"c", "d"}} {
+		if _, err := cmp.Compare(ps[pair[0]], ps[pair[1]]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get("e") // measures again: a and b (least recent) go
+	st := c.Stats()
+	if st.Entries != 3 || st.Bytes != 2*compared+fresh || st.Bytes > st.Budget {
+		t.Errorf("after inserting a fifth: %+v, want c, d compared and e fresh (%d bytes)", st, 2*compared+fresh)
+	}
+	misses := st.Misses
+	get("c")
+	get("d")
+	if c.Stats().Misses != misses {
+		t.Error("the most recently used compared entries were evicted")
+	}
+	get("a")
+	if c.Stats().Misses != misses+1 {
+		t.Error("the least recently used entry was kept beyond the budget")
+	}
+	// a came back fresh beside c, d and e. Compared, it grows beyond the
+	// budget until the next insertion (documented); Stats measures now.
+	if _, err := cmp.Compare(ps["a"], get("a")); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.Entries != 4 || st.Bytes != 3*compared+fresh {
+		t.Errorf("c, d, a compared and e fresh: %+v, want %d bytes", st, 3*compared+fresh)
+	}
+	get("f")
+	if st := c.Stats(); st.Bytes > st.Budget {
+		t.Errorf("the next insertion left the cache above its budget: %+v", st)
 	}
 }

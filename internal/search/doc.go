@@ -98,10 +98,11 @@
 // # Full comparison and memory
 //
 // Pipeline compares the best Full coarse candidates with the engines. A
-// cartridge.Prepared holds about 25× its surface once compared (≈ 60 MB
-// for a Fadul scan); PreparedCache keeps the recently used ones within a
-// byte budget (LRU) and loads the others, so memory is the index (≈ 7 KiB
-// per cartridge case) plus the budget.
+// cartridge.Prepared holds about 9× its surface's 8 bytes a point once
+// compared (Prepared.Bytes: ≈ 21 MB for a Fadul scan, 5 MB fresh);
+// PreparedCache keeps the recently used ones within a byte budget (LRU,
+// sizes measured again at every insertion) and loads the others, so memory
+// is the index (≈ 7 KiB per cartridge case) plus the budget.
 //
 // # Cost and scaling (measured; see tracemark bench search)
 //

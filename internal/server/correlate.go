@@ -59,7 +59,8 @@ type Correlator struct {
 	cmpPool sync.Pool // *cartridge.Comparer for Compare
 
 	// prepared keeps the most recently compared cartridge scans within a
-	// byte budget (each costs about 60 MB once compared); lands are small.
+	// byte budget (about 21 MB each for a Fadul scan once compared); lands
+	// are small.
 	prepared *search.PreparedCache
 	cacheMu  sync.Mutex
 	lands    map[domain.ScanID]*bullet.Land
@@ -522,7 +523,8 @@ func candidate(scan domain.ScanID, score float64, calibrated *float64, reg Regis
 }
 
 // PreparedCacheBytes bounds the memory of the prepared cartridge scans kept
-// between searches and comparisons (about 17 Fadul-sized scans).
+// between searches and comparisons (about 50 Fadul-sized scans once
+// compared, measured by cartridge.Prepared.Bytes).
 const PreparedCacheBytes = 1 << 30
 
 // landCacheLimit bounds the processed lands kept between searches (a few

@@ -74,7 +74,7 @@ func TestCorrelatorRederivesStaleFeatures(t *testing.T) {
 			t.Fatal(err)
 		}
 		old := bytes.Clone(b)
-		old[4]-- // the previous format version
+		old[4] = 1 // the first format version, older than any this build reads
 		if err := new(search.Features).UnmarshalBinary(old); !errors.Is(err, search.ErrStaleFormat) {
 			t.Fatalf("the made-up old blob does not read as stale: %v", err)
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/tracemark/tracemark/internal/fft"
 	"github.com/tracemark/tracemark/internal/surface"
@@ -34,6 +36,9 @@ type Prepared struct {
 
 	tmplMu    sync.Mutex
 	templates map[fft.Geometry][]*fft.Template // per cell (nil when no variance)
+
+	bytes     int64        // held once prepared (Bytes)
+	lazyBytes atomic.Int64 // held by the lazy caches filled so far
 }
 
 type cell struct {
@@ -72,6 +77,7 @@ func Prepare(name string, m *surface.Map, cfg Config) (*Prepared, error) {
 	rows := (m.NY + p.cellH - 1) / p.cellH
 	cols := (m.NX + p.cellW - 1) / p.cellW
 	usable := 0
+	p.cells = make([]cell, 0, rows*cols)
 	for r := range rows {
 		for c := range cols {
 			ce := cell{row: r, col: c, x0: c * p.cellW, y0: r * p.cellH}
@@ -89,7 +95,25 @@ func Prepare(name string, m *surface.Map, cfg Config) (*Prepared, error) {
 			ErrUnsuitable, name, 100*(1-cfg.MaxMissing), m.ValidArea())
 	}
 	p.coarse = blockMean(m, cfg.CoarseFactor)
+	p.bytes = int64(unsafe.Sizeof(*p)) + mapBytes(m) + mapBytes(p.coarse) + int64(cap(p.cells))*int64(unsafe.Sizeof(cell{}))
+	for i := range p.cells {
+		p.bytes += 8 * int64(cap(p.cells[i].values))
+	}
 	return p, nil
+}
+
+// Bytes returns the memory p holds now, in bytes: its processed surface,
+// cells and coarse copy, and the caches comparisons have filled so far
+// (the coarse copy turned at every grid angle once p was a target, the
+// cells' spectra once it was a reference; each is filled once, so one
+// Compare in both directions brings p to its final size). Slices count
+// their capacity; maps count their keys and values, not the hash table's
+// own bookkeeping. It is safe to call while p is being compared.
+func (p *Prepared) Bytes() int64 { return p.bytes + p.lazyBytes.Load() }
+
+// mapBytes is the memory of a surface map: its header and heights.
+func mapBytes(m *surface.Map) int64 {
+	return int64(unsafe.Sizeof(*m)) + 8*int64(cap(m.Z))
 }
 
 // UsableCells returns the number of cells taking part as reference.
@@ -108,9 +132,13 @@ func (p *Prepared) UsableCells() int {
 func (p *Prepared) rotatedCoarse(theta float64) *surface.Map {
 	p.rotOnce.Do(func() {
 		p.coarseRot = map[float64]*surface.Map{}
+		var n int64
 		for _, t := range p.cfg.thetas() {
-			p.coarseRot[t] = rotateNearest(nil, p.coarse, t)
+			r := rotateNearest(nil, p.coarse, t)
+			p.coarseRot[t] = r
+			n += int64(unsafe.Sizeof(t)+unsafe.Sizeof(r)) + mapBytes(r)
 		}
+		p.lazyBytes.Add(n)
 	})
 	if r, ok := p.coarseRot[theta]; ok {
 		return r
@@ -128,6 +156,7 @@ func (p *Prepared) cellTemplates(cc *fft.CrossCorrelator) []*fft.Template {
 		return t
 	}
 	ts := make([]*fft.Template, len(p.cells))
+	n := int64(unsafe.Sizeof(g)+unsafe.Sizeof(ts)) + int64(cap(ts))*int64(unsafe.Sizeof(ts[0]))
 	for i := range p.cells {
 		if !p.cells[i].usable {
 			continue
@@ -135,10 +164,22 @@ func (p *Prepared) cellTemplates(cc *fft.CrossCorrelator) []*fft.Template {
 		t, err := cc.PrepareTemplate(nil, p.cells[i].values, fft.ModeZeroFilled)
 		if err == nil {
 			ts[i] = t
+			n += zeroFilledTemplateBytes(cc)
 		}
 	}
 	p.templates[g] = ts
+	p.lazyBytes.Add(n)
 	return ts
+}
+
+// zeroFilledTemplateBytes is the memory of a template that cc prepares
+// afresh in fft.ModeZeroFilled: the Template and the one conjugated half
+// spectrum it keeps, FFT rows × (cols/2+1) complex values
+// (fft.Plan2D.SpectrumLen); the masked mode's other spectra and prefix sums
+// stay empty.
+func zeroFilledTemplateBytes(cc *fft.CrossCorrelator) int64 {
+	rows, cols := cc.FFTSize()
+	return int64(unsafe.Sizeof(fft.Template{})) + 16*int64(rows)*int64(cols/2+1)
 }
 
 // window copies the w×h window of m with top-left pixel (x0, y0) into dst

@@ -108,7 +108,7 @@ machine details; progress goes to stderr.`,
 	f.BoolVar(&cfg.EngineMates, "engine-mates", true, "after the timed queries, compare each synthetic query with its mates by the engine and report the recall over the mates it identifies")
 	f.IntVar(&cfg.Pipeline.Workers, "workers", 0, "parallel workers (0: GOMAXPROCS)")
 	f.StringVar(&report, "report", "", "write the JSON report to this file")
-	f.IntVar(&cfg.CacheMiB, "cache-mib", 1024, "budget of the prepared-candidate cache, MiB")
+	f.IntVar(&cfg.CacheMiB, "cache-mib", 512, "budget of the prepared-candidate cache, MiB (as the server's)")
 	f.Int64Var(&memLimitMiB, "memory-limit-mib", 3072, "Go soft memory limit, MiB (0: none)")
 	return cmd
 }

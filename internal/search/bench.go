@@ -45,7 +45,7 @@ type BenchConfig struct {
 	// the mates the engine identifies (BenchSet.RecallIdentified).
 	EngineMates bool
 	// CacheMiB bounds the prepared candidates kept between queries
-	// (PreparedCache; default 1024).
+	// (PreparedCache; default 512, as the server).
 	CacheMiB int
 	// Progress, when set, is called with a stage name, the work done and
 	// the total (from one goroutine at a time).
@@ -317,7 +317,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	loader := &benchLoader{seed: cfg.Seed, pcfg: pcfg, ccfg: ccfg, reals: map[string]*surface.Map{}}
 	cacheMiB := cfg.CacheMiB
 	if cacheMiB <= 0 {
-		cacheMiB = 1024
+		cacheMiB = 512
 	}
 	src, err := NewPreparedCache(int64(cacheMiB)<<20, loader.load)
 	if err != nil {

@@ -6,23 +6,30 @@
 // each exhibit's Features as a derived blob (MarshalBinary), loads them into
 // an Index at start-up and backs PreparedSource/BulletSource with its blobs.
 //
-// # Coarse stage (cartridge cases, feature format 2)
+// # Coarse stage (cartridge cases, feature format 3)
 //
-// A cartridge case's stored features (Signer.Cartridge) are its processed
-// breech face resampled to 25 µm on a 128² grid (3.2 mm about the valid
-// region's centroid), the valid region tapered over 50 µm and the weighted mean
-// removed, quantised to int8 (16 KiB). Index.Add derives and keeps
-// resident only what the coarse stage compares (≈ 7 KiB a row):
+// A cartridge case's stored features (Signer.Cartridge, 21,894 bytes) are
+// computed once from its processed breech face:
 //
-//   - polar harmonics: the amplitude spectrum at 60–240 µm on a polar grid
-//     (46 rings × 128 angles over 180°, each ring standardised), its first
-//     32 harmonics along the angle. The amplitude spectrum ignores a shift
-//     of the scan, and a rotation is a phase ramp of the harmonics, so one
-//     product per ring gives the spectra's correlation at every rotation
-//     (the amplitude, not the log power: see Known limits);
-//   - the registration spectrum: the map block-averaged to 50 µm (64²),
-//     band-limited to wavelengths ≤ 400 µm (the mask and form are longer),
-//     flattened by (|k|/16)^1.5 and quantised to int8.
+//   - polar harmonics: the amplitude spectrum of the surface at 12.5 µm
+//     (a 3.2 mm window about the valid region's centroid, tapered) at
+//     36–240 µm on a polar grid (86 rings × 128 angles over 180°, each
+//     ring standardised), its first 32 harmonics along the angle,
+//     quantised to int8 (5,504 bytes). The amplitude spectrum ignores a
+//     shift of the scan, and a rotation is a phase ramp of the harmonics,
+//     so one product per ring gives the spectra's correlation at every
+//     rotation (the amplitude, not the log power: see Known limits);
+//   - the map: the surface resampled to 25 µm on a 128² grid (3.2 mm about
+//     the valid region's centroid), the valid region tapered over 50 µm
+//     and the weighted mean removed, quantised to int8 (16 KiB).
+//
+// Index.Add keeps resident only what the coarse stage compares (≈ 9.5 KiB a
+// row): the polar harmonics as stored, and the registration spectrum
+// derived from the map: block-averaged to 50 µm (64²), band-limited to
+// wavelengths ≤ 400 µm (the mask and form are longer), flattened by
+// (|k|/16)^1.5 and quantised to int8. The registration correlates the
+// query with the flattened spectrum, so each wavelength counts with that
+// weight (a half whitening).
 //
 // A query (Index.Query) turns its own map by every angle cell within
 // MaxRotationDeg and transforms each. Then, phase-coherently:
@@ -54,41 +61,59 @@
 //
 // At 100,000 exhibits (20,000 synthetic firings of 5,000 firearms, 79,960
 // turned or mirrored distractors, the 40 Fadul scans; the full comparison
-// of the best 10; two runs of tracemark bench search at load 6–8 on the 2
-// cores, 20 and 30 synthetic queries): recall@100 is 1.000 on the 126
-// Fadul mates and top-1 1.000 (every Fadul query's best candidate among
-// 100,000 is a mate); on the synthetic mates recall@100 is 0.917 (60) and
-// 0.867 (90), 0.88 over the 120 distinct mates of both runs, top-1 1.000.
-// A query costs 6.5–6.7 s of process CPU (median; p95 7.8–8.9 s), 8.1–9.1 s
-// wall at that load; peak RSS 3.0 GiB (index 770 MiB, prepared cache
-// 1 GiB). The coarse stage alone (--coarse-only, same corpus and queries,
-// same recall: it is deterministic) costs 4.5 CPU-s per query (45 µs a
-// row with the sweep), 3.0 s wall at load 3–5, so the 10 full
-// comparisons cost ≈ 2.2 CPU-s. Before the bench's bulk path preprocessed its exhibits as ingest
-// does (band-pass), the queries were band-passed and the corpus not, which
-// cost recall: the 0.833 measured at 50,040 then is not comparable.
+// of the best 10; tracemark bench search --queries 40, feature format 3):
+// recall@100 is 1.000 on the 126 Fadul mates and top-1 1.000 (every
+// Fadul query's best candidate among 100,000 is a mate); on the 120
+// synthetic mates recall@100 is 0.858, 0.919 over the 111 of them the
+// engine identifies when it compares the pair directly (high-CMC ≥ 6,
+// --engine-mates), top-1 1.000. The recall varies with the queries drawn:
+// the 20 queries of the earlier runs keep 56 of their 60 mates (0.933; 55
+// with format 2), the other 20 keep 47. On a quiet machine a query takes
+// 3.2 s wall (median; p95 3.9 s), of which the coarse stage 2.3 s, and
+// 6.1 s of process CPU; peak RSS 3.0 GiB (index 1,085 MiB, prepared cache
+// 512 MiB). With a 1 GiB prepared cache, measured exactly since
+// Prepared.Bytes, the heap met the bench's 3 GiB soft limit and the
+// collector ran all the time (6.0 s median for the real queries): the
+// cache budget is 512 MiB in the bench and the server.
 //
-// Why synthetic mates are lost (TestDiagnoseMates, 10,000 exhibits, 180
-// mates, 19 lost): 7 pairs the full engine does not identify either
-// (fast mode: high-CMC ≤ 1, log10 LR ≤ 0.3; they share too little
-// contact), 5 whose zero-filled NCC at the true rotation is below the 100th
-// best of the unrelated scans (0.10–0.12 against ≈ 0.13; the engine finds
-// them, high-CMC 4–14), and 7 whose true rotation is not among the polar
-// spectrum's two best peaks (its statistic grows with ρ², the shared
-// fraction squared), which a sweep would find (NCC 0.16–0.30). The coarse
-// stage thus keeps about 93 % of the mates the engine identifies. The
-// polar peaks hold the true rotation among the best 2 for 90.5 % of 600
-// mates with the amplitude spectrum (86.2 % with the log power), the best
-// 3 for 92 %, the best 4 for 93 %; every further hypothesis costs one 64²
-// inverse FFT (≈ 15 µs a row; Hypotheses 3 kept one more of the 180 mates
-// above), and a sweep of every row ≈ 0.5 ms a row.
-// Tried and left out: choosing among 4–5 polar peaks by a 100 µm (32²)
-// registration of the long wavelengths (200–400 µm): it picks wrong angles
-// even for strong mates; weighting rings by radius and more harmonics
-// (64): within noise. The target of 99 % needs a rotation estimate that
-// grows with ρ (not ρ²) at the cost of a few FFTs a row, or an index keyed
-// by local cell descriptors, and a statistic normalised over the shared
-// contact for the weak pairs.
+// Why synthetic mates are lost at 100,000 (TestDiagnoseMates with
+// TRACEMARK_SEARCH_DIAG=5000:79960:40 and _ENGINE=1; the same 120 mates, 17
+// lost): 16 are not among the exhaustive scan's best 1,000 (ranks 588 to
+// 98,186) and one falls just below the 100th best after the sweep (0.136
+// against 0.137). Of the 16, 11 would score below the 100th best unrelated
+// scan (≈ 0.135) even at their best rotation (0.088–0.131): the 50 µm
+// registration of 100–400 µm wavelengths is too weak a statistic for pairs
+// that share little contact, although the engine at full resolution
+// identifies 6 of them (high-CMC 11–17); 4 need a rotation the polar peaks
+// miss (0.139–0.176 once swept); 4 of the 17 the engine does not identify
+// either (high-CMC ≤ 1). At 10,000 exhibits the same diagnosis
+// (500:8000:60) loses 12 of 180 mates (19 with format 2): 9 in the scan,
+// 3 after the sweep, 6 of them not identified by the engine.
+//
+// Format 3 took the polar spectrum from the 12.5 µm surface down to 36 µm
+// (format 2: from the 25 µm map, 60–240 µm): the true rotation is among
+// the two best polar peaks for 94 % of 180 mates instead of 90.5 %; and the
+// registration weights each wavelength by the flattening weight (at
+// 10,000: 19 → 17 lost; the weight squared, full whitening: 23; its square
+// root: 18). Tried and left out, each measured with TestDiagnoseMates at
+// 10,000 (180 mates): a third or fourth polar hypothesis (no gain); local
+// polar spectra of 1.2 mm patches summed over neighbouring patches (the
+// true rotation among the best two peaks for 58–63 % alone, 88 % added to
+// the global spectrum); registering at templates summed over 5–12
+// neighbouring angle cells to widen each hypothesis (13–21 lost); the
+// polar correlation at the registered angle added to the final score (no
+// gain); a cell-wise correlation of 500 µm cells at the coarse
+// registration (worse: too few wavelengths per cell at 50 µm); the
+// correlation surface weighted by the inverse square root of the masks'
+// overlap (17 lost); a 25 µm registration of the 1,000 swept candidates
+// from their stored maps (2 more of 180 kept at 10,000, but at 100,000
+// almost every loss happens before the sweep). Earlier: choosing among 4–5
+// polar peaks by a 100 µm registration of 200–400 µm, ring weights, 64
+// harmonics. The 99 % target needs an exhaustive statistic as strong as
+// the engine's at a few tens of microseconds a row: at 50 µm the
+// registration has too few independent wavelengths, and a 25 µm
+// registration of every row costs about four times as much (≈ 15 CPU-s
+// at 100,000).
 //
 // Bullets (BulletFeatures): per land, the log energies of the signature's
 // spectrum in 32 log-spaced bands (20–500 µm), which do not depend on
@@ -102,41 +127,42 @@
 // compared (Prepared.Bytes: ≈ 21 MB for a Fadul scan, 5 MB fresh);
 // PreparedCache keeps the recently used ones within a byte budget (LRU,
 // sizes measured again at every insertion) and loads the others, so memory
-// is the index (≈ 7 KiB per cartridge case) plus the budget.
+// is the index (≈ 9.5 KiB per cartridge case) plus the budget.
 //
 // # Cost and scaling (measured; see tracemark bench search)
 //
-// Per cartridge row: 7,176 bytes resident (polar harmonics 2,944, spectrum
-// 4,224, two float32) plus about 200 bytes of id, class and map entry (770
-// MiB for 100,000 rows with the slices' spare capacity); the stored
-// feature blob is 16,390 bytes. Per candidate and query, CPU on one core
-// of the project machine under load (BenchmarkCandidate): the exhaustive
-// scan 36–48 µs (two 64² inverse FFTs of ≈ 15 µs dominate), the sweep
-// ≈ 0.5 ms (about 28 of them), so a query costs about N × 40 µs +
-// Rerank × 0.5 ms + Full × ≈ 0.2 s (engine, fast mode, both directions,
-// candidates loaded through the cache) of CPU: at 100,000 with Full 10
-// measured 4.5 CPU-s coarse and 6.5–6.7 CPU-s in all, i.e. ≈ 3.5 s on the
-// two cores of an otherwise idle machine (not measurable here: the
-// machine is shared).
+// Per cartridge row: 9,736 bytes resident (polar harmonics 5,504,
+// spectrum 4,224, two float32) plus about 200 bytes of id, class and map
+// entry (1,085 MiB for 100,000 rows with the slices' spare capacity); the
+// stored feature blob is 21,894 bytes. Per candidate and query, CPU on one
+// core (BenchmarkCandidate, quiet machine): the exhaustive scan 35 µs (the
+// polar cross-spectrum in int32 ≈ 8 µs, two 64² inverse FFTs of ≈ 13 µs,
+// only the rows of the shifts searched), the sweep ≈ 0.45 ms (about 28
+// registrations), deriving a row from a stored blob 0.19 ms; computing the
+// features of a scan (BenchmarkSignature) 2.9 ms. A query thus costs
+// about N × 35 µs + Rerank × 0.45 ms + Full × ≈ 0.2 s (engine, fast mode,
+// both directions, candidates loaded through the cache) of CPU: at 100,000
+// with Full 10, 6.1 CPU-s per query, 3.2 s wall on the two cores.
 //
 // Projection to 1,000,000 cartridge cases (no class prefilter, the worst
-// case): index 7.4 GB resident, the exhaustive scan ≈ 45 CPU-s. The scan
-// is embarrassingly parallel over rows, so the corpus shards by row range
-// (or by calibre partition) across worker processes: 8 workers × 2 cores
-// holding 125,000 rows each (≈ 0.95 GB resident and ≈ 5.6 CPU-s per query
-// each, ≈ 3 s wall), each returning its best Rerank to the querying node,
-// which runs the sweep on the merged list (0.5 CPU-s) and the full
-// comparison of the top 10 (≈ 2 CPU-s, shared out on the JetStream
-// correlation queue): ≈ 4–5 s wall per query. Today every worker loads
-// the whole corpus (server.Correlator.Reload): at 1,000,000 that is 7.4 GB
-// per worker, so sharding (a shard id in the work message and a per-shard
-// Load) is what the workers need; the prepared-candidate cache is bounded
-// per process (PreparedCache) and the full-comparison candidates are
-// loaded from the blob store (≈ 60 MB each once compared). The class
-// prefilter (calibre group alone) usually cuts the compatible set 3–10×.
-// Recall falls as the corpus grows (the 100th best unrelated score
-// rises): expect fewer than the 0.88 of synthetic mates at 1,000,000
-// unless the coarse statistic improves (Known limits).
+// case): index ≈ 10.6 GiB resident, the exhaustive scan ≈ 35 CPU-s. The
+// scan is embarrassingly parallel over rows, so the corpus shards by row
+// range (or by calibre partition) across worker processes: 8 workers × 2
+// cores holding 125,000 rows each (≈ 1.3 GiB resident and ≈ 4.4 CPU-s per
+// query each, ≈ 2.5 s wall), each returning its best Rerank to the
+// querying node, which runs the sweep on the merged list (0.45 CPU-s) and
+// the full comparison of the top 10 (≈ 2 CPU-s, shared out on the
+// JetStream correlation queue): ≈ 4–5 s wall per query. Today every worker
+// loads the whole corpus (server.Correlator.Reload): at 1,000,000 that is
+// 10.6 GiB per worker, so sharding (a shard id in the work message and a
+// per-shard Load) is what the workers need; the prepared-candidate cache
+// is bounded per process (PreparedCache, 512 MiB in the server) and the
+// full-comparison candidates are loaded from the blob store (≈ 21 MB each
+// once compared). The class prefilter (calibre group alone) usually cuts
+// the compatible set 3–10×. Recall falls as the corpus grows (the 100th
+// best unrelated score rises: ≈ 0.13 at 10,000, ≈ 0.135 at 100,000): expect
+// fewer than the 0.86 of synthetic mates at 1,000,000 unless the coarse
+// statistic improves (Known limits).
 //
 // # Class prefilter
 //

@@ -523,9 +523,12 @@ func candidate(scan domain.ScanID, score float64, calibrated *float64, reg Regis
 }
 
 // PreparedCacheBytes bounds the memory of the prepared cartridge scans kept
-// between searches and comparisons (about 50 Fadul-sized scans once
-// compared, measured by cartridge.Prepared.Bytes).
-const PreparedCacheBytes = 1 << 30
+// between searches and comparisons (about 25 Fadul-sized scans once
+// compared, measured by cartridge.Prepared.Bytes). A larger budget barely
+// raises the hit rate of national searches (each query's best candidates
+// differ) and, at 100,000 exhibits, would crowd the heap next to the index
+// (1.1 GiB).
+const PreparedCacheBytes = 512 << 20
 
 // landCacheLimit bounds the processed lands kept between searches (a few
 // hundred KB each).

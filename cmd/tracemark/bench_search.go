@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -33,7 +34,8 @@ of the best --full of the --k coarse candidates. Reports exhibits,
 ingest_per_second, coarse_ms_median, query_ms_median, query_ms_p95 (wall),
 query_cpu_ms_median (process CPU during the query), recall_at_k per part
 (share of true mates kept by the coarse stage), top1, k, peak_rss_mib and
-machine details; progress goes to stderr.`,
+machine details; with --shards N also shards and the resident index of
+each shard (shard_index_mib); progress goes to stderr.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cfg.Synthetic <= 0 && cfg.RealDir == "" {
@@ -78,6 +80,13 @@ machine details; progress goes to stderr.`,
 					}
 				}
 			}
+			if rep.Shards > 1 {
+				parts := make([]string, len(rep.ShardIndexMiB))
+				for i, m := range rep.ShardIndexMiB {
+					parts[i] = fmt.Sprintf("%.0f", m)
+				}
+				fmt.Fprintf(out, "shards %d (index MiB per shard: %s)\n", rep.Shards, strings.Join(parts, ", "))
+			}
 			fmt.Fprintf(out, "peak RSS %.0f MiB (index %.0f MiB, prepared cache %d entries %.0f MiB, %d hits %d misses); load %.1f on %d CPUs\n",
 				rep.PeakRSSMiB, rep.IndexMiB, rep.Cache.Entries, float64(rep.Cache.Bytes)/(1<<20), rep.Cache.Hits, rep.Cache.Misses, rep.Machine.LoadAvg1, rep.Machine.NumCPU)
 			if report != "" {
@@ -108,6 +117,7 @@ machine details; progress goes to stderr.`,
 	f.BoolVar(&cfg.EngineMates, "engine-mates", true, "after the timed queries, compare each synthetic query with its mates by the engine and report the recall over the mates it identifies")
 	f.IntVar(&cfg.Pipeline.Workers, "workers", 0, "parallel workers (0: GOMAXPROCS)")
 	f.StringVar(&report, "report", "", "write the JSON report to this file")
+	f.IntVar(&cfg.Shards, "shards", 1, "split the corpus by ShardOf over this many in-process indexes, queried concurrently and merged (the coarse stage of a sharded deployment)")
 	f.IntVar(&cfg.CacheMiB, "cache-mib", 512, "budget of the prepared-candidate cache, MiB (as the server's)")
 	f.Int64Var(&memLimitMiB, "memory-limit-mib", 3072, "Go soft memory limit, MiB (0: none)")
 	return cmd

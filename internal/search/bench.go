@@ -47,6 +47,10 @@ type BenchConfig struct {
 	// CacheMiB bounds the prepared candidates kept between queries
 	// (PreparedCache; default 512, as the server).
 	CacheMiB int
+	// Shards splits the corpus by ShardOf over that many in-process
+	// indexes queried through Shards (default 1: one index), to measure
+	// what a sharded coarse stage keeps and costs.
+	Shards int
 	// Progress, when set, is called with a stage name, the work done and
 	// the total (from one goroutine at a time).
 	Progress func(stage string, done, total int)
@@ -119,6 +123,8 @@ type BenchReport struct {
 	PeakRSSMiB      float64    `json:"peak_rss_mib"`
 	Cache           CacheStats `json:"prepared_cache"`
 	IndexMiB        float64    `json:"index_mib"`
+	Shards          int        `json:"shards"`
+	ShardIndexMiB   []float64  `json:"shard_index_mib"` // resident index of each shard
 	FeatureBytes    int        `json:"feature_blob_bytes"`
 	Synthetic       *BenchSet  `json:"synthetic,omitempty"`
 	Real            *BenchSet  `json:"real,omitempty"`
@@ -304,7 +310,22 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	cfg.Pipeline.Workers = workers
-	idx := NewIndex(workers)
+	if cfg.Shards < 0 {
+		return nil, fmt.Errorf("search: bench: %d shards; want ≥ 1", cfg.Shards)
+	}
+	nShards := max(1, cfg.Shards)
+	parts := make([]*Index, nShards)
+	for i := range parts {
+		parts[i] = NewIndex(workers)
+	}
+	add := func(id string, c Class, f *Features) error { return parts[ShardOf(id, nShards)].Add(id, c, f) }
+	indexed := func() int {
+		n := 0
+		for _, x := range parts {
+			n += x.Len()
+		}
+		return n
+	}
 	ccfg := cartridge.DefaultConfig()
 	if cfg.Pipeline.Cartridge != nil {
 		ccfg = *cfg.Pipeline.Cartridge
@@ -358,7 +379,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 				if f, err = sg.Cartridge(pp.Map); err != nil {
 					break
 				}
-				if err = idx.Add(synthID(g, s), Class{Kind: KindCartridge, Calibre: "9mm Luger"}, f); err != nil {
+				if err = add(synthID(g, s), Class{Kind: KindCartridge, Calibre: "9mm Luger"}, f); err != nil {
 					break
 				}
 				for v := 1; v <= distractorVariants; v++ {
@@ -368,7 +389,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 					if f, err = sg.Cartridge(dihedral(pp.Map, v)); err != nil {
 						break
 					}
-					if err = idx.Add(distractorID(g, s, v), Class{Kind: KindCartridge, Calibre: "9mm Luger"}, f); err != nil {
+					if err = add(distractorID(g, s, v), Class{Kind: KindCartridge, Calibre: "9mm Luger"}, f); err != nil {
 						break
 					}
 				}
@@ -397,7 +418,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d distractors are turned (90°, 270°) or mirrored copies of synthetic firings: never mates, no generation cost (ingest_per_second counts them)", cfg.Distractors))
 	}
 	rep.SyntheticCount = cfg.Synthetic
-	rep.DistractorCount = idx.Len() - cfg.Synthetic
+	rep.DistractorCount = indexed() - cfg.Synthetic
 
 	// Real scans: read, preprocess (processed mode), prepare, features.
 	type realScan struct{ id, source string }
@@ -419,7 +440,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 				f, err = NewSigner().Cartridge(pp.Map)
 			}
 			if err == nil {
-				err = idx.Add(id, Class{Kind: KindCartridge}, f)
+				err = add(id, Class{Kind: KindCartridge}, f)
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -444,14 +465,29 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 		rep.RealCount = len(reals)
 	}
 	rep.IngestSeconds = time.Since(t0).Seconds()
-	rep.Exhibits = idx.Len()
+	rep.Exhibits = indexed()
 	rep.IngestPerSecond = float64(rep.Exhibits) / math.Max(rep.IngestSeconds, 1e-9)
-	rep.IndexMiB = float64(idx.ResidentBytes()) / (1 << 20)
+	rep.Shards = nShards
+	for _, x := range parts {
+		mib := float64(x.ResidentBytes()) / (1 << 20)
+		rep.ShardIndexMiB = append(rep.ShardIndexMiB, mib)
+		rep.IndexMiB += mib
+	}
 	if b, err := (&Features{Kind: KindCartridge, Map: make([]int8, MapSize*MapSize), MapScale: 1}).MarshalBinary(); err == nil {
 		rep.FeatureBytes = len(b)
 	}
 
-	pipe, err := NewPipeline(idx, src, nil, cfg.Pipeline)
+	var pipe *Pipeline
+	if nShards == 1 {
+		pipe, err = NewPipeline(parts[0], src, nil, cfg.Pipeline)
+	} else {
+		shards := make(Shards, nShards)
+		for i, x := range parts {
+			shards[i] = x
+		}
+		pipe, err = NewCoarsePipeline(shards, src, nil, cfg.Pipeline)
+		rep.Notes = append(rep.Notes, fmt.Sprintf("coarse stage split by ShardOf over %d in-process indexes queried concurrently (Shards), each sweeping its own best `rerank`: the sweep's CPU is %d× one index's; on one machine the shards share its CPUs", nShards, nShards))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -101,12 +102,21 @@ type PipelineConfig struct {
 	Calibration *cartridge.Calibration // nil: the shipped calibration
 }
 
-// Pipeline runs a search: class prefilter → coarse stage (Index.Query) →
+// Coarse runs the class prefilter and the coarse stage: the top q.K
+// candidates, best first (by Score, ties by ID). *Index is the in-memory
+// one; Shards merges several (in-process or remote), so that the corpus
+// can be split across processes. Implementations must be safe for
+// concurrent use; q.Exclude may be called from several goroutines.
+type Coarse interface {
+	Query(ctx context.Context, q Query) ([]Candidate, Stats, error)
+}
+
+// Pipeline runs a search: class prefilter → coarse stage (Coarse.Query) →
 // the full comparison of the engines on the best Full candidates, in
 // parallel, each worker with its own comparer. It is safe for concurrent
 // use.
 type Pipeline struct {
-	index   *Index
+	coarse  Coarse
 	source  PreparedSource
 	bullets BulletSource
 	cfg     PipelineConfig
@@ -118,10 +128,23 @@ type Pipeline struct {
 
 // NewPipeline returns a pipeline over index that takes the candidates'
 // prepared cartridge cases from source and their bullets from bullets
-// (either may be nil when the index holds no exhibit of that kind).
+// (either may be nil when the index holds no exhibit of that kind). Its
+// default Workers are the index's.
 func NewPipeline(index *Index, source PreparedSource, bullets BulletSource, cfg PipelineConfig) (*Pipeline, error) {
 	if index == nil {
 		return nil, errors.New("search: pipeline needs an index")
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = index.workers
+	}
+	return NewCoarsePipeline(index, source, bullets, cfg)
+}
+
+// NewCoarsePipeline is NewPipeline over any coarse stage, e.g. Shards
+// (default Workers: GOMAXPROCS).
+func NewCoarsePipeline(coarse Coarse, source PreparedSource, bullets BulletSource, cfg PipelineConfig) (*Pipeline, error) {
+	if coarse == nil {
+		return nil, errors.New("search: pipeline needs a coarse stage (an index or shards)")
 	}
 	if cfg.K <= 0 {
 		cfg.K = 100
@@ -131,7 +154,7 @@ func NewPipeline(index *Index, source PreparedSource, bullets BulletSource, cfg 
 	}
 	cfg.Full = min(cfg.Full, cfg.K)
 	if cfg.Workers <= 0 {
-		cfg.Workers = index.workers
+		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
 	ccfg := cartridge.DefaultConfig()
 	if cfg.Cartridge != nil {
@@ -142,7 +165,7 @@ func NewPipeline(index *Index, source PreparedSource, bullets BulletSource, cfg 
 		// a larger rotation could not be confirmed. One polar cell of slack.
 		cfg.MaxRotationDeg = math.Max(math.Abs(ccfg.ThetaMin), math.Abs(ccfg.ThetaMax)) + AngleStepDeg
 	}
-	p := &Pipeline{index: index, source: source, bullets: bullets, cfg: cfg, ccfg: ccfg,
+	p := &Pipeline{coarse: coarse, source: source, bullets: bullets, cfg: cfg, ccfg: ccfg,
 		comparers: make(chan *cartridge.Comparer, cfg.Workers)}
 	for range cfg.Workers {
 		c, err := cartridge.NewComparer(ccfg, cfg.Calibration)
@@ -226,7 +249,7 @@ func (p *Pipeline) Search(ctx context.Context, req Request) (*Result, error) {
 	full = min(full, k)
 	q := Query{Features: req.Features, Class: req.Class, K: k, Rerank: p.cfg.Rerank, Hypotheses: p.cfg.Hypotheses,
 		MaxRotationDeg: p.cfg.MaxRotationDeg, Exclude: excluder(req.ID, req.Exclude)}
-	cands, st, err := p.index.Query(ctx, q)
+	cands, st, err := p.coarse.Query(ctx, q)
 	if err != nil {
 		return nil, err
 	}

@@ -55,6 +55,8 @@ func newServeCmd() *cobra.Command {
 		maxUploadMiB, maxBodyKiB int64
 		checkpointEvery          time.Duration
 		reportTemplates          string
+		shard                    string
+		remoteShards             int
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -90,6 +92,10 @@ reused) unless --insecure-http is given explicitly (behind a TLS proxy).`,
 			cfg.TLSCert, cfg.TLSKey, cfg.TLS, cfg.InsecureHTTP = tlsCert, tlsKey, selfTLS, insecure
 			cfg.MaxUploadBytes, cfg.MaxBodyBytes = maxUploadMiB<<20, maxBodyKiB<<10
 			cfg.CheckpointEvery = checkpointEvery
+			cfg.Shard, cfg.RemoteShards = shard, remoteShards
+			if shard != "" && !cmd.Flags().Changed("workers") {
+				cfg.Workers = -1 // a shard worker holds part of the corpus: no correlation jobs
+			}
 			if reportTemplates != "" {
 				var err error
 				if cfg.ReportTemplates, err = report.LoadTemplates(reportTemplates); err != nil {
@@ -141,6 +147,8 @@ reused) unless --insecure-http is given explicitly (behind a TLS proxy).`,
 	cmd.Flags().Int64Var(&maxUploadMiB, "max-upload-mib", 256, "largest scan file accepted, MiB")
 	cmd.Flags().Int64Var(&maxBodyKiB, "max-body-kib", 1024, "largest JSON request body accepted, KiB")
 	cmd.Flags().StringVar(&reportTemplates, "report-templates", "", "laboratory report template directory (template.json, logo, messages/<lang>.json), as tracemark report --templates")
+	cmd.Flags().StringVar(&shard, "shard", "", "serve as coarse-search shard worker i of n (\"i/n\"): index only that part of the corpus and answer the querying node over NATS; no correlation jobs")
+	cmd.Flags().IntVar(&remoteShards, "remote-shards", 0, "run the coarse search on this many shard workers (serve --shard i/n) over NATS; 0: the whole corpus in this process")
 	cmd.Flags().DurationVar(&checkpointEvery, "checkpoint-every", 10*time.Minute, "how often to sign an audit checkpoint (one is also signed at shutdown)")
 	return cmd
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/tracemark/tracemark/internal/domain"
 	"github.com/tracemark/tracemark/internal/errs"
 	"github.com/tracemark/tracemark/internal/ingest"
+	"github.com/tracemark/tracemark/internal/jobs"
 	"github.com/tracemark/tracemark/internal/search"
 	"github.com/tracemark/tracemark/internal/store"
 	"github.com/tracemark/tracemark/internal/surface"
@@ -46,6 +47,13 @@ type Correlator struct {
 	// listed); CoarseK how many the coarse stage keeps.
 	K, CoarseK int
 	workers    int
+
+	// Sharding (shard.go): a shard worker indexes only the entries of
+	// shard `shard` of `shards`; a querying node with remote != nil runs
+	// its coarse stage on `remoteShards` shard workers over NATS.
+	shard, shards int
+	remote        *jobs.Queue
+	remoteShards  int
 
 	mu       sync.RWMutex
 	agencies map[domain.AgencyID]*agencyCorpus
@@ -98,6 +106,21 @@ func WithFeatureWriter(w blob.Receiver) CorrelatorOption {
 	return func(c *Correlator) { c.writer = w }
 }
 
+// WithShard makes the Correlator a shard worker's: it indexes only the
+// entries of shard i of n (search.ShardOf of the index id: the scan of a
+// cartridge case, the exhibit of a bullet) and answers their coarse
+// queries with ServeShard.
+func WithShard(i, n int) CorrelatorOption {
+	return func(c *Correlator) { c.shard, c.shards = i, n }
+}
+
+// WithRemoteShards has the Correlator run the coarse stage of its searches
+// on n shard workers reached through q (each serving ServeShard), merged
+// by search.Shards; the full comparison stays here.
+func WithRemoteShards(q *jobs.Queue, n int) CorrelatorOption {
+	return func(c *Correlator) { c.remote, c.remoteShards = q, n }
+}
+
 // NewCorrelator returns an empty corpus; Load fills it.
 func NewCorrelator(st *store.Store, blobs blob.Fetcher, log *slog.Logger, opts ...CorrelatorOption) (*Correlator, error) {
 	bc, err := bullet.NewComparer()
@@ -134,7 +157,7 @@ func (c *Correlator) corpus(agency domain.AgencyID) (*agencyCorpus, error) {
 		return ac, nil
 	}
 	idx := search.NewIndex(c.workers)
-	pipe, err := c.pipeline(idx)
+	pipe, err := c.pipeline(agency, idx)
 	if err != nil {
 		return nil, err
 	}
@@ -143,11 +166,20 @@ func (c *Correlator) corpus(agency domain.AgencyID) (*agencyCorpus, error) {
 	return ac, nil
 }
 
-// pipeline returns a search pipeline over idx with c as the source of the
+// pipeline returns a search pipeline over idx (or, with remote shards,
+// over the agency's part of every shard) with c as the source of the
 // candidates' prepared surfaces and bullets.
-func (c *Correlator) pipeline(idx *search.Index) (*search.Pipeline, error) {
+func (c *Correlator) pipeline(agency domain.AgencyID, idx *search.Index) (*search.Pipeline, error) {
 	cfg := c.cartCfg
-	return search.NewPipeline(idx, c, c, search.PipelineConfig{K: c.CoarseK, Full: c.K, Workers: c.workers, Cartridge: &cfg})
+	pcfg := search.PipelineConfig{K: c.CoarseK, Full: c.K, Workers: c.workers, Cartridge: &cfg}
+	if c.remote == nil {
+		return search.NewPipeline(idx, c, c, pcfg)
+	}
+	parts := make(search.Shards, c.remoteShards)
+	for i := range parts {
+		parts[i] = RemoteShard{Queue: c.remote, Shard: i, Agency: agency}
+	}
+	return search.NewCoarsePipeline(parts, c, c, pcfg)
 }
 
 // Len returns the number of index entries of every agency.
@@ -191,7 +223,7 @@ func (c *Correlator) Load(ctx context.Context) error {
 // Reload reads the whole corpus again into a fresh index (for worker
 // processes, which do not see the ingests of other processes).
 func (c *Correlator) Reload(ctx context.Context) error {
-	fresh, err := NewCorrelator(c.store, c.blobs, c.log, WithFeatureWriter(c.writer))
+	fresh, err := NewCorrelator(c.store, c.blobs, c.log, WithFeatureWriter(c.writer), WithShard(c.shard, c.shards), WithRemoteShards(c.remote, c.remoteShards))
 	if err != nil {
 		return err
 	}
@@ -199,8 +231,8 @@ func (c *Correlator) Reload(ctx context.Context) error {
 	if err := fresh.Load(ctx); err != nil {
 		return err
 	}
-	for _, ac := range fresh.agencies { // search with c's caches and lock
-		if ac.pipe, err = c.pipeline(ac.idx); err != nil {
+	for agency, ac := range fresh.agencies { // search with c's caches and lock
+		if ac.pipe, err = c.pipeline(agency, ac.idx); err != nil {
 			return err
 		}
 	}
@@ -227,6 +259,9 @@ func (c *Correlator) Add(ctx context.Context, sc domain.Scan) error {
 }
 
 func (c *Correlator) addEntry(ctx context.Context, e store.SearchEntry) error {
+	if !c.inShard(e) {
+		return nil
+	}
 	b, err := blob.ReadAll(ctx, c.blobs, e.Features)
 	if err != nil {
 		return err
@@ -411,6 +446,13 @@ func (c *Correlator) Search(ctx context.Context, q Query) ([]domain.Candidate, S
 	c.mu.RUnlock()
 	if ac == nil {
 		return nil, st, nil // nothing stored in this agency yet
+	}
+	if c.remote != nil { // the exclusions travel to the shard workers as ids
+		ids := c.exhibitIndexIDs(q.ExcludeExhibit)
+		if req.ID != "" {
+			ids = append(ids, req.ID)
+		}
+		ctx = WithExcludeIDs(ctx, ids)
 	}
 	res, err := ac.pipe.Search(ctx, req)
 	if err != nil {

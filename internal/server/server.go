@@ -57,6 +57,14 @@ type Config struct {
 	Workers int
 	// K is the number of candidates compared in full and listed (default 20).
 	K int
+	// Shard "i/n" makes this process shard worker i of n (ParseShard): it
+	// indexes only the entries of its shard (search.ShardOf) and answers
+	// their coarse queries on the queue (Correlator.ServeShard); it runs
+	// no correlation jobs (Workers must be negative). Empty: not a shard.
+	Shard string
+	// RemoteShards n > 0 runs this node's coarse stage on n shard workers
+	// through the queue (WithRemoteShards); the full comparison stays here.
+	RemoteShards int
 	// ReportTemplates are the laboratory's report templates (nil: built in),
 	// the same that `tracemark report --templates` reads.
 	ReportTemplates *report.Templates
@@ -218,7 +226,12 @@ func open(ctx context.Context, cfg Config, withQueue bool) (*Node, error) {
 	ac := cfg.Auth
 	ac.Record, ac.Log = n.Audit.RecordAuth, cfg.Log
 	n.Auth = auth.NewService(n.Store, ac)
-	if n.Corr, err = NewCorrelator(n.Store, n.Blobs, cfg.Log, WithFeatureWriter(n.Blobs)); err != nil {
+	corrOpts, err := n.shardOptions()
+	if err != nil {
+		n.Close()
+		return nil, err
+	}
+	if n.Corr, err = NewCorrelator(n.Store, n.Blobs, cfg.Log, corrOpts...); err != nil {
 		n.Close()
 		return nil, err
 	}
@@ -383,9 +396,12 @@ func (n *Node) Serve(ctx context.Context, ready func(url string)) error {
 		MaxHeaderBytes: 64 << 10, TLSConfig: tlsCfg, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelWarn)}
 	workCtx, stopWork := context.WithCancel(context.Background())
 	workDone := make(chan error, 1)
-	if n.Cfg.Workers > 0 && n.Queue != nil {
+	switch {
+	case n.Cfg.Shard != "":
+		go func() { workDone <- n.Corr.ServeShard(workCtx, n.Queue, runtime.GOMAXPROCS(0)) }()
+	case n.Cfg.Workers > 0 && n.Queue != nil:
 		go func() { workDone <- n.Work(workCtx, n.Cfg.Workers) }()
-	} else {
+	default:
 		workDone <- nil
 	}
 	maintDone := make(chan struct{})

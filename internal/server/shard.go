@@ -109,7 +109,7 @@ func (r RemoteShard) Query(ctx context.Context, q search.Query) ([]search.Candid
 // concurrency at a time, with the coarse stage of the request's agency
 // from corpus (nil: the agency has nothing in this shard, so no
 // candidates).
-func ServeShard(ctx context.Context, q *jobs.Queue, i, concurrency int, corpus func(domain.AgencyID) search.Coarse) error {
+func ServeShard(ctx context.Context, q *jobs.Queue, i, concurrency int, corpus func(context.Context, domain.AgencyID) (search.Coarse, error)) error {
 	return q.Respond(ctx, ShardName(i), concurrency, func(ctx context.Context, body []byte) ([]byte, error) {
 		var req shardRequest
 		if err := json.Unmarshal(body, &req); err != nil {
@@ -119,8 +119,12 @@ func ServeShard(ctx context.Context, q *jobs.Queue, i, concurrency int, corpus f
 		if err := f.UnmarshalBinary(req.Features); err != nil {
 			return nil, fmt.Errorf("shard %d: query features: %w", i, err)
 		}
+		c, err := corpus(ctx, req.Agency)
+		if err != nil {
+			return nil, fmt.Errorf("shard %d: %w", i, err)
+		}
 		var rep shardReply
-		if c := corpus(req.Agency); c != nil {
+		if c != nil {
 			exclude := make(map[string]bool, len(req.Exclude))
 			for _, id := range req.Exclude {
 				exclude[id] = true
@@ -166,18 +170,24 @@ func (c *Correlator) exhibitIndexIDs(ex domain.ExhibitID) []string {
 }
 
 // ServeShard answers the coarse queries of this shard worker's Correlator
-// (WithShard) on q until ctx ends, concurrency at a time.
+// (WithShard) on q until ctx ends, concurrency at a time. Before each
+// query it loads the scans stored since (one query of the store, as a
+// correlation worker does before each job), so that it sees what other
+// processes ingested.
 func (c *Correlator) ServeShard(ctx context.Context, q *jobs.Queue, concurrency int) error {
 	if c.shards < 1 {
 		return errors.New("serve shard: the corpus is not sharded (WithShard)")
 	}
-	return ServeShard(ctx, q, c.shard, concurrency, func(a domain.AgencyID) search.Coarse {
+	return ServeShard(ctx, q, c.shard, concurrency, func(ctx context.Context, a domain.AgencyID) (search.Coarse, error) {
+		if err := c.Load(ctx); err != nil {
+			return nil, err
+		}
 		c.mu.RLock()
 		defer c.mu.RUnlock()
 		if ac := c.agencies[a]; ac != nil {
-			return ac.idx
+			return ac.idx, nil
 		}
-		return nil
+		return nil, nil
 	})
 }
 

@@ -32,7 +32,7 @@ func TestShardedCorrelator(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer node.Close()
-	scans := ingestCartridges(t, ctx, node, 4)
+	scans := ingestCartridges(t, ctx, node, 3, 9)
 
 	const shards = 2
 	serveCtx, stop := context.WithCancel(ctx)
@@ -61,6 +61,9 @@ func TestShardedCorrelator(t *testing.T) {
 	if loaded != len(scans) || node.Corr.Len() != len(scans) {
 		t.Fatalf("the shards loaded %d entries, the node %d; want %d each", loaded, node.Corr.Len(), len(scans))
 	}
+	// Scans stored after the shard workers loaded: they load them before
+	// answering.
+	scans = append(scans, ingestCartridges(t, ctx, node, 1, 10)...)
 	querying, err := server.NewCorrelator(node.Store, node.Blobs, cfg.Log, server.WithRemoteShards(node.Queue, shards))
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +83,7 @@ func TestShardedCorrelator(t *testing.T) {
 		}
 		return out
 	}
-	for _, scan := range scans[:3] {
+	for _, scan := range []domain.ScanID{scans[0], scans[2], scans[len(scans)-1]} {
 		q, err := node.Corr.QueryForScan(ctx, node.Agency.ID, scan)
 		if err != nil {
 			t.Fatal(err)
@@ -119,15 +122,15 @@ func strconvF(f float64) string { b, _ := json.Marshal(f); return string(b) }
 
 // ingestCartridges stores 2×firearms synthetic cartridge cases in node and
 // returns their scans.
-func ingestCartridges(t *testing.T, ctx context.Context, node *server.Node, firearms int) []domain.ScanID {
+func ingestCartridges(t *testing.T, ctx context.Context, node *server.Node, firearms int, seed uint64) []domain.ScanID {
 	t.Helper()
 	var scans []domain.ScanID
-	err := synth.EachCartridge(synth.CartridgeConfig{Firearms: firearms, Shots: 2, Seed: 9, SizePX: 256}, func(s synth.Scan) error {
+	err := synth.EachCartridge(synth.CartridgeConfig{Firearms: firearms, Shots: 2, Seed: seed, SizePX: 256}, func(s synth.Scan) error {
 		var buf bytes.Buffer
 		if err := x3p.Write(&buf, x3p.New(s.Surface)); err != nil {
 			return err
 		}
-		cs, _, err := ingest.FindOrCreateCase(ctx, node.Store, domain.Case{AgencyID: node.Agency.ID, Number: s.Name})
+		cs, _, err := ingest.FindOrCreateCase(ctx, node.Store, domain.Case{AgencyID: node.Agency.ID, Number: fmt.Sprintf("seed%d-%s", seed, s.Name)})
 		if err != nil {
 			return err
 		}
@@ -167,7 +170,7 @@ func TestShardNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer node.Close()
-	scans := ingestCartridges(t, ctx, node, 3)
+	scans := ingestCartridges(t, ctx, node, 3, 9)
 
 	serveCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 2)

@@ -62,11 +62,11 @@ func TestRemoteShards(t *testing.T) {
 	done := make(chan error, shards)
 	for i, x := range parts {
 		go func() {
-			done <- ServeShard(serveCtx, q, i, 2, func(a domain.AgencyID) search.Coarse {
+			done <- ServeShard(serveCtx, q, i, 2, func(_ context.Context, a domain.AgencyID) (search.Coarse, error) {
 				if a != agency {
-					return nil
+					return nil, nil
 				}
-				return x
+				return x, nil
 			})
 		}()
 	}

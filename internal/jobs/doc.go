@@ -35,6 +35,8 @@
 //	stream JOBS        subjects jobs.queue.<kind>  work-queue retention, file storage
 //	stream JOBS_DEAD   subjects jobs.dead.<kind>   limits retention, kept until deleted
 //	consumer work_<kind> on JOBS                   durable pull consumer, explicit acks
+//	core NATS jobs.rpc.<name>, queue group "responders": request-reply
+//	                                               (Respond, Request), not stored
 //
 // A kind is 1-64 letters, digits, '_' or '-' ("correlate"). The dedupID
 // travels as Nats-Msg-Id "<kind>/<dedupID>" and as header Tracemark-Job-Id;

@@ -58,24 +58,14 @@ func (q *Queue) Respond(ctx context.Context, name string, concurrency int, h Res
 	if err != nil {
 		return err
 	}
-	if concurrency < 1 {
-		return fmt.Errorf("jobs: Respond %s: concurrency %d must be at least 1", name, concurrency)
-	}
 	if h == nil {
 		return fmt.Errorf("jobs: Respond %s: nil handler", name)
 	}
-	q.mu.Lock()
-	if q.closed {
-		q.mu.Unlock()
-		return ErrClosed
+	ctx, leave, err := q.enter(ctx, "Respond "+name, concurrency)
+	if err != nil {
+		return err
 	}
-	q.workers.Add(1)
-	q.mu.Unlock()
-	defer q.workers.Done()
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	defer context.AfterFunc(q.closing, cancel)()
+	defer leave()
 	log := q.log.With("respond", name)
 	slots := make(chan struct{}, concurrency)
 	var running sync.WaitGroup

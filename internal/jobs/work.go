@@ -18,6 +18,30 @@ import (
 // ackTimeout bounds the round trips that settle a job (ack, dead-letter).
 const ackTimeout = 10 * time.Second
 
+// enter registers a long-running worker loop (Work, Respond) with the
+// queue, so that Close waits for it, and returns a context cancelled when
+// ctx ends or the queue closes; leave undoes both. op names the caller in
+// errors.
+func (q *Queue) enter(ctx context.Context, op string, concurrency int) (_ context.Context, leave func(), _ error) {
+	if concurrency < 1 {
+		return nil, nil, fmt.Errorf("jobs: %s: concurrency %d must be at least 1", op, concurrency)
+	}
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return nil, nil, ErrClosed
+	}
+	q.workers.Add(1)
+	q.mu.Unlock()
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(q.closing, cancel)
+	return ctx, func() {
+		stop()
+		cancel()
+		q.workers.Done()
+	}, nil
+}
+
 // Job is one delivery of an enqueued job to a handler.
 type Job struct {
 	Kind string
@@ -66,24 +90,14 @@ func (e permanentError) Unwrap() error { return e.err }
 // Work returns nil after such a stop and an error only if it cannot start.
 // Work may be called several times, for several kinds, on one Queue.
 func (q *Queue) Work(ctx context.Context, kind string, concurrency int, handle Handler) error {
-	if concurrency < 1 {
-		return fmt.Errorf("jobs: Work %s: concurrency %d must be at least 1", kind, concurrency)
-	}
 	if handle == nil {
 		return fmt.Errorf("jobs: Work %s: nil handler", kind)
 	}
-	q.mu.Lock()
-	if q.closed {
-		q.mu.Unlock()
-		return ErrClosed
+	ctx, leave, err := q.enter(ctx, "Work "+kind, concurrency)
+	if err != nil {
+		return err
 	}
-	q.workers.Add(1)
-	q.mu.Unlock()
-	defer q.workers.Done()
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	defer context.AfterFunc(q.closing, cancel)()
+	defer leave()
 	cons, err := q.consumer(ctx, kind)
 	if err != nil {
 		if ctx.Err() != nil {

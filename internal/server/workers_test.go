@@ -13,11 +13,8 @@ import (
 	"time"
 
 	"github.com/tracemark/tracemark/internal/domain"
-	"github.com/tracemark/tracemark/internal/ingest"
 	"github.com/tracemark/tracemark/internal/server"
 	"github.com/tracemark/tracemark/internal/store"
-	"github.com/tracemark/tracemark/internal/synth"
-	"github.com/tracemark/tracemark/internal/x3p"
 )
 
 const workerChildEnv = "TRACEMARK_WORKER_CHILD_DIR"
@@ -58,27 +55,7 @@ func correlateWith(t *testing.T, procs, n int) time.Duration {
 		t.Fatal(err)
 	}
 	defer node.Close()
-	err = synth.EachCartridge(synth.CartridgeConfig{Firearms: n / 2, Shots: 2, Seed: 5, SizePX: 256}, func(s synth.Scan) error {
-		var buf bytes.Buffer
-		if err := x3p.Write(&buf, x3p.New(s.Surface)); err != nil {
-			return err
-		}
-		cs, _, err := ingest.FindOrCreateCase(ctx, node.Store, domain.Case{AgencyID: node.Agency.ID, Number: s.Name})
-		if err != nil {
-			return err
-		}
-		ex, _, err := ingest.FindOrCreateExhibit(ctx, node.Store, domain.Exhibit{AgencyID: node.Agency.ID, CaseID: cs.ID, Label: "E1",
-			Kind: domain.KindCartridgeCase, Role: domain.RoleCrimeScene})
-		if err != nil {
-			return err
-		}
-		_, err = node.Ingester.Ingest(ctx, ingest.Request{Agency: node.Agency.ID, Actor: node.User.ID, Exhibit: ex.ID,
-			Name: s.Name + ".x3p", Body: bytes.NewReader(buf.Bytes())})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ingestCartridges(t, ctx, node, n/2, 5)
 	start := time.Now()
 	var children []*exec.Cmd
 	for range procs {

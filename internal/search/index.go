@@ -12,7 +12,7 @@ import (
 // Index is the in-memory search corpus: class characteristics and coarse
 // features of every exhibit. Cartridge rows keep only what the coarse stage
 // compares (polar harmonics and the quantised registration spectrum, about
-// 7 KiB), in two contiguous int8 matrices (row i = exhibit i) so that the
+// 9.5 KiB), in two contiguous int8 matrices (row i = exhibit i) so that the
 // exhaustive scan streams through memory. It is safe for concurrent use:
 // Query takes a read lock, Add and Remove a write lock.
 type Index struct {

@@ -150,7 +150,14 @@ func FuzzFeaturesUnmarshal(f *testing.F) {
 		if err != nil {
 			t.Fatalf("decoded features do not re-encode: %v", err)
 		}
-		if !bytes.Equal(out, data) {
+		want := data
+		if Kind(data[5]) == KindBullet && data[4] != formatVersion {
+			// An older bullet blob of the same layout re-encodes at the
+			// current version.
+			want = append([]byte(nil), data...)
+			want[4] = formatVersion
+		}
+		if !bytes.Equal(out, want) {
 			t.Fatal("decode/encode is not the identity")
 		}
 	})

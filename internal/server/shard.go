@@ -111,13 +111,9 @@ func (r RemoteShard) Query(ctx context.Context, q search.Query) ([]search.Candid
 // candidates).
 func ServeShard(ctx context.Context, q *jobs.Queue, i, concurrency int, corpus func(context.Context, domain.AgencyID) (search.Coarse, error)) error {
 	return q.Respond(ctx, ShardName(i), concurrency, func(ctx context.Context, body []byte) ([]byte, error) {
-		var req shardRequest
-		if err := json.Unmarshal(body, &req); err != nil {
-			return nil, fmt.Errorf("shard %d: bad request: %w", i, err)
-		}
-		f := new(search.Features)
-		if err := f.UnmarshalBinary(req.Features); err != nil {
-			return nil, fmt.Errorf("shard %d: query features: %w", i, err)
+		req, f, err := decodeShardRequest(body)
+		if err != nil {
+			return nil, fmt.Errorf("shard %d: %w", i, err)
 		}
 		c, err := corpus(ctx, req.Agency)
 		if err != nil {
@@ -138,6 +134,19 @@ func ServeShard(ctx context.Context, q *jobs.Queue, i, concurrency int, corpus f
 		}
 		return json.Marshal(rep)
 	})
+}
+
+// decodeShardRequest reads a coarse query from the wire.
+func decodeShardRequest(body []byte) (shardRequest, *search.Features, error) {
+	var req shardRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return req, nil, fmt.Errorf("bad request: %w", err)
+	}
+	f := new(search.Features)
+	if err := f.UnmarshalBinary(req.Features); err != nil {
+		return req, nil, fmt.Errorf("query features: %w", err)
+	}
+	return req, f, nil
 }
 
 // inShard reports whether a shard worker's Correlator indexes e (always

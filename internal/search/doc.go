@@ -80,11 +80,11 @@
 // TRACEMARK_SEARCH_DIAG=5000:79960:40 and _ENGINE=1; the same 120 mates, 17
 // lost): 16 are not among the exhaustive scan's best 1,000 (ranks 588 to
 // 98,186) and one falls just below the 100th best after the sweep (0.136
-// against 0.137). Of the 16, 11 would score below the 100th best unrelated
+// against 0.137). Of the 16, 12 would score below the 100th best unrelated
 // scan (≈ 0.135) even at their best rotation (0.088–0.131): the 50 µm
 // registration of 100–400 µm wavelengths is too weak a statistic for pairs
 // that share little contact, although the engine at full resolution
-// identifies 6 of them (high-CMC 11–17); 4 need a rotation the polar peaks
+// identifies 6 of them (high-CMC 6–17); 4 need a rotation the polar peaks
 // miss (0.139–0.176 once swept); 4 of the 17 the engine does not identify
 // either (high-CMC ≤ 1). At 10,000 exhibits the same diagnosis
 // (500:8000:60) loses 12 of 180 mates (19 with format 2): 9 in the scan,

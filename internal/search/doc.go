@@ -88,7 +88,8 @@
 // miss (0.139–0.176 once swept); 4 of the 17 the engine does not identify
 // either (high-CMC ≤ 1). At 10,000 exhibits the same diagnosis
 // (500:8000:60) loses 12 of 180 mates (19 with format 2): 9 in the scan,
-// 3 after the sweep, 6 of them not identified by the engine.
+// 3 after the sweep; 7 of them fall below high-CMC 6 in the engine (5 at
+// ≤ 1).
 //
 // Format 3 took the polar spectrum from the 12.5 µm surface down to 36 µm
 // (format 2: from the 25 µm map, 60–240 µm): the true rotation is among

@@ -136,22 +136,24 @@
 // spectrum 4,224, two float32) plus about 200 bytes of id, class and map
 // entry (1,085 MiB for 100,000 rows with the slices' spare capacity); the
 // stored feature blob is 21,894 bytes. Per candidate and query, CPU on one
-// core (BenchmarkCandidate, quiet machine): the exhaustive scan 35 µs (the
-// polar cross-spectrum in int32 ≈ 8 µs, two 64² inverse FFTs of ≈ 13 µs,
-// only the rows of the shifts searched), the sweep ≈ 0.45 ms (about 28
-// registrations), deriving a row from a stored blob 0.19 ms; computing the
-// features of a scan (BenchmarkSignature) 2.9 ms. A query thus costs
-// about N × 35 µs + Rerank × 0.45 ms + Full × ≈ 0.2 s (engine, fast mode,
-// both directions, candidates loaded through the cache) of CPU: at 100,000
-// with Full 10, 6.1 CPU-s per query, 3.2 s wall on the two cores.
+// core (BenchmarkCandidate -benchtime 20000x, quiet machine, three runs):
+// the exhaustive scan 36–39 µs, as with format 2 (the larger polar block,
+// its cross-spectrum in int32 ≈ 10 µs, costs what pruning the two 64²
+// inverse FFTs to the rows of the searched shifts saved; ≈ 13 µs each
+// now), the sweep ≈ 0.45 ms (about 28 registrations), deriving a row
+// from a stored blob 0.17–0.19 ms; computing the features of a scan
+// (BenchmarkSignature) 2.9–3.1 ms. A query thus costs about N × 38 µs +
+// Rerank × 0.45 ms + Full × ≈ 0.2 s (engine, fast mode, both directions,
+// candidates loaded through the cache) of CPU: at 100,000 with Full 10,
+// 6.1 CPU-s per query, 3.2 s wall on the two cores.
 //
 // Projection to 1,000,000 cartridge cases (no class prefilter, the worst
-// case): index ≈ 10.6 GiB resident, the exhaustive scan ≈ 35 CPU-s. The
+// case): index ≈ 10.6 GiB resident, the exhaustive scan ≈ 38 CPU-s. The
 // scan is embarrassingly parallel over rows, so the corpus shards across
 // worker processes (Shards, ShardOf; tracemark serve --shard i/n on each
 // worker and --remote-shards n on the querying node, over NATS
 // request-reply): 8 workers × 2 cores holding 125,000 rows each (≈ 1.3 GiB
-// resident and ≈ 4.4 CPU-s per query each for the scan, plus its own sweep
+// resident and ≈ 4.7 CPU-s per query each for the scan, plus its own sweep
 // of Rerank rows, 0.45 CPU-s: ≈ 2.5 s wall), each returning its best K to
 // the querying node, which merges them by coarse score (exact: a row's
 // score does not depend on the rest of the corpus) and runs the full

@@ -108,9 +108,19 @@
 // correlation surface weighted by the inverse square root of the masks'
 // overlap (17 lost); a 25 µm registration of the 1,000 swept candidates
 // from their stored maps (2 more of 180 kept at 10,000, but at 100,000
-// almost every loss happens before the sweep). Earlier: choosing among 4–5
-// polar peaks by a 100 µm registration of 200–400 µm, ring weights, 64
-// harmonics. The 99 % target needs an exhaustive statistic as strong as
+// almost every loss happens before the sweep); turning the query in half
+// cells (0.7°) for the polar peaks and the sweep (17 lost: the filter
+// scores rise, but so does the 100th best unrelated one after the finer
+// sweep); dividing each registration peak by its null standard deviation
+// √Σ|Q|²|C|² (13 lost); searching shifts within ±450 µm, where every
+// mate's lies, instead of ±700 (12 lost; the 100th best unrelated score
+// barely moves: unrelated maxima sit within ±250 µm of zero, where the
+// masks overlap most and the correlation varies most); sweeping only ±1–2
+// cells about the two polar hypotheses (16 lost: the full sweep rescues
+// the mates whose rotation the polar peaks missed); the registration band
+// from 250 µm instead of 400 µm (14 lost) or from 533 µm (12). Earlier:
+// choosing among 4–5 polar peaks by a 100 µm registration of 200–400 µm,
+// ring weights, 64 harmonics. The 99 % target needs an exhaustive statistic as strong as
 // the engine's at a few tens of microseconds a row: at 50 µm the
 // registration has too few independent wavelengths, and a 25 µm
 // registration of every row costs about four times as much (≈ 15 CPU-s

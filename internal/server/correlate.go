@@ -74,6 +74,9 @@ type Correlator struct {
 	lands    map[domain.ScanID]*bullet.Land
 }
 
+// entry is what the corpus keeps of an indexed exhibit beside its index
+// row: no decoded cartridge features (22 KB a scan, twice the row), which
+// QueryForScan reads again from the blob.
 type entry struct {
 	id      string
 	agency  domain.AgencyID
@@ -81,12 +84,17 @@ type entry struct {
 	kind    search.Kind
 	class   search.Class
 	scans   []landScan // one for a cartridge case; the lands of a bullet in name order
+	// Cartridge cases: the blob of the features indexed, or, when they
+	// were recomputed from an older format and could not be stored, the
+	// features themselves (held; features is then zero).
+	features blob.Ref
+	held     *search.Features
 }
 
 type landScan struct {
-	scan     domain.ScanID
-	name     string
-	features *search.Features
+	scan domain.ScanID
+	name string
+	land []float32 // a bullet land's descriptor (search.LandDim values)
 }
 
 type agencyCorpus struct {
@@ -262,17 +270,8 @@ func (c *Correlator) addEntry(ctx context.Context, e store.SearchEntry) error {
 	if !c.inShard(e) {
 		return nil
 	}
-	b, err := blob.ReadAll(ctx, c.blobs, e.Features)
+	f, ref, err := c.readFeatures(ctx, e)
 	if err != nil {
-		return err
-	}
-	f := new(search.Features)
-	if err := f.UnmarshalBinary(b); errors.Is(err, search.ErrStaleFormat) {
-		if f, err = c.rederive(ctx, e, f.Kind); err != nil {
-			return fmt.Errorf("features of an older format, and recomputing them failed: %w", err)
-		}
-		c.storeRederived(ctx, e, f)
-	} else if err != nil {
 		return err
 	}
 	class := searchClass(f.Kind, e.Class)
@@ -291,8 +290,12 @@ func (c *Correlator) addEntry(ctx context.Context, e store.SearchEntry) error {
 		if err := ac.idx.Add(id, class, f); err != nil {
 			return err
 		}
-		c.entries[id] = &entry{id: id, agency: e.Agency, exhibit: e.Exhibit, kind: f.Kind, class: class,
-			scans: []landScan{{scan: e.Scan, features: f}}}
+		en := &entry{id: id, agency: e.Agency, exhibit: e.Exhibit, kind: f.Kind, class: class,
+			scans: []landScan{{scan: e.Scan}}, features: ref}
+		if ref.IsZero() {
+			en.held = f
+		}
+		c.entries[id] = en
 		c.byScan[e.Scan] = id
 	case search.KindBullet:
 		if len(f.Lands) != 1 {
@@ -308,11 +311,11 @@ func (c *Correlator) addEntry(ctx context.Context, e store.SearchEntry) error {
 			en = &entry{id: id, agency: e.Agency, exhibit: e.Exhibit, kind: f.Kind}
 		}
 		en.class = class
-		en.scans = append(en.scans, landScan{scan: e.Scan, name: sc.OriginalName, features: f})
+		en.scans = append(en.scans, landScan{scan: e.Scan, name: sc.OriginalName, land: slices.Clone(f.Lands[0])})
 		slices.SortFunc(en.scans, func(a, b landScan) int { return cmp.Or(naturalCompare(a.name, b.name), cmp.Compare(a.scan, b.scan)) })
 		bf := &search.Features{Kind: search.KindBullet}
 		for _, l := range en.scans {
-			bf.Lands = append(bf.Lands, l.features.Lands[0])
+			bf.Lands = append(bf.Lands, l.land)
 		}
 		if err := ac.idx.Add(id, class, bf); err != nil {
 			return err
@@ -612,6 +615,28 @@ func (c *Correlator) surface(ctx context.Context, agency domain.AgencyID, id dom
 	return ingest.DecodeSurface(b)
 }
 
+// readFeatures reads the search features of the stored scan e from their
+// blob. Features of an older format (search.ErrStaleFormat) are recomputed
+// from the processed surface and stored (storeRederived). ref is the blob
+// that holds them now: e.Features, the new blob, or zero when they could
+// not be stored and exist in memory only.
+func (c *Correlator) readFeatures(ctx context.Context, e store.SearchEntry) (f *search.Features, ref blob.Ref, err error) {
+	b, err := blob.ReadAll(ctx, c.blobs, e.Features)
+	if err != nil {
+		return nil, ref, err
+	}
+	f = new(search.Features)
+	if err := f.UnmarshalBinary(b); errors.Is(err, search.ErrStaleFormat) {
+		if f, err = c.rederive(ctx, e, f.Kind); err != nil {
+			return nil, ref, fmt.Errorf("features of an older format, and recomputing them failed: %w", err)
+		}
+		return f, c.storeRederived(ctx, e, f), nil
+	} else if err != nil {
+		return nil, ref, err
+	}
+	return f, e.Features, nil
+}
+
 // rederive recomputes the search features of a stored scan of the given
 // kind whose feature blob is of an older format (search.ErrStaleFormat),
 // from its processed surface (storeRederived keeps them).
@@ -645,19 +670,21 @@ func (c *Correlator) rederive(ctx context.Context, e store.SearchEntry, kind sea
 // backup or an exchange bundle may still name it). Storing is best effort:
 // on failure (no writer, a blob or database error, the record changed
 // meanwhile) the features serve from memory and are recomputed at the next
-// start, as a warning says; the load goes on either way.
-func (c *Correlator) storeRederived(ctx context.Context, e store.SearchEntry, f *search.Features) {
+// start, as a warning says; the load goes on either way. It returns the
+// new blob, zero when not stored.
+func (c *Correlator) storeRederived(ctx context.Context, e store.SearchEntry, f *search.Features) blob.Ref {
 	const msg = "search corpus: features of an older format recomputed from the processed surface"
 	if c.writer == nil {
 		c.log.Info(msg+" (kept in memory only)", "scan", e.Scan)
-		return
+		return blob.Ref{}
 	}
 	ref, err := c.writeFeatures(ctx, e, f)
 	if err != nil {
 		c.log.Warn(msg+" but not stored (kept in memory; recomputed again at the next start)", "scan", e.Scan, "err", err)
-		return
+		return blob.Ref{}
 	}
 	c.log.Info(msg+" and stored", "scan", e.Scan, "features", ref)
+	return ref
 }
 
 func (c *Correlator) writeFeatures(ctx context.Context, e store.SearchEntry, f *search.Features) (blob.Ref, error) {
@@ -717,9 +744,13 @@ func (c *Correlator) QueryForScan(ctx context.Context, agency domain.AgencyID, i
 		return Query{}, err
 	}
 	c.mu.RLock()
-	e := c.entries[c.byScan[id]]
+	var e entry
+	if en := c.entries[c.byScan[id]]; en != nil {
+		e = *en
+		e.scans = slices.Clone(en.scans) // a bullet's lands change as they are added
+	}
 	c.mu.RUnlock()
-	if e == nil {
+	if e.id == "" {
 		return Query{}, errs.Errorf("server.QueryForScan", errs.Invalid, "scan %s has no search features (a 2D image cannot be searched yet)", id)
 	}
 	q := Query{Agency: agency, Kind: e.kind, Class: e.class, ExcludeExhibit: e.exhibit, Name: sc.OriginalName, Scan: id}
@@ -728,7 +759,11 @@ func (c *Correlator) QueryForScan(ctx context.Context, agency domain.AgencyID, i
 		if q.Surface, err = c.surface(ctx, agency, id); err != nil {
 			return q, err
 		}
-		q.Features = e.scans[0].features
+		if q.Features = e.held; q.Features == nil {
+			if q.Features, _, err = c.readFeatures(ctx, store.SearchEntry{Scan: id, Agency: agency, Exhibit: e.exhibit, Features: e.features}); err != nil {
+				return q, fmt.Errorf("reading the search features of scan %s: %w", id, err)
+			}
+		}
 	case search.KindBullet:
 		q.Features = &search.Features{Kind: search.KindBullet}
 		for _, l := range e.scans {
@@ -737,7 +772,7 @@ func (c *Correlator) QueryForScan(ctx context.Context, agency domain.AgencyID, i
 				return q, err
 			}
 			q.Lands = append(q.Lands, land)
-			q.Features.Lands = append(q.Features.Lands, l.features.Lands[0])
+			q.Features.Lands = append(q.Features.Lands, l.land)
 		}
 	}
 	return q, nil

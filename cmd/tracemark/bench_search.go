@@ -15,9 +15,10 @@ import (
 
 func newBenchSearchCmd() *cobra.Command {
 	var (
-		cfg         search.BenchConfig
-		report      string
-		memLimitMiB int64
+		cfg            search.BenchConfig
+		report         string
+		memLimitMiB    int64
+		shardProcesses bool
 	)
 	cmd := &cobra.Command{
 		Use:   "search --synthetic N [--real DIR --truth CSV] [--k K] [--report out.json]",
@@ -35,7 +36,15 @@ ingest_per_second, coarse_ms_median, query_ms_median, query_ms_p95 (wall),
 query_cpu_ms_median (process CPU during the query), recall_at_k per part
 (share of true mates kept by the coarse stage), top1, k, peak_rss_mib and
 machine details; with --shards N also shards and the resident index of
-each shard (shard_index_mib); progress goes to stderr.`,
+each shard (shard_index_mib); progress goes to stderr.
+
+With --shard-processes the --shards parts of the coarse stage run in
+processes of their own (this program, over an embedded NATS server on
+loopback, as shard workers would across machines): each builds only its
+shard of the corpus and answers the coarse queries; this process merges
+their candidates and runs the full comparison. The report then adds each
+shard's build (shard_parts) and every process's peak RSS and CPU
+(processes); query_cpu_ms counts the shard processes' CPU too.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cfg.Synthetic <= 0 && cfg.RealDir == "" {
@@ -57,9 +66,21 @@ each shard (shard_index_mib); progress goes to stderr.`,
 				last = time.Now()
 				fmt.Fprintf(os.Stderr, "%s: %d/%d\n", stage, done, total)
 			}
+			var fleet *shardFleet
+			if shardProcesses {
+				var err error
+				if fleet, err = startShardProcesses(cmd.Context(), cfg, max(1, cfg.Shards), memLimitMiB); err != nil {
+					return err
+				}
+				defer fleet.stop() // also on error paths; a second stop does nothing
+				cfg.Remote = fleet.remote
+			}
 			rep, err := search.RunBench(cmd.Context(), cfg)
 			if err != nil {
 				return err
+			}
+			if fleet != nil {
+				rep.Processes = append([]search.BenchProcess{thisProcess()}, fleet.stop()...)
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "exhibits %d (synthetic %d, distractors %d, real %d), ingest %.1f/s in %.0f s\n", rep.Exhibits, rep.SyntheticCount, rep.DistractorCount, rep.RealCount, rep.IngestPerSecond, rep.IngestSeconds)
@@ -86,6 +107,9 @@ each shard (shard_index_mib); progress goes to stderr.`,
 					parts[i] = fmt.Sprintf("%.0f", m)
 				}
 				fmt.Fprintf(out, "shards %d (index MiB per shard: %s)\n", rep.Shards, strings.Join(parts, ", "))
+			}
+			for _, p := range rep.Processes {
+				fmt.Fprintf(out, "process %s (pid %d): peak RSS %.0f MiB, CPU %.1f s\n", p.Role, p.PID, p.PeakRSSMiB, p.CPUSeconds)
 			}
 			fmt.Fprintf(out, "peak RSS %.0f MiB (index %.0f MiB, prepared cache %d entries %.0f MiB, %d hits %d misses); load %.1f on %d CPUs\n",
 				rep.PeakRSSMiB, rep.IndexMiB, rep.Cache.Entries, float64(rep.Cache.Bytes)/(1<<20), rep.Cache.Hits, rep.Cache.Misses, rep.Machine.LoadAvg1, rep.Machine.NumCPU)
@@ -119,6 +143,8 @@ each shard (shard_index_mib); progress goes to stderr.`,
 	f.StringVar(&report, "report", "", "write the JSON report to this file")
 	f.IntVar(&cfg.Shards, "shards", 1, "split the corpus by ShardOf over this many in-process indexes, queried concurrently and merged (the coarse stage of a sharded deployment)")
 	f.IntVar(&cfg.CacheMiB, "cache-mib", 512, "budget of the prepared-candidate cache, MiB (as the server's)")
-	f.Int64Var(&memLimitMiB, "memory-limit-mib", 3072, "Go soft memory limit, MiB (0: none)")
+	f.BoolVar(&shardProcesses, "shard-processes", false, "run each of the --shards parts of the coarse stage in a process of its own, asked over NATS on loopback (RPC overhead and memory split of sharding)")
+	f.Int64Var(&memLimitMiB, "memory-limit-mib", 3072, "Go soft memory limit, MiB (0: none; also each shard process's)")
+	cmd.AddCommand(newBenchSearchShardCmd())
 	return cmd
 }

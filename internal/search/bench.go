@@ -51,9 +51,53 @@ type BenchConfig struct {
 	// indexes queried through Shards (default 1: one index), to measure
 	// what a sharded coarse stage keeps and costs.
 	Shards int
+	// Remote, when set, is a coarse stage over this corpus held elsewhere
+	// (shards built by BuildBenchShard in other processes): RunBench then
+	// indexes nothing itself (Shards is ignored) and only prepares the
+	// queries and the full comparison's candidates.
+	Remote *BenchRemote
 	// Progress, when set, is called with a stage name, the work done and
 	// the total (from one goroutine at a time).
 	Progress func(stage string, done, total int)
+}
+
+// BenchRemote is a coarse stage over the bench corpus whose parts are
+// held by other processes.
+type BenchRemote struct {
+	Coarse Coarse
+	// Parts are what each part indexed (BuildBenchShard), in shard order;
+	// RunBench checks that they add up to the corpus.
+	Parts []BenchShardInfo
+	// IngestSeconds is the wall time the parts took to build, together.
+	IngestSeconds float64
+	// WithExcludeIDs, when set, returns the context of a query that
+	// leaves out ids (the query's own scan): a coarse stage in another
+	// process cannot call Query.Exclude (server.WithExcludeIDs).
+	WithExcludeIDs func(ctx context.Context, ids []string) context.Context
+	// CPU, when set, returns the CPU time the parts' processes have used
+	// so far (all of them together), so that a query's CPU counts theirs.
+	CPU func() time.Duration
+}
+
+// BenchShardInfo is what one part of the corpus indexed.
+type BenchShardInfo struct {
+	Shard         int     `json:"shard"`
+	Shards        int     `json:"shards"`
+	Exhibits      int     `json:"exhibits"`
+	Synthetic     int     `json:"synthetic_exhibits"`
+	Distractors   int     `json:"distractor_exhibits"`
+	Real          int     `json:"real_exhibits"`
+	IndexMiB      float64 `json:"index_mib"`
+	IngestSeconds float64 `json:"ingest_seconds"`
+}
+
+// BenchProcess is one process of a bench run across processes, as
+// measured by the operating system when it ended.
+type BenchProcess struct {
+	Role       string  `json:"role"` // "query" or "shard i/n"
+	PID        int     `json:"pid"`
+	PeakRSSMiB float64 `json:"peak_rss_mib"`
+	CPUSeconds float64 `json:"cpu_seconds"`
 }
 
 // BenchQuery is one query's outcome.
@@ -70,6 +114,9 @@ type BenchQuery struct {
 	// threads; queries run one at a time): on a shared machine it measures
 	// the work where wall time mostly measures the other processes.
 	CPUMS float64 `json:"query_cpu_ms"`
+	// RemoteCPUMS is the share of CPUMS used by the processes of a remote
+	// coarse stage (BenchConfig.Remote).
+	RemoteCPUMS float64 `json:"query_remote_cpu_ms,omitempty"`
 	// Identified and IdentifiedKept (synthetic queries, EngineMates): the
 	// mates the full engine identifies when compared with the query
 	// directly (high-CMC ≥ IdentifiedCMC), and how many of those the
@@ -125,11 +172,16 @@ type BenchReport struct {
 	IndexMiB        float64    `json:"index_mib"`
 	Shards          int        `json:"shards"`
 	ShardIndexMiB   []float64  `json:"shard_index_mib"` // resident index of each shard
-	FeatureBytes    int        `json:"feature_blob_bytes"`
-	Synthetic       *BenchSet  `json:"synthetic,omitempty"`
-	Real            *BenchSet  `json:"real,omitempty"`
-	Machine         Machine    `json:"machine"`
-	Notes           []string   `json:"notes"`
+	// ShardParts (remote coarse stage): what each shard process indexed.
+	ShardParts []BenchShardInfo `json:"shard_parts,omitempty"`
+	// Processes (remote coarse stage): every process of the run, filled
+	// by the caller that started them once they ended.
+	Processes    []BenchProcess `json:"processes,omitempty"`
+	FeatureBytes int            `json:"feature_blob_bytes"`
+	Synthetic    *BenchSet      `json:"synthetic,omitempty"`
+	Real         *BenchSet      `json:"real,omitempty"`
+	Machine      Machine        `json:"machine"`
+	Notes        []string       `json:"notes"`
 }
 
 // Machine describes where a benchmark ran.
@@ -281,9 +333,19 @@ func dihedral(m *surface.Map, v int) *surface.Map {
 	return out
 }
 
-// RunBench builds an index of synthetic (and real) cartridge cases and runs
-// queries through the same Pipeline as a real search.
-func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
+// benchCorpus is a checked BenchConfig: the corpus it describes and how to
+// build it, whole or one shard at a time.
+type benchCorpus struct {
+	cfg       BenchConfig
+	shots     int
+	firearms  int
+	workers   int
+	pcfg      cartridge.PreprocessConfig // the engine's preprocessing (processed mode)
+	progress  func(stage string, done, total int)
+	benchLock sync.Mutex // serialises progress
+}
+
+func newBenchCorpus(cfg BenchConfig) (*benchCorpus, error) {
 	if cfg.Synthetic < 0 {
 		return nil, fmt.Errorf("search: bench: negative synthetic count %d", cfg.Synthetic)
 	}
@@ -300,42 +362,260 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	if cfg.Distractors < 0 || cfg.Distractors > distractorVariants*cfg.Synthetic {
 		return nil, fmt.Errorf("search: bench: %d distractors; want 0..%d (%d per synthetic firing)", cfg.Distractors, distractorVariants*cfg.Synthetic, distractorVariants)
 	}
-	progress := func(string, int, int) {}
-	if cfg.Progress != nil {
-		var mu sync.Mutex
-		progress = func(s string, d, t int) { mu.Lock(); cfg.Progress(s, d, t); mu.Unlock() }
-	}
-	workers := cfg.Pipeline.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	cfg.Pipeline.Workers = workers
 	if cfg.Shards < 0 {
 		return nil, fmt.Errorf("search: bench: %d shards; want ≥ 1", cfg.Shards)
 	}
-	nShards := max(1, cfg.Shards)
-	parts := make([]*Index, nShards)
-	for i := range parts {
-		parts[i] = NewIndex(workers)
-	}
-	add := func(id string, c Class, f *Features) error { return parts[ShardOf(id, nShards)].Add(id, c, f) }
-	indexed := func() int {
-		n := 0
-		for _, x := range parts {
-			n += x.Len()
-		}
-		return n
-	}
-	ccfg := cartridge.DefaultConfig()
-	if cfg.Pipeline.Cartridge != nil {
-		ccfg = *cfg.Pipeline.Cartridge
+	if cfg.Pipeline.Workers <= 0 {
+		cfg.Pipeline.Workers = runtime.GOMAXPROCS(0)
 	}
 	pcfg, err := cartridge.PreprocessPreset("default")
 	if err != nil {
 		return nil, err
 	}
 	pcfg.Processed = true
-	loader := &benchLoader{seed: cfg.Seed, pcfg: pcfg, ccfg: ccfg, reals: map[string]*surface.Map{}}
+	b := &benchCorpus{cfg: cfg, shots: shots, firearms: (cfg.Synthetic + shots - 1) / shots,
+		workers: cfg.Pipeline.Workers, pcfg: pcfg, progress: func(string, int, int) {}}
+	if cfg.Progress != nil {
+		b.progress = func(s string, d, t int) { b.benchLock.Lock(); cfg.Progress(s, d, t); b.benchLock.Unlock() }
+	}
+	return b, nil
+}
+
+// synthetic builds the synthetic firings and distractors that keep
+// reports true for (nil: all) into add, in parallel, one Signer per
+// worker. Each firing is preprocessed as ingest does (processed mode: the
+// band-pass) but at the generation spacing, not resampled to 6.25 µm; its
+// distractors are turned or mirrored copies of the result (the band-pass
+// is isotropic, so it commutes with them). Only what the kept rows need
+// is computed: a firearm is generated (up to its last firing with a kept
+// row) only if one of its rows is kept, a firing preprocessed only if it
+// or one of its distractors is, features only for kept rows.
+func (b *benchCorpus) synthetic(ctx context.Context, keep func(id string) bool, add func(id string, c Class, f *Features) error) error {
+	cfg, shots := b.cfg, b.shots
+	if keep == nil {
+		keep = func(string) bool { return true }
+	}
+	// rows lists firing s of firearm g and its distractors (variant 0 is
+	// the firing itself).
+	type row struct {
+		id      string
+		variant int
+	}
+	rows := func(g, s int) []row {
+		var out []row
+		if g*shots+s >= cfg.Synthetic {
+			return nil
+		}
+		if id := synthID(g, s); keep(id) {
+			out = append(out, row{id, 0})
+		}
+		for v := 1; v <= distractorVariants; v++ {
+			if (g*shots+s)*distractorVariants+v-1 >= cfg.Distractors {
+				break
+			}
+			if id := distractorID(g, s, v); keep(id) {
+				out = append(out, row{id, v})
+			}
+		}
+		return out
+	}
+	bulkCfg := bulkPreprocess(b.pcfg)
+	class := Class{Kind: KindCartridge, Calibre: "9mm Luger"}
+	var (
+		ingestErr error
+		errOnce   sync.Once
+		done      int
+		doneMu    sync.Mutex
+	)
+	parallelFor(ctx, b.workers, b.firearms, func(g int) {
+		err := func() error {
+			firings := make([][]row, shots)
+			needed := 0 // firings to generate
+			for s := range shots {
+				if firings[s] = rows(g, s); len(firings[s]) > 0 {
+					needed = s + 1
+				}
+			}
+			if needed == 0 {
+				return nil
+			}
+			sg := signerPool.Get().(*Signer)
+			defer signerPool.Put(sg)
+			scans, err := synthFirearm(cfg.Seed, g, needed)
+			if err != nil {
+				return err
+			}
+			for s, sc := range scans {
+				if len(firings[s]) == 0 {
+					continue
+				}
+				pp, err := cartridge.Preprocess(sc.Surface, bulkCfg)
+				if err != nil {
+					return err
+				}
+				for _, r := range firings[s] {
+					m := pp.Map
+					if r.variant > 0 {
+						m = dihedral(m, r.variant)
+					}
+					f, err := sg.Cartridge(m)
+					if err != nil {
+						return err
+					}
+					if err := add(r.id, class, f); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}()
+		if err != nil {
+			errOnce.Do(func() { ingestErr = fmt.Errorf("search: bench: synthetic firearm %d: %w", g, err) })
+		}
+		doneMu.Lock()
+		done++
+		if done%50 == 0 || done == b.firearms {
+			b.progress("ingest synthetic", min(done*shots, cfg.Synthetic), cfg.Synthetic)
+		}
+		doneMu.Unlock()
+	})
+	if ingestErr != nil {
+		return ingestErr
+	}
+	return ctx.Err()
+}
+
+// realScan is a real scan of the bench and its firearm.
+type realScan struct{ id, source string }
+
+// reals reads the real scans of cfg.TruthCSV (all of them, in the CSV's
+// order) and, for those want reports true for (nil: all), preprocesses
+// them (processed mode), computes their features and hands them to add
+// (nil: not indexed here) and their surfaces to loader (nil: not kept).
+// It returns every scan and the features of those read.
+func (b *benchCorpus) reals(ctx context.Context, want func(id string) bool, add func(id string, c Class, f *Features) error, loader *benchLoader) ([]realScan, map[string]*Features, error) {
+	if b.cfg.RealDir == "" {
+		return nil, nil, nil
+	}
+	rows, err := cartridge.ReadTruth(b.cfg.TruthCSV)
+	if err != nil {
+		return nil, nil, err
+	}
+	reals := make([]realScan, len(rows))
+	var read []int
+	for i, r := range rows {
+		reals[i] = realScan{"real:" + r.File, r.Source}
+		if want == nil || want(reals[i].id) {
+			read = append(read, i)
+		}
+	}
+	feats := map[string]*Features{}
+	var mu sync.Mutex
+	var rerr error
+	parallelFor(ctx, b.workers, len(read), func(j int) {
+		r, id := rows[read[j]], reals[read[j]].id
+		pp, err := cartridge.LoadScan(filepath.Join(b.cfg.RealDir, r.File), b.pcfg)
+		var f *Features
+		if err == nil {
+			f, err = NewSigner().Cartridge(pp.Map)
+		}
+		if err == nil && add != nil {
+			err = add(id, Class{Kind: KindCartridge}, f)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			if rerr == nil {
+				rerr = fmt.Errorf("search: bench: %s: %w", r.File, err)
+			}
+			return
+		}
+		if loader != nil {
+			loader.mu.Lock()
+			loader.reals[id] = pp.Map
+			loader.mu.Unlock()
+		}
+		feats[id] = f
+		b.progress("ingest real", len(feats), len(read))
+	})
+	if rerr != nil {
+		return nil, nil, rerr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	return reals, feats, nil
+}
+
+// BuildBenchShard builds shard i of n of the corpus cfg describes (the
+// rows whose id has ShardOf(id, n) == i: synthetic firings, distractors
+// and real scans) into one index, computing the features of those rows
+// only, for a process that serves that shard's coarse stage to a RunBench
+// with cfg.Remote set. cfg.Shards and cfg.Remote are ignored.
+func BuildBenchShard(ctx context.Context, cfg BenchConfig, i, n int) (*Index, BenchShardInfo, error) {
+	if n < 1 || i < 0 || i >= n {
+		return nil, BenchShardInfo{}, fmt.Errorf("search: bench: shard %d of %d; want 0 ≤ shard < shards", i, n)
+	}
+	cfg.Shards, cfg.Remote = 0, nil
+	b, err := newBenchCorpus(cfg)
+	if err != nil {
+		return nil, BenchShardInfo{}, err
+	}
+	t0 := time.Now()
+	idx := NewIndex(b.workers)
+	keep := func(id string) bool { return ShardOf(id, n) == i }
+	if err := b.synthetic(ctx, keep, idx.Add); err != nil {
+		return nil, BenchShardInfo{}, err
+	}
+	info := BenchShardInfo{Shard: i, Shards: n}
+	for _, id := range idx.ids {
+		if strings.Contains(id, "~d") {
+			info.Distractors++
+		} else {
+			info.Synthetic++
+		}
+	}
+	_, feats, err := b.reals(ctx, keep, idx.Add, nil)
+	if err != nil {
+		return nil, BenchShardInfo{}, err
+	}
+	info.Real = len(feats)
+	info.Exhibits = idx.Len()
+	info.IndexMiB = float64(idx.ResidentBytes()) / (1 << 20)
+	info.IngestSeconds = time.Since(t0).Seconds()
+	return idx, info, nil
+}
+
+// RunBench builds an index of synthetic (and real) cartridge cases and runs
+// queries through the same Pipeline as a real search. With cfg.Remote it
+// builds no index and queries the remote coarse stage instead.
+func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
+	b, err := newBenchCorpus(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cfg = b.cfg
+	shots, firearms, workers := b.shots, b.firearms, b.workers
+	remote := cfg.Remote
+	if remote != nil && remote.Coarse == nil {
+		return nil, fmt.Errorf("search: bench: a remote coarse stage without Coarse")
+	}
+	nShards := max(1, cfg.Shards)
+	var parts []*Index
+	add := func(id string, c Class, f *Features) error { return parts[ShardOf(id, nShards)].Add(id, c, f) }
+	if remote == nil {
+		parts = make([]*Index, nShards)
+		for i := range parts {
+			parts[i] = NewIndex(workers)
+		}
+	} else {
+		add = nil // the parts index the corpus
+	}
+	ccfg := cartridge.DefaultConfig()
+	if cfg.Pipeline.Cartridge != nil {
+		ccfg = *cfg.Pipeline.Cartridge
+	}
+	loader := &benchLoader{seed: cfg.Seed, pcfg: b.pcfg, ccfg: ccfg, reals: map[string]*surface.Map{}}
 	cacheMiB := cfg.CacheMiB
 	if cacheMiB <= 0 {
 		cacheMiB = 512
@@ -350,137 +630,60 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 		"candidates for the full comparison come through a PreparedCache (LRU by bytes); misses regenerate synthetic firings or re-prepare real surfaces (stand-in for blob loading), inside query_ms",
 	}}
 
-	// Ingest: synthetic firearms in parallel, one Signer per worker. Each
-	// firing is preprocessed as ingest does (processed mode: the band-pass)
-	// but at the generation spacing, not resampled to 6.25 µm; its
-	// distractors are turned or mirrored copies of the result (the
-	// band-pass is isotropic, so it commutes with them).
-	bulkCfg := bulkPreprocess(pcfg)
 	t0 := time.Now()
-	firearms := (cfg.Synthetic + shots - 1) / shots
-	var ingestErr error
-	var errOnce sync.Once
-	var done int
-	var doneMu sync.Mutex
-	parallelFor(ctx, workers, firearms, func(g int) {
-		sg := signerPool.Get().(*Signer)
-		defer signerPool.Put(sg)
-		scans, err := synthFirearm(cfg.Seed, g, shots)
-		if err == nil {
-			for s, sc := range scans {
-				if g*shots+s >= cfg.Synthetic {
-					break
-				}
-				var pp *cartridge.Preprocessed
-				if pp, err = cartridge.Preprocess(sc.Surface, bulkCfg); err != nil {
-					break
-				}
-				var f *Features
-				if f, err = sg.Cartridge(pp.Map); err != nil {
-					break
-				}
-				if err = add(synthID(g, s), Class{Kind: KindCartridge, Calibre: "9mm Luger"}, f); err != nil {
-					break
-				}
-				for v := 1; v <= distractorVariants; v++ {
-					if j := (g*shots+s)*distractorVariants + v - 1; j >= cfg.Distractors {
-						break
-					}
-					if f, err = sg.Cartridge(dihedral(pp.Map, v)); err != nil {
-						break
-					}
-					if err = add(distractorID(g, s, v), Class{Kind: KindCartridge, Calibre: "9mm Luger"}, f); err != nil {
-						break
-					}
-				}
-				if err != nil {
-					break
-				}
-			}
+	if remote == nil {
+		if err := b.synthetic(ctx, nil, add); err != nil {
+			return nil, err
 		}
-		if err != nil {
-			errOnce.Do(func() { ingestErr = fmt.Errorf("search: bench: synthetic firearm %d: %w", g, err) })
-		}
-		doneMu.Lock()
-		done++
-		if done%50 == 0 || done == firearms {
-			progress("ingest synthetic", min(done*shots, cfg.Synthetic), cfg.Synthetic)
-		}
-		doneMu.Unlock()
-	})
-	if ingestErr != nil {
-		return nil, ingestErr
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
 	}
 	if cfg.Distractors > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d distractors are turned (90°, 270°) or mirrored copies of synthetic firings: never mates, no generation cost (ingest_per_second counts them)", cfg.Distractors))
 	}
-	rep.SyntheticCount = cfg.Synthetic
-	rep.DistractorCount = indexed() - cfg.Synthetic
-
-	// Real scans: read, preprocess (processed mode), prepare, features.
-	type realScan struct{ id, source string }
-	var reals []realScan
-	var realFeat = map[string]*Features{}
-	if cfg.RealDir != "" {
-		rows, err := cartridge.ReadTruth(cfg.TruthCSV)
-		if err != nil {
-			return nil, err
-		}
-		var mu sync.Mutex
-		var rerr error
-		parallelFor(ctx, workers, len(rows), func(i int) {
-			r := rows[i]
-			id := "real:" + r.File
-			pp, err := cartridge.LoadScan(filepath.Join(cfg.RealDir, r.File), pcfg)
-			var f *Features
-			if err == nil {
-				f, err = NewSigner().Cartridge(pp.Map)
-			}
-			if err == nil {
-				err = add(id, Class{Kind: KindCartridge}, f)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if rerr == nil {
-					rerr = fmt.Errorf("search: bench: %s: %w", r.File, err)
-				}
-				return
-			}
-			loader.mu.Lock()
-			loader.reals[id] = pp.Map
-			loader.mu.Unlock()
-			realFeat[id] = f
-			progress("ingest real", len(realFeat), len(rows))
-		})
-		if rerr != nil {
-			return nil, rerr
-		}
-		for _, r := range rows {
-			reals = append(reals, realScan{"real:" + r.File, r.Source})
-		}
-		rep.RealCount = len(reals)
+	// The real scans: all read here (queries, full comparison), indexed
+	// here unless remote.
+	reals, realFeat, err := b.reals(ctx, nil, add, loader)
+	if err != nil {
+		return nil, err
 	}
+	rep.SyntheticCount, rep.DistractorCount, rep.RealCount = cfg.Synthetic, cfg.Distractors, len(reals)
 	rep.IngestSeconds = time.Since(t0).Seconds()
-	rep.Exhibits = indexed()
-	rep.IngestPerSecond = float64(rep.Exhibits) / math.Max(rep.IngestSeconds, 1e-9)
-	rep.Shards = nShards
-	for _, x := range parts {
-		mib := float64(x.ResidentBytes()) / (1 << 20)
-		rep.ShardIndexMiB = append(rep.ShardIndexMiB, mib)
-		rep.IndexMiB += mib
+	if remote == nil {
+		rep.Shards = nShards
+		for _, x := range parts {
+			rep.Exhibits += x.Len()
+			mib := float64(x.ResidentBytes()) / (1 << 20)
+			rep.ShardIndexMiB = append(rep.ShardIndexMiB, mib)
+			rep.IndexMiB += mib
+		}
+	} else {
+		rep.Shards = len(remote.Parts)
+		rep.ShardParts = remote.Parts
+		var syn, dis, real int
+		for _, p := range remote.Parts {
+			rep.Exhibits += p.Exhibits
+			syn, dis, real = syn+p.Synthetic, dis+p.Distractors, real+p.Real
+			rep.ShardIndexMiB = append(rep.ShardIndexMiB, p.IndexMiB)
+			rep.IndexMiB += p.IndexMiB
+		}
+		if syn != rep.SyntheticCount || dis != rep.DistractorCount || real != rep.RealCount {
+			return nil, fmt.Errorf("search: bench: the remote parts index %d synthetic, %d distractor and %d real exhibits; this corpus has %d, %d and %d (were they built with the same settings?)",
+				syn, dis, real, rep.SyntheticCount, rep.DistractorCount, rep.RealCount)
+		}
+		rep.IngestSeconds += remote.IngestSeconds
 	}
-	if b, err := (&Features{Kind: KindCartridge, Map: make([]int8, MapSize*MapSize), MapScale: 1}).MarshalBinary(); err == nil {
-		rep.FeatureBytes = len(b)
+	rep.IngestPerSecond = float64(rep.Exhibits) / math.Max(rep.IngestSeconds, 1e-9)
+	if blob, err := (&Features{Kind: KindCartridge, Map: make([]int8, MapSize*MapSize), MapScale: 1}).MarshalBinary(); err == nil {
+		rep.FeatureBytes = len(blob)
 	}
 
 	var pipe *Pipeline
-	if nShards == 1 {
+	switch {
+	case remote != nil:
+		pipe, err = NewCoarsePipeline(remote.Coarse, src, nil, cfg.Pipeline)
+		rep.Notes = append(rep.Notes, fmt.Sprintf("coarse stage in %d other processes (shards by ShardOf, each building only its rows), asked through the remote coarse stage; the full comparison runs here; ingest_seconds: the parts' build (in parallel) and this process's reading of the real scans; query_cpu_ms: this process and the parts together", len(remote.Parts)))
+	case nShards == 1:
 		pipe, err = NewPipeline(parts[0], src, nil, cfg.Pipeline)
-	} else {
+	default:
 		shards := make(Shards, nShards)
 		for i, x := range parts {
 			shards[i] = x
@@ -494,6 +697,17 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	rep.K, rep.Full, rep.Rerank = pipe.cfg.K, pipe.cfg.Full, cfg.Pipeline.Rerank
 	if rep.Rerank <= 0 {
 		rep.Rerank = 1000
+	}
+	run := func(req Request, mates int, isMate func(string) bool) (BenchQuery, error) {
+		qctx := ctx
+		var remoteCPU func() time.Duration
+		if remote != nil {
+			if remote.WithExcludeIDs != nil {
+				qctx = remote.WithExcludeIDs(ctx, []string{req.ID})
+			}
+			remoteCPU = remote.CPU
+		}
+		return runQuery(qctx, pipe, req, mates, isMate, remoteCPU)
 	}
 	var all []BenchQuery
 	full := 0 // the pipeline's
@@ -522,7 +736,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 				return ok && cg == g
 			}
 			mates := min(shots, cfg.Synthetic-g*shots) - 1
-			q, err := runQuery(ctx, pipe, Request{ID: id, Class: Class{Kind: KindCartridge, Calibre: "9mm luger"}, Features: f, Prepared: p, Full: full}, mates, isMate)
+			q, err := run(Request{ID: id, Class: Class{Kind: KindCartridge, Calibre: "9mm luger"}, Features: f, Prepared: p, Full: full}, mates, isMate)
 			if err != nil {
 				return nil, err
 			}
@@ -532,7 +746,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 				}
 			}
 			set.Results = append(set.Results, q)
-			progress("synthetic queries", i+1, nq)
+			b.progress("synthetic queries", i+1, nq)
 		}
 		summarise(set)
 		rep.Synthetic = set
@@ -556,12 +770,12 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 			if err != nil {
 				return nil, err
 			}
-			q, err := runQuery(ctx, pipe, Request{ID: r.id, Features: realFeat[r.id], Prepared: qp, Full: full}, mates, isMate)
+			q, err := run(Request{ID: r.id, Features: realFeat[r.id], Prepared: qp, Full: full}, mates, isMate)
 			if err != nil {
 				return nil, err
 			}
 			set.Results = append(set.Results, q)
-			progress("real queries", i+1, len(reals))
+			b.progress("real queries", i+1, len(reals))
 		}
 		summarise(set)
 		rep.Real = set
@@ -580,13 +794,19 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 
 var signerPool = sync.Pool{New: func() any { return NewSigner() }}
 
-func runQuery(ctx context.Context, pipe *Pipeline, req Request, mates int, isMate func(string) bool) (BenchQuery, error) {
-	cpu0 := processCPU()
+// runQuery runs one query; remoteCPU (nil: none) is the CPU time the
+// remote coarse stage has used so far, added to the query's.
+func runQuery(ctx context.Context, pipe *Pipeline, req Request, mates int, isMate func(string) bool, remoteCPU func() time.Duration) (BenchQuery, error) {
+	if remoteCPU == nil {
+		remoteCPU = func() time.Duration { return 0 }
+	}
+	cpu0, rcpu0 := processCPU(), remoteCPU()
 	res, err := pipe.Search(ctx, req)
 	if err != nil {
 		return BenchQuery{}, fmt.Errorf("search: bench: query %s: %w", req.ID, err)
 	}
-	q := BenchQuery{ID: req.ID, Mates: mates, CoarseMS: res.CoarseMS, TotalMS: res.TotalMS, CPUMS: ms(processCPU() - cpu0), kept: map[string]bool{}}
+	rcpu := remoteCPU() - rcpu0
+	q := BenchQuery{ID: req.ID, Mates: mates, CoarseMS: res.CoarseMS, TotalMS: res.TotalMS, CPUMS: ms(processCPU() - cpu0 + rcpu), RemoteCPUMS: ms(rcpu), kept: map[string]bool{}}
 	for _, h := range res.Hits {
 		if isMate(h.ID) {
 			q.Kept++
@@ -721,4 +941,30 @@ func machineInfo(workers int) Machine {
 		}
 	}
 	return m
+}
+
+// ProcessCPU returns the user + system CPU time process pid has used so
+// far (Linux /proc, in clock ticks of 10 ms; 0 when not available).
+func ProcessCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which may hold spaces, in
+	// parentheses: utime and stime are the 14th and 15th of the line.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	const tick = 10 * time.Millisecond // USER_HZ = 100 on Linux
+	return time.Duration(ut+st) * tick
 }

@@ -131,3 +131,119 @@ func TestDihedral(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildBenchShard: the shards of the bench corpus are disjoint, each
+// holds only its ShardOf rows, together they are the whole corpus, and
+// the coarse stage over them ranks as over one index of it.
+func TestBuildBenchShard(t *testing.T) {
+	ctx := context.Background()
+	cfg := BenchConfig{Synthetic: 10, Distractors: 14, Seed: 7, Pipeline: PipelineConfig{Workers: 2}}
+	whole, info, err := BuildBenchShard(ctx, cfg, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Exhibits != 24 || info.Synthetic != 10 || info.Distractors != 14 || whole.Len() != 24 {
+		t.Fatalf("whole corpus: %+v, %d rows; want 10 synthetic + 14 distractors", info, whole.Len())
+	}
+	const n = 3
+	seen := map[string]int{}
+	var shards Shards
+	total := 0
+	for i := range n {
+		part, pi, err := BuildBenchShard(ctx, cfg, i, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pi.Exhibits != part.Len() || pi.Synthetic+pi.Distractors != pi.Exhibits || pi.Shard != i || pi.Shards != n {
+			t.Errorf("shard %d: info %+v for %d rows", i, pi, part.Len())
+		}
+		for _, id := range part.ids {
+			if s := ShardOf(id, n); s != i {
+				t.Errorf("shard %d holds %s of shard %d", i, id, s)
+			}
+			if _, ok := whole.rows[id]; !ok {
+				t.Errorf("shard %d holds %s, not in the corpus", i, id)
+			}
+			seen[id]++
+		}
+		total += part.Len()
+		shards = append(shards, part)
+	}
+	if total != whole.Len() || len(seen) != whole.Len() {
+		t.Fatalf("the shards hold %d rows (%d distinct) of %d", total, len(seen), whole.Len())
+	}
+	for _, g := range []int{0, 1} {
+		scans, err := synthFirearm(cfg.Seed, g, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := NewSigner().Cartridge(scans[0].Surface)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := Query{Features: f, K: 10, MaxRotationDeg: 33}
+		want, _, err := whole.Query(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := shards.Query(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("firearm %d: sharded candidates\n%v\nwant\n%v", g, got, want)
+		}
+	}
+	if _, _, err := BuildBenchShard(ctx, cfg, 3, 3); err == nil {
+		t.Error("shard 3 of 3 accepted")
+	}
+}
+
+// TestRunBenchRemote: a bench whose coarse stage is given (as shard
+// processes give it) keeps the same mates per query as one that indexes
+// the corpus itself, and refuses parts that do not add up to the corpus.
+func TestRunBenchRemote(t *testing.T) {
+	ctx := context.Background()
+	cfg := BenchConfig{Synthetic: 16, Distractors: 16, Seed: 3, Queries: 3, CoarseOnly: true, Pipeline: PipelineConfig{Workers: 2}}
+	local, err := RunBench(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shards Shards
+	var parts []BenchShardInfo
+	for i := range 2 {
+		part, info, err := BuildBenchShard(ctx, cfg, i, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shards, parts = append(shards, part), append(parts, info)
+	}
+	var excluded []string
+	rcfg := cfg
+	rcfg.Remote = &BenchRemote{Coarse: shards, Parts: parts, WithExcludeIDs: func(ctx context.Context, ids []string) context.Context {
+		excluded = append(excluded, ids...)
+		return ctx
+	}}
+	remote, err := RunBench(ctx, rcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if remote.Exhibits != local.Exhibits || remote.Shards != 2 || len(remote.ShardParts) != 2 {
+		t.Errorf("remote: %d exhibits in %d shards (%d parts); local %d", remote.Exhibits, remote.Shards, len(remote.ShardParts), local.Exhibits)
+	}
+	if len(excluded) != local.Synthetic.Queries {
+		t.Errorf("exclusions %v for %d queries", excluded, local.Synthetic.Queries)
+	}
+	if remote.RecallAtK != local.RecallAtK || len(remote.Synthetic.Results) != len(local.Synthetic.Results) {
+		t.Fatalf("remote recall %v over %d queries, local %v over %d", remote.RecallAtK, len(remote.Synthetic.Results), local.RecallAtK, len(local.Synthetic.Results))
+	}
+	for i, q := range remote.Synthetic.Results {
+		if l := local.Synthetic.Results[i]; q.ID != l.ID || q.Kept != l.Kept || q.TopID != l.TopID {
+			t.Errorf("query %d: remote %s kept %d top %s; local %s kept %d top %s", i, q.ID, q.Kept, q.TopID, l.ID, l.Kept, l.TopID)
+		}
+	}
+	rcfg.Remote.Parts = parts[:1]
+	if _, err := RunBench(ctx, rcfg); err == nil {
+		t.Error("half the corpus accepted as the whole")
+	}
+}

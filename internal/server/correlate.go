@@ -98,7 +98,7 @@ type landScan struct {
 }
 
 type agencyCorpus struct {
-	idx  *search.Index
+	idx  *search.Index // nil with remote shards: the shard workers hold the rows
 	pipe *search.Pipeline
 }
 
@@ -124,7 +124,9 @@ func WithShard(i, n int) CorrelatorOption {
 
 // WithRemoteShards has the Correlator run the coarse stage of its searches
 // on n shard workers reached through q (each serving ServeShard), merged
-// by search.Shards; the full comparison stays here.
+// by search.Shards; the full comparison stays here. It then keeps only the
+// entries' metadata (ids, classes, blob refs, bullet land descriptors): no
+// index rows.
 func WithRemoteShards(q *jobs.Queue, n int) CorrelatorOption {
 	return func(c *Correlator) { c.remote, c.remoteShards = q, n }
 }
@@ -158,13 +160,16 @@ func NewCorrelator(st *store.Store, blobs blob.Fetcher, log *slog.Logger, opts .
 	return c, nil
 }
 
-// corpus returns the agency's index and pipeline, creating them; c.mu must
-// be held for writing.
+// corpus returns the agency's index (none with remote shards) and
+// pipeline, creating them; c.mu must be held for writing.
 func (c *Correlator) corpus(agency domain.AgencyID) (*agencyCorpus, error) {
 	if ac := c.agencies[agency]; ac != nil {
 		return ac, nil
 	}
-	idx := search.NewIndex(c.workers)
+	var idx *search.Index
+	if c.remote == nil {
+		idx = search.NewIndex(c.workers)
+	}
 	pipe, err := c.pipeline(agency, idx)
 	if err != nil {
 		return nil, err
@@ -190,11 +195,28 @@ func (c *Correlator) pipeline(agency domain.AgencyID, idx *search.Index) (*searc
 	return search.NewCoarsePipeline(parts, c, c, pcfg)
 }
 
-// Len returns the number of index entries of every agency.
+// Len returns the number of entries (exhibits searched by the coarse stage:
+// cartridge scans and bullets) of every agency, whether this process holds
+// their index rows or, with remote shards, the shard workers do.
 func (c *Correlator) Len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.entries)
+}
+
+// IndexRows returns the number of coarse index rows this process holds,
+// of every agency: Len without sharding, its part on a shard worker, none
+// on a querying node with remote shards.
+func (c *Correlator) IndexRows() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	n := 0
+	for _, ac := range c.agencies {
+		if ac.idx != nil {
+			n += ac.idx.Len()
+		}
+	}
+	return n
 }
 
 // Load reads the scans with search features that are new since the last
@@ -287,7 +309,7 @@ func (c *Correlator) addEntry(ctx context.Context, e store.SearchEntry) error {
 	switch f.Kind {
 	case search.KindCartridge:
 		id := string(e.Scan)
-		if err := ac.idx.Add(id, class, f); err != nil {
+		if err := ac.add(id, class, f); err != nil {
 			return err
 		}
 		en := &entry{id: id, agency: e.Agency, exhibit: e.Exhibit, kind: f.Kind, class: class,
@@ -317,7 +339,7 @@ func (c *Correlator) addEntry(ctx context.Context, e store.SearchEntry) error {
 		for _, l := range en.scans {
 			bf.Lands = append(bf.Lands, l.land)
 		}
-		if err := ac.idx.Add(id, class, bf); err != nil {
+		if err := ac.add(id, class, bf); err != nil {
 			return err
 		}
 		c.entries[id] = en
@@ -326,6 +348,18 @@ func (c *Correlator) addEntry(ctx context.Context, e store.SearchEntry) error {
 		return fmt.Errorf("scan %s has features of unknown kind %d", e.Scan, f.Kind)
 	}
 	return nil
+}
+
+// add puts an entry's features into the agency's index; with remote shards
+// (no index) it only checks them, as Index.Add would.
+func (ac *agencyCorpus) add(id string, class search.Class, f *search.Features) error {
+	if ac.idx == nil {
+		if err := f.Validate(); err != nil {
+			return fmt.Errorf("search: add %s: %w", id, err)
+		}
+		return nil
+	}
+	return ac.idx.Add(id, class, f)
 }
 
 // searchClass converts an exhibit's class characteristics.

@@ -90,15 +90,14 @@ func correlatorHeap(tb testing.TB, ctx context.Context, node *Node, opts ...Corr
 		tb.Fatal("nothing loaded")
 	}
 	var resident int64
-	rows := 0
 	c.mu.RLock()
 	for _, ac := range c.agencies {
 		if ac.idx != nil {
 			resident += ac.idx.ResidentBytes()
-			rows += ac.idx.Len()
 		}
 	}
 	c.mu.RUnlock()
+	rows := c.IndexRows()
 	runtime.KeepAlive(c)
 	perEntry = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(n)
 	if rows > 0 {
@@ -119,7 +118,8 @@ func openMemoryNode(tb testing.TB, ctx context.Context) *Node {
 
 // BenchmarkCorrelatorMemory reports the heap a loaded Correlator retains
 // per cartridge entry (B/entry) and the index's share of it (index-B/row),
-// for 2,000 stored scans:
+// for 2,000 stored scans, holding the index (local) or, on a querying node
+// with remote shards, only the entries' metadata:
 //
 //	go test -run '^$' -bench CorrelatorMemory -benchtime 1x ./internal/server/
 func BenchmarkCorrelatorMemory(b *testing.B) {
@@ -127,12 +127,22 @@ func BenchmarkCorrelatorMemory(b *testing.B) {
 	defer cancel()
 	node := openMemoryNode(b, ctx)
 	storeRandomCartridges(b, ctx, node, 2000, 1)
-	var perEntry, perRow float64
-	for b.Loop() {
-		perEntry, perRow = correlatorHeap(b, ctx, node)
+	for _, bc := range []struct {
+		name string
+		opts []CorrelatorOption
+	}{
+		{"local", nil},
+		{"remote-shards", []CorrelatorOption{WithRemoteShards(node.Queue, 2)}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var perEntry, perRow float64
+			for b.Loop() {
+				perEntry, perRow = correlatorHeap(b, ctx, node, bc.opts...)
+			}
+			b.ReportMetric(perEntry, "B/entry")
+			b.ReportMetric(perRow, "index-B/row")
+		})
 	}
-	b.ReportMetric(perEntry, "B/entry")
-	b.ReportMetric(perRow, "index-B/row")
 }
 
 // TestCorrelatorMemory: a loaded Correlator keeps little beyond its index
@@ -150,6 +160,12 @@ func TestCorrelatorMemory(t *testing.T) {
 	t.Logf("%.0f B retained per entry, index %.0f B per row", perEntry, perRow)
 	if limit := 2*perRow + 4096; perEntry > limit || perRow == 0 {
 		t.Errorf("%.0f B retained per entry, want at most %.0f (twice the index's %.0f B per row + 4 KiB)", perEntry, limit, perRow)
+	}
+	// A querying node with remote shards keeps the metadata only.
+	perEntry, perRow = correlatorHeap(t, ctx, node, WithRemoteShards(node.Queue, 2))
+	t.Logf("remote shards: %.0f B retained per entry, index %.0f B per row", perEntry, perRow)
+	if perEntry > 4096 || perRow != 0 {
+		t.Errorf("remote shards: %.0f B retained per entry, index %.0f B per row; want at most 4 KiB and no index", perEntry, perRow)
 	}
 }
 

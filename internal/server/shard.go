@@ -187,6 +187,9 @@ func (c *Correlator) ServeShard(ctx context.Context, q *jobs.Queue, concurrency 
 	if c.shards < 1 {
 		return errors.New("serve shard: the corpus is not sharded (WithShard)")
 	}
+	if c.remote != nil {
+		return errors.New("serve shard: a corpus with remote shards holds no index rows to serve")
+	}
 	return ServeShard(ctx, q, c.shard, concurrency, func(ctx context.Context, a domain.AgencyID) (search.Coarse, error) {
 		if err := c.Load(ctx); err != nil {
 			return nil, err

@@ -46,8 +46,8 @@ func TestShardedCorrelator(t *testing.T) {
 		if err := c.Load(ctx); err != nil {
 			t.Fatal(err)
 		}
-		loaded += c.Len()
-		t.Logf("shard %d of %d: %d entries", i, shards, c.Len())
+		loaded += c.IndexRows()
+		t.Logf("shard %d of %d: %d index rows", i, shards, c.IndexRows())
 		go func() { done <- c.ServeShard(serveCtx, node.Queue, 1) }()
 	}
 	defer func() {
@@ -71,6 +71,11 @@ func TestShardedCorrelator(t *testing.T) {
 	querying.K = node.Corr.K
 	if err := querying.Load(ctx); err != nil {
 		t.Fatal(err)
+	}
+	// The querying node keeps the entries' metadata only.
+	if querying.Len() != len(scans) || querying.IndexRows() != 0 || node.Corr.IndexRows() != len(scans) {
+		t.Errorf("querying node: %d entries, %d index rows; unsharded %d index rows; want %d, 0, %d",
+			querying.Len(), querying.IndexRows(), node.Corr.IndexRows(), len(scans), len(scans))
 	}
 	summary := func(cands []domain.Candidate) []string {
 		var out []string
@@ -124,18 +129,36 @@ func strconvF(f float64) string { b, _ := json.Marshal(f); return string(b) }
 // returns their scans.
 func ingestCartridges(t *testing.T, ctx context.Context, node *server.Node, firearms int, seed uint64) []domain.ScanID {
 	t.Helper()
+	return ingestSynthetic(t, ctx, node, domain.KindCartridgeCase, func(fn func(synth.Scan) error) error {
+		return synth.EachCartridge(synth.CartridgeConfig{Firearms: firearms, Shots: 2, Seed: seed, SizePX: 256}, fn)
+	}, func(s synth.Scan) string { return fmt.Sprintf("seed%d-%s", seed, s.Name) })
+}
+
+// ingestBullets stores barrels×2 synthetic bullets of 6 lands in node (one
+// exhibit per bullet) and returns their land scans.
+func ingestBullets(t *testing.T, ctx context.Context, node *server.Node, barrels int, seed uint64) []domain.ScanID {
+	t.Helper()
+	return ingestSynthetic(t, ctx, node, domain.KindBullet, func(fn func(synth.Scan) error) error {
+		return synth.EachBullet(synth.BulletConfig{Barrels: barrels, Bullets: 2, Seed: seed, SpacingUM: 3.125}, fn)
+	}, func(s synth.Scan) string { return fmt.Sprintf("seed%d-%s", seed, s.Truth.BulletID) })
+}
+
+// ingestSynthetic ingests every scan of each into the exhibit of its kind
+// in the case numbered caseOf(scan), and returns the scans.
+func ingestSynthetic(t *testing.T, ctx context.Context, node *server.Node, kind domain.ExhibitKind, each func(func(synth.Scan) error) error, caseOf func(synth.Scan) string) []domain.ScanID {
+	t.Helper()
 	var scans []domain.ScanID
-	err := synth.EachCartridge(synth.CartridgeConfig{Firearms: firearms, Shots: 2, Seed: seed, SizePX: 256}, func(s synth.Scan) error {
+	err := each(func(s synth.Scan) error {
 		var buf bytes.Buffer
 		if err := x3p.Write(&buf, x3p.New(s.Surface)); err != nil {
 			return err
 		}
-		cs, _, err := ingest.FindOrCreateCase(ctx, node.Store, domain.Case{AgencyID: node.Agency.ID, Number: fmt.Sprintf("seed%d-%s", seed, s.Name)})
+		cs, _, err := ingest.FindOrCreateCase(ctx, node.Store, domain.Case{AgencyID: node.Agency.ID, Number: caseOf(s)})
 		if err != nil {
 			return err
 		}
 		ex, _, err := ingest.FindOrCreateExhibit(ctx, node.Store, domain.Exhibit{AgencyID: node.Agency.ID, CaseID: cs.ID, Label: "E1",
-			Kind: domain.KindCartridgeCase, Role: domain.RoleCrimeScene})
+			Kind: kind, Role: domain.RoleCrimeScene})
 		if err != nil {
 			return err
 		}
@@ -149,13 +172,13 @@ func ingestCartridges(t *testing.T, ctx context.Context, node *server.Node, fire
 	if err != nil {
 		t.Fatal(err)
 	}
-
 	return scans
 }
 
 // TestShardNodes: a node with RemoteShards 2 and two shard-worker nodes
 // (Config.Shard, serving on the first node's NATS over loopback, sharing
-// its database and blobs) rank like an unsharded Correlator.
+// its database and blobs) rank cartridge cases and bullets like an
+// unsharded Correlator, the querying node holding no index rows.
 func TestShardNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("ingests synthetic scans")
@@ -171,6 +194,7 @@ func TestShardNodes(t *testing.T) {
 	}
 	defer node.Close()
 	scans := ingestCartridges(t, ctx, node, 3, 9)
+	lands := ingestBullets(t, ctx, node, 2, 5)
 
 	serveCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 2)
@@ -200,7 +224,12 @@ func TestShardNodes(t *testing.T) {
 	if err := whole.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for _, scan := range scans[:2] {
+	const bullets = 4
+	if n := len(scans) + bullets; whole.Len() != n || whole.IndexRows() != n || node.Corr.Len() != n || node.Corr.IndexRows() != 0 {
+		t.Errorf("unsharded: %d entries, %d index rows; querying node: %d entries, %d index rows; want %d, %d, %d, 0",
+			whole.Len(), whole.IndexRows(), node.Corr.Len(), node.Corr.IndexRows(), n, n, n)
+	}
+	for _, scan := range []domain.ScanID{scans[0], scans[1], lands[0], lands[len(lands)-1]} {
 		q, err := whole.QueryForScan(ctx, node.Agency.ID, scan)
 		if err != nil {
 			t.Fatal(err)

@@ -95,7 +95,7 @@ func startShardProcesses(ctx context.Context, cfg search.BenchConfig, n int, mem
 	for i := range n {
 		c := exec.CommandContext(ctx, exe, benchShardArgs(cfg, i, n, f.queue.URL(), memLimitMiB)...)
 		c.Stderr = os.Stderr
-		c.WaitDelay = 10 * time.Second // after stdin closed or the kill
+		c.WaitDelay = 10 * time.Second // for the pipes, once it ended or was killed
 		stdin, err := c.StdinPipe()
 		if err != nil {
 			return nil, err
@@ -157,17 +157,40 @@ func (f *shardFleet) cpu() time.Duration {
 	return d
 }
 
+// shardStopTimeout is how long a shard process may take to end once its
+// stdin is closed before it is killed.
+const shardStopTimeout = 30 * time.Second
+
 // stop ends the shard processes (closing their stdin; killing those
-// still running after WaitDelay), waits for them, shuts the NATS server
-// down and removes its folder. It returns what the operating system
-// measured of each process that was started, in shard order.
+// still running after shardStopTimeout), waits for them, shuts the NATS
+// server down and removes its folder. It returns what the operating
+// system measured of each process that was started, in shard order.
 func (f *shardFleet) stop() []search.BenchProcess {
-	for _, p := range f.procs {
+	waited := make([]chan struct{}, len(f.procs))
+	for i, p := range f.procs {
 		_ = p.stdin.Close()
+		waited[i] = make(chan struct{})
+		go func() {
+			_ = p.cmd.Wait() // its error was reported by the process itself on stderr
+			close(waited[i])
+		}()
 	}
+	deadline := time.NewTimer(shardStopTimeout)
+	defer deadline.Stop()
+	late := false // past the deadline: kill what still runs
 	var out []search.BenchProcess
-	for _, p := range f.procs {
-		_ = p.cmd.Wait() // its error was reported by the process itself on stderr
+	for i, p := range f.procs {
+		if !late {
+			select {
+			case <-waited[i]:
+			case <-deadline.C:
+				late = true
+			}
+		}
+		if late {
+			_ = p.cmd.Process.Kill() // an error if it has ended: nothing to do
+			<-waited[i]
+		}
 		bp := search.BenchProcess{Role: fmt.Sprintf("shard %d/%d", p.shard, len(f.procs)), PID: p.cmd.Process.Pid}
 		if st := p.cmd.ProcessState; st != nil {
 			bp.CPUSeconds = (st.UserTime() + st.SystemTime()).Seconds()

@@ -76,7 +76,7 @@ type Correlator struct {
 
 // entry is what the corpus keeps of an indexed exhibit beside its index
 // row: no decoded cartridge features (22 KB a scan, twice the row), which
-// QueryForScan reads again from the blob.
+// QueryForScan reads again from the blob the scan's record names.
 type entry struct {
 	id      string
 	agency  domain.AgencyID
@@ -84,11 +84,10 @@ type entry struct {
 	kind    search.Kind
 	class   search.Class
 	scans   []landScan // one for a cartridge case; the lands of a bullet in name order
-	// Cartridge cases: the blob of the features indexed, or, when they
-	// were recomputed from an older format and could not be stored, the
-	// features themselves (held; features is then zero).
-	features blob.Ref
-	held     *search.Features
+	// held are a cartridge case's features when they were recomputed from
+	// an older format and could not be stored (the record still names the
+	// old blob); nil otherwise.
+	held *search.Features
 }
 
 type landScan struct {
@@ -125,8 +124,8 @@ func WithShard(i, n int) CorrelatorOption {
 // WithRemoteShards has the Correlator run the coarse stage of its searches
 // on n shard workers reached through q (each serving ServeShard), merged
 // by search.Shards; the full comparison stays here. It then keeps only the
-// entries' metadata (ids, classes, blob refs, bullet land descriptors): no
-// index rows.
+// entries' metadata (ids, classes, bullet land descriptors): no index
+// rows, and it reads no cartridge features until a scan is queried.
 func WithRemoteShards(q *jobs.Queue, n int) CorrelatorOption {
 	return func(c *Correlator) { c.remote, c.remoteShards = q, n }
 }
@@ -292,11 +291,23 @@ func (c *Correlator) addEntry(ctx context.Context, e store.SearchEntry) error {
 	if !c.inShard(e) {
 		return nil
 	}
-	f, ref, err := c.readFeatures(ctx, e)
-	if err != nil {
-		return err
+	// A querying node with remote shards does not read a cartridge case's
+	// features at all (one blob read each at start-up): the shard workers
+	// index them, and QueryForScan reads them when needed. Bullet lands
+	// keep their descriptors (128 bytes), which the query needs.
+	var (
+		f    *search.Features
+		ref  blob.Ref
+		kind = search.KindCartridge
+	)
+	if c.remote == nil || e.Kind != domain.KindCartridgeCase {
+		var err error
+		if f, ref, err = c.readFeatures(ctx, e); err != nil {
+			return err
+		}
+		kind = f.Kind
 	}
-	class := searchClass(f.Kind, e.Class)
+	class := searchClass(kind, e.Class)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.byScan[e.Scan]; ok {
@@ -306,16 +317,17 @@ func (c *Correlator) addEntry(ctx context.Context, e store.SearchEntry) error {
 	if err != nil {
 		return err
 	}
-	switch f.Kind {
+	switch kind {
 	case search.KindCartridge:
 		id := string(e.Scan)
-		if err := ac.add(id, class, f); err != nil {
-			return err
-		}
-		en := &entry{id: id, agency: e.Agency, exhibit: e.Exhibit, kind: f.Kind, class: class,
-			scans: []landScan{{scan: e.Scan}}, features: ref}
-		if ref.IsZero() {
-			en.held = f
+		en := &entry{id: id, agency: e.Agency, exhibit: e.Exhibit, kind: kind, class: class, scans: []landScan{{scan: e.Scan}}}
+		if f != nil {
+			if err := ac.add(id, class, f); err != nil {
+				return err
+			}
+			if ref.IsZero() {
+				en.held = f
+			}
 		}
 		c.entries[id] = en
 		c.byScan[e.Scan] = id
@@ -351,7 +363,7 @@ func (c *Correlator) addEntry(ctx context.Context, e store.SearchEntry) error {
 }
 
 // add puts an entry's features into the agency's index; with remote shards
-// (no index) it only checks them, as Index.Add would.
+// (no index: bullets) it only checks them, as Index.Add would.
 func (ac *agencyCorpus) add(id string, class search.Class, f *search.Features) error {
 	if ac.idx == nil {
 		if err := f.Validate(); err != nil {
@@ -794,8 +806,11 @@ func (c *Correlator) QueryForScan(ctx context.Context, agency domain.AgencyID, i
 			return q, err
 		}
 		if q.Features = e.held; q.Features == nil {
-			if q.Features, _, err = c.readFeatures(ctx, store.SearchEntry{Scan: id, Agency: agency, Exhibit: e.exhibit, Features: e.features}); err != nil {
+			if q.Features, _, err = c.readFeatures(ctx, store.SearchEntry{Scan: id, Agency: agency, Exhibit: e.exhibit, Features: sc.Features}); err != nil {
 				return q, fmt.Errorf("reading the search features of scan %s: %w", id, err)
+			}
+			if q.Features.Kind != search.KindCartridge {
+				return q, errs.Errorf("server.QueryForScan", errs.Invalid, "scan %s of a cartridge case has search features of a %s", id, q.Features.Kind)
 			}
 		}
 	case search.KindBullet:

@@ -169,11 +169,12 @@ func TestCorrelatorMemory(t *testing.T) {
 	}
 }
 
-// TestQueryForScanReadsFeatures: a cartridge entry keeps its feature blob,
-// not the features, and QueryForScan reads them again; features
-// recomputed from an older format are held in memory only when they
-// could not be stored (no writer, a failing one), else the entry names the
-// new blob.
+// TestQueryForScanReadsFeatures: a cartridge entry keeps no features, and
+// QueryForScan reads them again from the blob the scan's record names;
+// features recomputed from an older format are held in memory only when
+// they could not be stored (no writer, a failing one). A querying node
+// with remote shards reads none at load and recomputes stale ones when
+// queried.
 func TestQueryForScanReadsFeatures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("ingests synthetic scans")
@@ -235,11 +236,15 @@ func TestQueryForScanReadsFeatures(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		writer blob.Receiver
-		stored bool
+		remote bool // a querying node: reads no cartridge features at load
+		// held: the entry holds the recomputed features; stored: the
+		// record names the recomputed blob after the load.
+		held, stored bool
 	}{
-		{"no writer", nil, false},
-		{"failing writer", failingWriter{}, false},
-		{"writer", node.Blobs, true},
+		{"no writer", nil, false, true, false},
+		{"failing writer", failingWriter{}, false, true, false},
+		{"writer", node.Blobs, false, false, true},
+		{"remote shards", node.Blobs, true, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := node.Store.SetScanDerived(ctx, node.Agency.ID, stale.ID, blob.Ref{}, old); err != nil {
@@ -248,6 +253,9 @@ func TestQueryForScanReadsFeatures(t *testing.T) {
 			var opts []CorrelatorOption
 			if tc.writer != nil {
 				opts = append(opts, WithFeatureWriter(tc.writer))
+			}
+			if tc.remote {
+				opts = append(opts, WithRemoteShards(node.Queue, 2))
 			}
 			c, err := NewCorrelator(node.Store, node.Blobs, slog.New(slog.NewTextHandler(io.Discard, nil)), opts...)
 			if err != nil {
@@ -266,14 +274,11 @@ func TestQueryForScanReadsFeatures(t *testing.T) {
 			c.mu.RLock()
 			ef, es := *c.entries[string(fresh.ID)], *c.entries[string(stale.ID)]
 			c.mu.RUnlock()
-			if ef.held != nil || ef.features != fresh.Features {
-				t.Errorf("current scan: entry holds features %v, blob %s; want none and %s", ef.held != nil, ef.features, fresh.Features)
+			if ef.held != nil || ef.kind != search.KindCartridge || es.kind != search.KindCartridge {
+				t.Errorf("current scan: entry holds features %v; entries of kinds %s and %s", ef.held != nil, ef.kind, es.kind)
 			}
-			switch {
-			case tc.stored && (es.held != nil || es.features != rec.Features || rec.Features == old):
-				t.Errorf("recomputed and stored: entry holds features %v, blob %s; want none and the record's new %s", es.held != nil, es.features, rec.Features)
-			case !tc.stored && (es.held == nil || !es.features.IsZero() || rec.Features != old):
-				t.Errorf("recomputed, not stored: entry holds features %v, blob %s, record %s; want the features, no blob, the old record", es.held != nil, es.features, rec.Features)
+			if (es.held != nil) != tc.held || (rec.Features != old) != tc.stored {
+				t.Errorf("stale scan: entry holds features %v, the record names a new blob %v; want %v, %v", es.held != nil, rec.Features != old, tc.held, tc.stored)
 			}
 			for _, sc := range scans {
 				q, err := c.QueryForScan(ctx, node.Agency.ID, sc.ID)
@@ -286,6 +291,9 @@ func TestQueryForScanReadsFeatures(t *testing.T) {
 				// Recomputing gives the features of the ingest again.
 				if !slices.Equal(q.Features.Map, want[sc.ID].Map) || !slices.Equal(q.Features.Polar, want[sc.ID].Polar) {
 					t.Errorf("scan %s: the query's features differ from the stored ones", sc.ID)
+				}
+				if tc.remote {
+					continue // no shard workers to search
 				}
 				got, _, err := c.Search(ctx, q)
 				if err != nil {

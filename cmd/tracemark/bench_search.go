@@ -107,12 +107,19 @@ shard's build (shard_parts) and every process's peak RSS and CPU
 					parts[i] = fmt.Sprintf("%.0f", m)
 				}
 				fmt.Fprintf(out, "shards %d (index MiB per shard: %s)\n", rep.Shards, strings.Join(parts, ", "))
+				for _, p := range rep.ShardParts {
+					fmt.Fprintf(out, "shard %d/%d: %d exhibits built in %.0f s; resident %.0f MiB once built\n", p.Shard, p.Shards, p.Exhibits, p.IngestSeconds, p.RSSMiB)
+				}
 			}
 			for _, p := range rep.Processes {
 				fmt.Fprintf(out, "process %s (pid %d): peak RSS %.0f MiB, CPU %.1f s\n", p.Role, p.PID, p.PeakRSSMiB, p.CPUSeconds)
 			}
-			fmt.Fprintf(out, "peak RSS %.0f MiB (index %.0f MiB, prepared cache %d entries %.0f MiB, %d hits %d misses); load %.1f on %d CPUs\n",
-				rep.PeakRSSMiB, rep.IndexMiB, rep.Cache.Entries, float64(rep.Cache.Bytes)/(1<<20), rep.Cache.Hits, rep.Cache.Misses, rep.Machine.LoadAvg1, rep.Machine.NumCPU)
+			where := ""
+			if len(rep.Processes) > 0 {
+				where = " in the shard processes"
+			}
+			fmt.Fprintf(out, "peak RSS %.0f MiB (index %.0f MiB%s, prepared cache %d entries %.0f MiB, %d hits %d misses); load %.1f on %d CPUs\n",
+				rep.PeakRSSMiB, rep.IndexMiB, where, rep.Cache.Entries, float64(rep.Cache.Bytes)/(1<<20), rep.Cache.Hits, rep.Cache.Misses, rep.Machine.LoadAvg1, rep.Machine.NumCPU)
 			if report != "" {
 				b, err := json.MarshalIndent(rep, "", "  ")
 				if err != nil {

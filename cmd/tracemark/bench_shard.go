@@ -263,6 +263,8 @@ func newBenchSearchShardCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			debug.FreeOSMemory() // the build's garbage: report what serving holds
+			info.RSSMiB = search.RSSMiB()
 			served := make(chan error, 1)
 			go func() {
 				served <- server.ServeShard(ctx, q, i, 2, func(_ context.Context, a domain.AgencyID) (search.Coarse, error) {

@@ -113,8 +113,8 @@ func TestBenchSearchShardProcesses(t *testing.T) {
 			t.Errorf("process %+v: want %s with its peak RSS and CPU", p, want)
 		}
 		held += procs.ShardParts[i].Exhibits
-		if procs.ShardParts[i].Exhibits == 0 || procs.ShardParts[i].Exhibits == 400 {
-			t.Errorf("shard %d holds %d of the 400 exhibits", i, procs.ShardParts[i].Exhibits)
+		if part := procs.ShardParts[i]; part.Exhibits == 0 || part.Exhibits == 400 || part.RSSMiB <= 0 {
+			t.Errorf("shard %d holds %d of the 400 exhibits in %v MiB resident", i, part.Exhibits, part.RSSMiB)
 		}
 	}
 	if held != 400 {

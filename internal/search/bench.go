@@ -89,6 +89,11 @@ type BenchShardInfo struct {
 	Real          int     `json:"real_exhibits"`
 	IndexMiB      float64 `json:"index_mib"`
 	IngestSeconds float64 `json:"ingest_seconds"`
+	// RSSMiB is the serving process's resident set once built, after a
+	// garbage collection that returned the freed memory (set by the
+	// process that serves the part): what it holds while it answers,
+	// where its peak is mostly the build's garbage.
+	RSSMiB float64 `json:"rss_after_build_mib,omitempty"`
 }
 
 // BenchProcess is one process of a bench run across processes, as
@@ -909,13 +914,20 @@ func quantile(v []float64, p float64) float64 {
 
 // PeakRSSMiB returns the process's peak resident set (VmHWM), MiB; 0 when
 // /proc is not available.
-func PeakRSSMiB() float64 {
+func PeakRSSMiB() float64 { return procStatusMiB("VmHWM:") }
+
+// RSSMiB returns the process's resident set now (VmRSS), MiB; 0 when
+// /proc is not available.
+func RSSMiB() float64 { return procStatusMiB("VmRSS:") }
+
+// procStatusMiB reads a kB field of /proc/self/status, in MiB.
+func procStatusMiB(field string) float64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == field {
 			kb, _ := strconv.ParseFloat(f[1], 64)
 			return kb / 1024
 		}

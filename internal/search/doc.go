@@ -69,8 +69,8 @@
 // --engine-mates), top-1 1.000. The recall varies with the queries drawn:
 // the 20 queries of the earlier runs keep 56 of their 60 mates (0.933; 55
 // with format 2), the other 20 keep 47. On a quiet machine a query takes
-// 3.2 s wall (median; p95 3.9 s), of which the coarse stage 2.3 s, and
-// 6.1 s of process CPU; peak RSS 3.0 GiB (index 1,085 MiB, prepared cache
+// 3.0 s wall (median; p95 3.5 s), of which the coarse stage 2.1 s, and
+// 5.7 s of process CPU; peak RSS 3.0 GiB (index 1,085 MiB, prepared cache
 // 512 MiB). With a 1 GiB prepared cache, measured exactly since
 // Prepared.Bytes, the heap met the bench's 3 GiB soft limit and the
 // collector ran all the time (6.0 s median for the real queries): the
@@ -158,7 +158,7 @@
 // (BenchmarkSignature) 2.9–3.1 ms. A query thus costs about N × 38 µs +
 // Rerank × 0.45 ms + Full × ≈ 0.2 s (engine, fast mode, both directions,
 // candidates loaded through the cache) of CPU: at 100,000 with Full 10,
-// 6.1 CPU-s per query, 3.2 s wall on the two cores.
+// 5.7 CPU-s per query, 3.0 s wall on the two cores.
 //
 // Projection to 1,000,000 cartridge cases (no class prefilter, the worst
 // case): index ≈ 10.6 GiB resident, the exhaustive scan ≈ 38 CPU-s. The
@@ -170,15 +170,23 @@
 // of Rerank rows, 0.45 CPU-s: ≈ 2.5 s wall), each returning its best K to
 // the querying node, which merges them by coarse score (exact: a row's
 // score does not depend on the rest of the corpus) and runs the full
-// comparison of the top 10 (≈ 2 CPU-s): ≈ 4–5 s wall per query. Measured
-// on 6,000 exhibits (tracemark bench search --synthetic 2000 --distractors
-// 4000 --queries 10 --full 3 --shards 3, in one process): the same mates
-// per query as one shard (recall@100 0.933), 19.5 MiB of index per shard
-// against 59.6 MiB; TestShardNodes ranks through two shard nodes exactly
-// as an unsharded correlator. Still to do for 1,000,000: the querying
-// node loads every row too (it should keep only the entries' metadata),
-// and tracemark worker processes cannot use remote shards yet. The
-// prepared-candidate cache is bounded per process (PreparedCache, 512 MiB
+// comparison of the top 10 (≈ 2 CPU-s): ≈ 4–5 s wall per query. The
+// querying node (and tracemark worker --remote-shards n) keeps only the
+// entries' metadata: ≈ 540 B per entry, 0.5 GiB at 1,000,000, against
+// ≈ 11 KB with a local index (BenchmarkCorrelatorMemory in
+// internal/server). Measured across processes at 100,000 exhibits
+// (tracemark bench search --synthetic 20000 --distractors 79960 --queries
+// 10 --full 10 --shards 2 --shard-processes, quiet machine): two shard
+// processes over NATS on loopback keep exactly the mates and top hits of
+// the in-process run; coarse 2.30 s and query 3.26 s median against 2.32 s
+// and 3.22 s in one process (the request-reply costs ≈ 10–20 ms a query,
+// measured on 400 exhibits); each shard holds a 556 MiB index (615 MiB
+// resident once built; the peak, 1.56 GiB, is the build's garbage), the
+// querying process peaks at 1.5 GiB (its 512 MiB prepared cache and the
+// collector's slack), against 3.0 GiB for one process. On one 2-core machine
+// the processes share the cores, so no speed-up is expected: the run
+// shows the overhead and the memory split that the projection assumes.
+// The prepared-candidate cache is bounded per process (PreparedCache, 512 MiB
 // in the server) and the full-comparison candidates are loaded from the
 // blob store (≈ 21 MB each once compared). The class prefilter (calibre
 // group alone) usually cuts the compatible set 3–10×. Recall falls as the

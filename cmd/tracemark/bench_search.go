@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tracemark/tracemark/internal/search"
 )
@@ -133,12 +134,7 @@ shard's build (shard_parts) and every process's peak RSS and CPU
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&cfg.Synthetic, "synthetic", 0, "number of synthetic cartridge cases to index")
-	f.IntVar(&cfg.SyntheticShots, "shots", 4, "synthetic firings per firearm")
-	f.IntVar(&cfg.Distractors, "distractors", 0, "extra non-mate exhibits made by turning (90°, 270°) or mirroring synthetic firings (at most 6 per firing)")
-	f.Uint64Var(&cfg.Seed, "seed", 1, "synthetic corpus seed")
-	f.StringVar(&cfg.RealDir, "real", "", "folder of real processed scans (e.g. the Fadul set)")
-	f.StringVar(&cfg.TruthCSV, "truth", "", "ground-truth CSV of the real scans (columns file, source_id)")
+	benchCorpusFlags(f, &cfg)
 	f.IntVar(&cfg.Queries, "queries", 50, "number of synthetic queries")
 	f.IntVar(&cfg.Pipeline.K, "k", 100, "coarse candidates kept per query")
 	f.IntVar(&cfg.Pipeline.Full, "full", 20, "candidates given the full comparison")
@@ -154,4 +150,16 @@ shard's build (shard_parts) and every process's peak RSS and CPU
 	f.Int64Var(&memLimitMiB, "memory-limit-mib", 3072, "Go soft memory limit, MiB (0: none; also each shard process's)")
 	cmd.AddCommand(newBenchSearchShardCmd())
 	return cmd
+}
+
+// benchCorpusFlags registers the flags that define the bench's corpus, the
+// same for 'bench search' and its shard processes (which must build the
+// parts of one corpus).
+func benchCorpusFlags(f *pflag.FlagSet, cfg *search.BenchConfig) {
+	f.IntVar(&cfg.Synthetic, "synthetic", 0, "number of synthetic cartridge cases to index")
+	f.IntVar(&cfg.SyntheticShots, "shots", 4, "synthetic firings per firearm")
+	f.IntVar(&cfg.Distractors, "distractors", 0, "extra non-mate exhibits made by turning (90°, 270°) or mirroring synthetic firings (at most 6 per firing)")
+	f.Uint64Var(&cfg.Seed, "seed", 1, "synthetic corpus seed")
+	f.StringVar(&cfg.RealDir, "real", "", "folder of real processed scans (e.g. the Fadul set)")
+	f.StringVar(&cfg.TruthCSV, "truth", "", "ground-truth CSV of the real scans (columns file, source_id)")
 }

@@ -301,12 +301,7 @@ func newBenchSearchShardCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&shard, "shard", "", "the shard to build and serve, i/n")
 	f.StringVar(&url, "nats", "", "NATS URL of the querying process")
-	f.IntVar(&cfg.Synthetic, "synthetic", 0, "synthetic cartridge cases of the whole corpus")
-	f.IntVar(&cfg.SyntheticShots, "shots", 4, "synthetic firings per firearm")
-	f.IntVar(&cfg.Distractors, "distractors", 0, "distractors of the whole corpus")
-	f.Uint64Var(&cfg.Seed, "seed", 1, "synthetic corpus seed")
-	f.StringVar(&cfg.RealDir, "real", "", "folder of real processed scans")
-	f.StringVar(&cfg.TruthCSV, "truth", "", "ground-truth CSV of the real scans")
+	benchCorpusFlags(f, &cfg)
 	f.IntVar(&cfg.Pipeline.Workers, "workers", 0, "parallel workers (0: GOMAXPROCS)")
 	f.Int64Var(&memLimitMiB, "memory-limit-mib", 3072, "Go soft memory limit, MiB (0: none)")
 	return cmd

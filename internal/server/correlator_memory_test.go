@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -118,15 +120,24 @@ func openMemoryNode(tb testing.TB, ctx context.Context) *Node {
 
 // BenchmarkCorrelatorMemory reports the heap a loaded Correlator retains
 // per cartridge entry (B/entry) and the index's share of it (index-B/row),
-// for 2,000 stored scans, holding the index (local) or, on a querying node
-// with remote shards, only the entries' metadata:
+// for 2,000 stored scans (TRACEMARK_MEMORY_SCANS=n for another count),
+// holding the index (local) or, on a querying node with remote shards,
+// only the entries' metadata:
 //
 //	go test -run '^$' -bench CorrelatorMemory -benchtime 1x ./internal/server/
 func BenchmarkCorrelatorMemory(b *testing.B) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	scans := 2000
+	if v := os.Getenv("TRACEMARK_MEMORY_SCANS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			b.Fatalf("TRACEMARK_MEMORY_SCANS=%q: want a positive number of scans", v)
+		}
+		scans = n
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	node := openMemoryNode(b, ctx)
-	storeRandomCartridges(b, ctx, node, 2000, 1)
+	storeRandomCartridges(b, ctx, node, scans, 1)
 	for _, bc := range []struct {
 		name string
 		opts []CorrelatorOption

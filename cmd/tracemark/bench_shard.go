@@ -13,13 +13,13 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tracemark/tracemark/internal/domain"
 	"github.com/tracemark/tracemark/internal/jobs"
+	"github.com/tracemark/tracemark/internal/procstat"
 	"github.com/tracemark/tracemark/internal/search"
 	"github.com/tracemark/tracemark/internal/server"
 )
@@ -168,7 +168,7 @@ func startShardProcesses(ctx context.Context, cfg search.BenchConfig, n int, mem
 func (f *shardFleet) cpu() time.Duration {
 	var d time.Duration
 	for _, p := range f.procs {
-		d += search.ProcessCPU(p.cmd.Process.Pid)
+		d += procstat.CPU(p.cmd.Process.Pid)
 	}
 	return d
 }
@@ -210,9 +210,7 @@ func (f *shardFleet) stop() []search.BenchProcess {
 		bp := search.BenchProcess{Role: fmt.Sprintf("shard %d/%d", p.shard, len(f.procs)), PID: p.cmd.Process.Pid}
 		if st := p.cmd.ProcessState; st != nil {
 			bp.CPUSeconds = (st.UserTime() + st.SystemTime()).Seconds()
-			if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
-				bp.PeakRSSMiB = float64(ru.Maxrss) / 1024 // KiB on Linux
-			}
+			bp.PeakRSSMiB = procstat.ExitedPeakRSSMiB(st)
 		}
 		out = append(out, bp)
 	}
@@ -227,12 +225,7 @@ func (f *shardFleet) stop() []search.BenchProcess {
 
 // thisProcess is the querying process's entry of a report's processes.
 func thisProcess() search.BenchProcess {
-	p := search.BenchProcess{Role: "query", PID: os.Getpid(), PeakRSSMiB: search.PeakRSSMiB()}
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		p.CPUSeconds = float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-	}
-	return p
+	return search.BenchProcess{Role: "query", PID: os.Getpid(), PeakRSSMiB: procstat.PeakRSSMiB(), CPUSeconds: procstat.SelfCPU().Seconds()}
 }
 
 // newBenchSearchShardCmd is one shard process of 'bench search
@@ -280,7 +273,7 @@ func newBenchSearchShardCmd() *cobra.Command {
 				return err
 			}
 			debug.FreeOSMemory() // the build's garbage: report what serving holds
-			info.RSSMiB = search.RSSMiB()
+			info.RSSMiB = procstat.RSSMiB()
 			served := make(chan error, 1)
 			go func() {
 				served <- server.ServeShard(ctx, q, i, 2, func(_ context.Context, a domain.AgencyID) (search.Coarse, error) {

@@ -1,7 +1,6 @@
 package federation
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,10 +13,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/tracemark/tracemark/internal/audit"
@@ -27,6 +23,7 @@ import (
 	"github.com/tracemark/tracemark/internal/domain"
 	"github.com/tracemark/tracemark/internal/exchange"
 	"github.com/tracemark/tracemark/internal/ingest"
+	"github.com/tracemark/tracemark/internal/procstat"
 	"github.com/tracemark/tracemark/internal/search"
 	"github.com/tracemark/tracemark/internal/store"
 	"github.com/tracemark/tracemark/internal/synth"
@@ -619,35 +616,10 @@ func (s pipelineSearcher) Search(ctx context.Context, _ domain.AgencyID, q Query
 }
 
 // cpuMS is the user + system CPU time of this process, ms.
-func cpuMS() float64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
-}
+func cpuMS() float64 { return float64(procstat.SelfCPU()) / 1e6 }
 
-// processCPUMS is the user + system CPU time of process pid, ms (Linux
-// /proc; 0 elsewhere).
-func processCPUMS(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name (which may hold spaces) in parentheses.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	const ticksPerSecond = 100 // USER_HZ on Linux
-	return (ut + st) * 1000 / ticksPerSecond
-}
+// processCPUMS is the user + system CPU time of process pid, ms.
+func processCPUMS(pid int) float64 { return float64(procstat.CPU(pid)) / 1e6 }
 
 // loadAvg1 is the 1-minute load average (Linux; 0 elsewhere).
 func loadAvg1() float64 {

@@ -4,31 +4,22 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"syscall"
 	"testing"
-	"time"
-)
 
-// cpuTime returns the CPU time used by the process so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+	"github.com/tracemark/tracemark/internal/procstat"
+)
 
 // loop runs f b.N times and also reports the process CPU time per
 // operation ("cpu-ns/op"): on this shared machine wall time depends on the
 // other processes' load, CPU time much less (run with -cpu 1).
 func loop(b *testing.B, f func()) {
-	start := cpuTime()
+	start := procstat.SelfCPU()
 	n := 0
 	for b.Loop() {
 		f()
 		n++
 	}
-	b.ReportMetric(float64(cpuTime()-start)/float64(n), "cpu-ns/op")
+	b.ReportMetric(float64(procstat.SelfCPU()-start)/float64(n), "cpu-ns/op")
 }
 
 type plan2D interface {

@@ -11,10 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/tracemark/tracemark/internal/compare/cartridge"
+	"github.com/tracemark/tracemark/internal/procstat"
 	"github.com/tracemark/tracemark/internal/surface"
 	"github.com/tracemark/tracemark/internal/synth"
 )
@@ -791,7 +791,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	rep.RecallAtK, rep.Top1 = pooled.RecallAtK, pooled.Top1
 	rep.CoarseMSMedian, rep.QueryMSMedian, rep.QueryMSP95 = pooled.CoarseMSMedian, pooled.QueryMSMedian, pooled.QueryMSP95
 	rep.CPUMSMedian = pooled.CPUMSMedian
-	rep.PeakRSSMiB = PeakRSSMiB()
+	rep.PeakRSSMiB = procstat.PeakRSSMiB()
 	rep.Cache = src.Stats()
 	rep.Machine = machineInfo(workers)
 	return rep, nil
@@ -805,13 +805,13 @@ func runQuery(ctx context.Context, pipe *Pipeline, req Request, mates int, isMat
 	if remoteCPU == nil {
 		remoteCPU = func() time.Duration { return 0 }
 	}
-	cpu0, rcpu0 := processCPU(), remoteCPU()
+	cpu0, rcpu0 := procstat.SelfCPU(), remoteCPU()
 	res, err := pipe.Search(ctx, req)
 	if err != nil {
 		return BenchQuery{}, fmt.Errorf("search: bench: query %s: %w", req.ID, err)
 	}
 	rcpu := remoteCPU() - rcpu0
-	q := BenchQuery{ID: req.ID, Mates: mates, CoarseMS: res.CoarseMS, TotalMS: res.TotalMS, CPUMS: ms(processCPU() - cpu0 + rcpu), RemoteCPUMS: ms(rcpu), kept: map[string]bool{}}
+	q := BenchQuery{ID: req.ID, Mates: mates, CoarseMS: res.CoarseMS, TotalMS: res.TotalMS, CPUMS: ms(procstat.SelfCPU() - cpu0 + rcpu), RemoteCPUMS: ms(rcpu), kept: map[string]bool{}}
 	for _, h := range res.Hits {
 		if isMate(h.ID) {
 			q.Kept++
@@ -888,15 +888,6 @@ func summarise(s *BenchSet) {
 	s.CPUMSMedian = quantile(cpu, 0.5)
 }
 
-// processCPU is the process's user + system time (0 when unavailable).
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // quantile is the linear-interpolation quantile (0 for no values).
 func quantile(v []float64, p float64) float64 {
 	if len(v) == 0 {
@@ -910,29 +901,6 @@ func quantile(v []float64, p float64) float64 {
 		return s[len(s)-1]
 	}
 	return s[i] + (x-float64(i))*(s[i+1]-s[i])
-}
-
-// PeakRSSMiB returns the process's peak resident set (VmHWM), MiB; 0 when
-// /proc is not available.
-func PeakRSSMiB() float64 { return procStatusMiB("VmHWM:") }
-
-// RSSMiB returns the process's resident set now (VmRSS), MiB; 0 when
-// /proc is not available.
-func RSSMiB() float64 { return procStatusMiB("VmRSS:") }
-
-// procStatusMiB reads a kB field of /proc/self/status, in MiB.
-func procStatusMiB(field string) float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == field {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }
 
 func machineInfo(workers int) Machine {
@@ -953,30 +921,4 @@ func machineInfo(workers int) Machine {
 		}
 	}
 	return m
-}
-
-// ProcessCPU returns the user + system CPU time process pid has used so
-// far (Linux /proc, in clock ticks of 10 ms; 0 when not available).
-func ProcessCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The fields after the command name, which may hold spaces, in
-	// parentheses: utime and stime are the 14th and 15th of the line.
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0
-	}
-	const tick = 10 * time.Millisecond // USER_HZ = 100 on Linux
-	return time.Duration(ut+st) * tick
 }

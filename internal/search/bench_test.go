@@ -4,10 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/tracemark/tracemark/internal/procstat"
 	"github.com/tracemark/tracemark/internal/surface"
 	"github.com/tracemark/tracemark/internal/synth"
 )
@@ -42,23 +41,13 @@ func benchmarkCoarse(b *testing.B, n int) {
 	}
 	ctx := context.Background()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := procstat.SelfCPU()
 	for b.Loop() {
 		if _, _, err := idx.Query(ctx, Query{Features: q, K: 100, MaxRotationDeg: 33}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
-}
-
-// cpuTime is the process's user+system time: on a shared machine wall time
-// mostly measures the other processes.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64((procstat.SelfCPU()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }
 
 // BenchmarkCoarseQuery: vector scan over all exhibits plus the rotation
@@ -92,11 +81,11 @@ func BenchmarkCandidate(b *testing.B) {
 		{"derive", func() { _, _ = d.derive(cf) }},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			cpu0 := cpuTime()
+			cpu0 := procstat.SelfCPU()
 			for b.Loop() {
 				c.fn()
 			}
-			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/1000/float64(b.N), "cpu-µs/op")
+			b.ReportMetric(float64((procstat.SelfCPU()-cpu0).Nanoseconds())/1000/float64(b.N), "cpu-µs/op")
 		})
 	}
 }

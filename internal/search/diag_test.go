@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tracemark/tracemark/internal/compare/cartridge"
+	"github.com/tracemark/tracemark/internal/procstat"
 )
 
 // TestDiagnoseMates (TRACEMARK_SEARCH_DIAG=firearms:distractors) prints, for
@@ -109,7 +110,7 @@ func TestDiagnoseMates(t *testing.T) {
 		}
 		polarOnly := os.Getenv("TRACEMARK_SEARCH_DIAG_POLAR") != ""
 		all := make([]rs, 0, n)
-		c0 := cpuTime()
+		c0 := procstat.SelfCPU()
 		for row := range n {
 			if polarOnly {
 				break
@@ -119,7 +120,7 @@ func TestDiagnoseMates(t *testing.T) {
 			}
 			all = append(all, rs{row, sc.filter(idx.cartRow(row), hyp).score})
 		}
-		cpuFilter += cpuTime() - c0
+		cpuFilter += procstat.SelfCPU() - c0
 		sort.Slice(all, func(a, b int) bool { return all[a].score > all[b].score })
 		rank := map[int]int{}
 		for r, h := range all {

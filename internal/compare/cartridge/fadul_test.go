@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/tracemark/tracemark/internal/procstat"
 	"github.com/tracemark/tracemark/internal/realdata"
 	"github.com/tracemark/tracemark/internal/x3p"
 )
@@ -124,11 +125,11 @@ func BenchmarkPreprocess(b *testing.B) {
 		b.Fatal(err)
 	}
 	cfg, _ := PreprocessPreset("default")
-	cpu0 := cpuTime()
+	cpu0 := procstat.SelfCPU()
 	for b.Loop() {
 		if _, err := Preprocess(f.Surface, cfg); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64((procstat.SelfCPU()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
 }

@@ -85,7 +85,7 @@ shard's build (shard_parts) and every process's peak RSS and CPU
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "exhibits %d (synthetic %d, distractors %d, real %d), ingest %.1f/s in %.0f s\n", rep.Exhibits, rep.SyntheticCount, rep.DistractorCount, rep.RealCount, rep.IngestPerSecond, rep.IngestSeconds)
-			fmt.Fprintf(out, "k %d, full comparisons %d, rerank %d\n", rep.K, rep.Full, rep.Rerank)
+			fmt.Fprintf(out, "k %d, full comparisons %d, rerank %d, query expansion with up to %d identified hits\n", rep.K, rep.Full, rep.Rerank, rep.Expand)
 			fmt.Fprintf(out, "coarse %.1f ms median; query %.0f ms median, %.0f ms p95 (wall); %.0f ms CPU median\n", rep.CoarseMSMedian, rep.QueryMSMedian, rep.QueryMSP95, rep.CPUMSMedian)
 			for _, s := range []struct {
 				name string
@@ -96,7 +96,10 @@ shard's build (shard_parts) and every process's peak RSS and CPU
 					if cfg.CoarseOnly {
 						top1 = "n/a (coarse only)"
 					}
-					fmt.Fprintf(out, "%s: %d queries, recall@%d %.3f (%d mates), top1 %s; query %.0f ms median, %.0f ms p95\n", s.name, s.set.Queries, rep.K, s.set.RecallAtK, s.set.Mates, top1, s.set.QueryMSMedian, s.set.QueryMSP95)
+					fmt.Fprintf(out, "%s: %d queries, recall@%d %.3f (%d mates; %.3f before query expansion), top1 %s; query %.0f ms median, %.0f ms p95\n", s.name, s.set.Queries, rep.K, s.set.RecallAtK, s.set.Mates, s.set.RecallFirstScan, top1, s.set.QueryMSMedian, s.set.QueryMSP95)
+					if s.set.Expanded > 0 {
+						fmt.Fprintf(out, "%s: %d queries expanded; their second scan %.0f ms median\n", s.name, s.set.Expanded, s.set.ExpandMSMedian)
+					}
 					if s.set.Identified > 0 {
 						fmt.Fprintf(out, "%s: recall@%d %.3f over the %d mates the engine identifies (high-CMC ≥ %d)\n", s.name, rep.K, s.set.RecallIdentified, s.set.Identified, search.IdentifiedCMC)
 					}
@@ -140,6 +143,9 @@ shard's build (shard_parts) and every process's peak RSS and CPU
 	f.IntVar(&cfg.Pipeline.Full, "full", 20, "candidates given the full comparison")
 	f.IntVar(&cfg.Pipeline.Rerank, "rerank", 1000, "exhaustive-scan survivors given the full rotation sweep")
 	f.IntVar(&cfg.Pipeline.Hypotheses, "hypotheses", 2, "polar rotation hypotheses registered per candidate in the exhaustive scan")
+	f.IntVar(&cfg.Pipeline.Expand, "expand", 3, "query expansion: identified hits added to the query for a second coarse scan (-1: off)")
+	f.IntVar(&cfg.Pipeline.ExpandRerank, "expand-rerank", search.ExpandRerankDefault, "the second scan's rerank depth")
+	f.IntVar(&cfg.Pipeline.ExpandHypotheses, "expand-hypotheses", 1, "the second scan's polar rotation hypotheses")
 	f.BoolVar(&cfg.CoarseOnly, "coarse-only", false, "skip the full comparison (recall and coarse timings only)")
 	f.BoolVar(&cfg.EngineMates, "engine-mates", true, "after the timed queries, compare each synthetic query with its mates by the engine and report the recall over the mates it identifies")
 	f.IntVar(&cfg.Pipeline.Workers, "workers", 0, "parallel workers (0: GOMAXPROCS)")

@@ -115,6 +115,13 @@ type BenchQuery struct {
 	TopScore float64 `json:"top_score"`
 	CoarseMS float64 `json:"coarse_ms"`
 	TotalMS  float64 `json:"query_ms"`
+	// ExpandedWith is how many identified hits expanded the query
+	// (PipelineConfig.Expand), ExpandMS what its second scan took, and
+	// KeptFirstScan how many mates the query's own scan kept in its best K.
+	ExpandedWith  int     `json:"expanded_with,omitempty"`
+	ExpandMS      float64 `json:"expand_ms,omitempty"`
+	KeptFirstScan int     `json:"mates_in_first_scan"`
+	Compared      int     `json:"full_comparisons"`
 	// CPUMS is the process's CPU time during the query (user + system, all
 	// threads; queries run one at a time): on a shared machine it measures
 	// the work where wall time mostly measures the other processes.
@@ -142,12 +149,17 @@ type BenchSet struct {
 	Queries   int     `json:"queries"`
 	Mates     int     `json:"mates"`
 	RecallAtK float64 `json:"recall_at_k"`
+	// RecallFirstScan is the recall of the query's own scan, before query
+	// expansion.
+	RecallFirstScan float64 `json:"recall_at_k_first_scan"`
 	// RecallIdentified is the recall over the mates the engine identifies
 	// (EngineMates only).
 	Identified       int          `json:"mates_identified,omitempty"`
 	RecallIdentified float64      `json:"recall_at_k_identified,omitempty"`
 	Top1             float64      `json:"top1"`
 	CoarseMSMedian   float64      `json:"coarse_ms_median"`
+	Expanded         int          `json:"queries_expanded"`
+	ExpandMSMedian   float64      `json:"expand_ms_median"` // over the expanded queries
 	QueryMSMedian    float64      `json:"query_ms_median"`
 	QueryMSP95       float64      `json:"query_ms_p95"`
 	CPUMSMedian      float64      `json:"query_cpu_ms_median"`
@@ -166,6 +178,7 @@ type BenchReport struct {
 	K               int        `json:"k"`
 	Full            int        `json:"full"`
 	Rerank          int        `json:"rerank"`
+	Expand          int        `json:"expand"` // PipelineConfig.Expand (≤ 0: off)
 	CoarseMSMedian  float64    `json:"coarse_ms_median"`
 	QueryMSMedian   float64    `json:"query_ms_median"`
 	QueryMSP95      float64    `json:"query_ms_p95"`
@@ -699,7 +712,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep.K, rep.Full, rep.Rerank = pipe.cfg.K, pipe.cfg.Full, cfg.Pipeline.Rerank
+	rep.K, rep.Full, rep.Rerank, rep.Expand = pipe.cfg.K, pipe.cfg.Full, cfg.Pipeline.Rerank, max(0, pipe.cfg.Expand)
 	if rep.Rerank <= 0 {
 		rep.Rerank = 1000
 	}
@@ -818,6 +831,17 @@ func runQuery(ctx context.Context, pipe *Pipeline, req Request, mates int, isMat
 			q.kept[h.ID] = true
 		}
 	}
+	for _, id := range res.firstScan {
+		if isMate(id) {
+			q.KeptFirstScan++
+		}
+	}
+	q.ExpandedWith, q.ExpandMS = len(res.ExpandedWith), res.ExpandMS
+	for _, h := range res.Hits {
+		if h.Compared {
+			q.Compared++
+		}
+	}
 	if len(res.Hits) > 0 {
 		h := res.Hits[0]
 		q.TopID, q.TopScore = h.ID, h.Score
@@ -855,12 +879,17 @@ func identifyMates(ctx context.Context, q *BenchQuery, qp *cartridge.Prepared, g
 }
 
 func summarise(s *BenchSet) {
-	var coarse, total, cpu []float64
+	var coarse, expand, total, cpu []float64
 	top, withMates := 0, 0
 	for _, q := range s.Results {
 		s.Queries++
 		s.Mates += q.Mates
 		s.RecallAtK += float64(q.Kept)
+		s.RecallFirstScan += float64(q.KeptFirstScan)
+		if q.ExpandedWith > 0 {
+			s.Expanded++
+			expand = append(expand, q.ExpandMS)
+		}
 		s.Identified += q.Identified
 		s.RecallIdentified += float64(q.IdentifiedKept)
 		if q.Mates > 0 {
@@ -875,6 +904,7 @@ func summarise(s *BenchSet) {
 	}
 	if s.Mates > 0 {
 		s.RecallAtK /= float64(s.Mates)
+		s.RecallFirstScan /= float64(s.Mates)
 	}
 	if s.Identified > 0 {
 		s.RecallIdentified /= float64(s.Identified)
@@ -883,6 +913,7 @@ func summarise(s *BenchSet) {
 		s.Top1 = float64(top) / float64(withMates)
 	}
 	s.CoarseMSMedian = quantile(coarse, 0.5)
+	s.ExpandMSMedian = quantile(expand, 0.5)
 	s.QueryMSMedian = quantile(total, 0.5)
 	s.QueryMSP95 = quantile(total, 0.95)
 	s.CPUMSMedian = quantile(cpu, 0.5)

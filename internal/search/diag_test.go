@@ -27,53 +27,10 @@ func TestDiagnoseMates(t *testing.T) {
 		t.Fatal(err)
 	}
 	const shots = 4
-	idx := NewIndex(0)
-	truthRot := map[string]float64{}
+	idx, truthRot, _ := diagCorpus(t, firearms, distractors, os.Getenv("TRACEMARK_SEARCH_DIAG_RAW") != "")
 	ctx := context.Background()
-	var mu = make(chan struct{}, 1)
 	pcfg, _ := cartridge.PreprocessPreset("default")
 	pcfg.Processed = true
-	bulk := bulkPreprocess(pcfg)
-	raw := os.Getenv("TRACEMARK_SEARCH_DIAG_RAW") != ""
-	parallelFor(ctx, 2, firearms, func(g int) {
-		sg := NewSigner()
-		scans, err := synthFirearm(1, g, shots)
-		if err != nil {
-			panic(err)
-		}
-		for s, sc := range scans {
-			m := sc.Surface
-			if !raw {
-				pp, err := cartridge.Preprocess(sc.Surface, bulk)
-				if err != nil {
-					panic(err)
-				}
-				m = pp.Map
-			}
-			f, err := sg.Cartridge(m)
-			if err != nil {
-				panic(err)
-			}
-			mu <- struct{}{}
-			truthRot[synthID(g, s)] = sc.Truth.RotationDeg
-			<-mu
-			if err := idx.Add(synthID(g, s), Class{Kind: KindCartridge}, f); err != nil {
-				panic(err)
-			}
-			for v := 1; v <= distractorVariants; v++ {
-				if (g*shots+s)*distractorVariants+v-1 >= distractors {
-					break
-				}
-				f, err := sg.Cartridge(dihedral(m, v))
-				if err != nil {
-					panic(err)
-				}
-				if err := idx.Add(distractorID(g, s, v), Class{Kind: KindCartridge}, f); err != nil {
-					panic(err)
-				}
-			}
-		}
-	})
 	loader := &benchLoader{seed: 1, pcfg: pcfg, ccfg: cartridge.DefaultConfig()}
 	n := idx.Len()
 	t.Logf("index %d rows", n)

@@ -57,6 +57,38 @@
 // registration sweep at 50 µm separates all but the pairs with the least
 // common contact. The bench (tracemark bench search) reports recall@K.
 //
+// # Query expansion (cartridge cases)
+//
+// A firing that shares little contact with the query can share much more
+// with another firing of the same firearm, and the search usually finds
+// that one (query expansion, as Chum et al., "Total recall", ICCV 2007, do
+// for image retrieval). So after the full comparison of the best Full
+// coarse candidates, Pipeline.Search takes those the engine identifies
+// (high-CMC ≥ IdentifiedCMC; at most PipelineConfig.Expand, default 3,
+// best first), derives their features from their prepared surfaces, turns
+// and shifts each into the query's frame by its coarse registration and
+// adds it to the query (expandFeatures: the maps summed, the polar
+// harmonics averaged), and scans the corpus again with that query: one
+// rotation hypothesis, the sweep of the best 300 (ExpandRerankDefault).
+// Every candidate keeps the better of its two coarse scores; the list
+// stays at K (the compared hits, then the best others by coarse score);
+// new candidates among the best Full by coarse score get the full
+// comparison too. Hits only the expanded query found are marked
+// (Hit.Expanded; Registration.Expanded in the server's stored lists) and
+// Result.ExpandedWith names the hits used. A query with no identified hit,
+// the common case for a new crime-scene exhibit, costs nothing more.
+// Seeds come only from the engine's identification, not from the coarse
+// score, so that an unrelated candidate cannot steer the second scan.
+//
+// Measured with TestDiagnoseExpansion (TRACEMARK_SEARCH_DIAG_EXPAND=
+// firearms:distractors:queries:seeds, seeds = the best coarse candidates
+// scoring ≥ 0.2, all of them mates here): at 10,000 exhibits
+// (500:8000:60, 180 mates) the plain search loses 15, the expanded search
+// 7 with one seed and 4 with three; at 100,000 (5000:79960:40, the bench's
+// 120 mates) the plain search loses 17, the expanded search 4 with three
+// seeds and a second scan like the first (two hypotheses, the sweep of
+// 1,000) and 5 with the pipeline's cheaper one (one hypothesis, 300).
+//
 // # Known limits (measured)
 //
 // At 100,000 exhibits (20,000 synthetic firings of 5,000 firearms, 79,960

@@ -90,6 +90,14 @@ type PipelineConfig struct {
 	// cartridge candidate in the exhaustive scan (Query.Hypotheses;
 	// default 2).
 	Hypotheses int
+	// Expand is how many of the fully compared cartridge candidates that
+	// the engine identifies (high-CMC ≥ IdentifiedCMC), best first, are
+	// added to the query for a second coarse scan: query expansion (see
+	// Search). Default 3; negative: off.
+	Expand int
+	// ExpandRerank and ExpandHypotheses are the second scan's Rerank and
+	// Hypotheses (defaults ExpandRerankDefault and 1).
+	ExpandRerank, ExpandHypotheses int
 	// MaxRotationDeg bounds the coarse rotation search (Query.MaxRotationDeg;
 	// default: the engine's rotation grid, ±30° plus one polar cell).
 	MaxRotationDeg float64
@@ -153,6 +161,15 @@ func NewCoarsePipeline(coarse Coarse, source PreparedSource, bullets BulletSourc
 		cfg.Full = 20
 	}
 	cfg.Full = min(cfg.Full, cfg.K)
+	if cfg.Expand == 0 {
+		cfg.Expand = 3
+	}
+	if cfg.ExpandRerank <= 0 {
+		cfg.ExpandRerank = ExpandRerankDefault
+	}
+	if cfg.ExpandHypotheses <= 0 {
+		cfg.ExpandHypotheses = 1
+	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -210,6 +227,10 @@ type Request struct {
 type Hit struct {
 	Candidate
 	Rank int `json:"rank"` // 1-based
+	// Expanded is true for a candidate that only the expanded query
+	// (Result.ExpandedWith) found: it was not among the query's own best
+	// K. A candidate both found scores the better of its coarse scores.
+	Expanded bool `json:"expanded,omitempty"`
 	// Compared is true when the full comparison ran; Score, Log10LR and
 	// the registration are set only then.
 	Compared bool    `json:"compared"`
@@ -225,12 +246,18 @@ type Hit struct {
 // Result is a ranked candidate list: the fully compared candidates by
 // descending score, then the other coarse candidates by coarse score.
 type Result struct {
-	Hits       []Hit   `json:"hits"`
-	Compatible int     `json:"compatible"` // exhibits passing the class prefilter
-	Reranked   int     `json:"reranked"`
-	CoarseMS   float64 `json:"coarse_ms"`
-	FullMS     float64 `json:"full_ms"`
-	TotalMS    float64 `json:"total_ms"`
+	Hits       []Hit `json:"hits"`
+	Compatible int   `json:"compatible"` // exhibits passing the class prefilter
+	Reranked   int   `json:"reranked"`
+	// ExpandedWith lists the identified candidates added to the query for
+	// the second coarse scan (PipelineConfig.Expand), best first.
+	ExpandedWith []string `json:"expanded_with,omitempty"`
+	CoarseMS     float64  `json:"coarse_ms"`
+	ExpandMS     float64  `json:"expand_ms,omitempty"` // the second coarse scan
+	FullMS       float64  `json:"full_ms"`
+	TotalMS      float64  `json:"total_ms"`
+
+	firstScan []string // the query's own coarse candidates (for the bench)
 }
 
 // Search runs the whole pipeline for one query.
@@ -256,27 +283,42 @@ func (p *Pipeline) Search(ctx context.Context, req Request) (*Result, error) {
 	res := &Result{Compatible: st.Compatible, Reranked: st.Reranked}
 	res.CoarseMS = ms(time.Since(start))
 	hits := make([]Hit, len(cands))
+	res.firstScan = make([]string, len(cands))
 	for i, c := range cands {
 		hits[i] = Hit{Candidate: c}
+		res.firstScan[i] = c.ID
 	}
 	t1 := time.Now()
-	n := min(full, len(hits))
-	switch req.Features.Kind {
-	case KindCartridge:
-		if n > 0 && (req.Prepared == nil || p.source == nil) {
-			return nil, errors.New("search: a cartridge search needs the query's prepared surface and a source of prepared candidates")
-		}
-		parallelFor(ctx, p.cfg.Workers, n, func(i int) { p.compareCartridge(ctx, req.Prepared, &hits[i]) })
-	case KindBullet:
-		if n > 0 && (req.Bullet == nil || p.bullets == nil) {
-			return nil, errors.New("search: a bullet search needs the query's processed bullet and a source of candidate bullets")
-		}
-		parallelFor(ctx, p.cfg.Workers, n, func(i int) { p.compareBullet(ctx, req.Bullet, &hits[i]) })
-	}
-	if err := ctx.Err(); err != nil {
+	if err := p.compare(ctx, req, hits[:min(full, len(hits))]); err != nil {
 		return nil, err
 	}
 	res.FullMS = ms(time.Since(t1))
+	if req.Features.Kind == KindCartridge && p.cfg.Expand > 0 {
+		t2 := time.Now()
+		var seeds []string
+		if hits, seeds, err = p.expand(ctx, req, q, hits); err != nil {
+			return nil, err
+		}
+		res.ExpandedWith = seeds
+		res.ExpandMS = ms(time.Since(t2))
+		// The candidates the expansion brought among the best full by
+		// coarse score get the full comparison too, at most Expand of
+		// them (best first): each identified hit may bring in about one
+		// more firing of its firearm, and each full comparison costs about
+		// 0.2 s of CPU.
+		t3 := time.Now()
+		var fresh []int
+		for i := range hits[:min(full, len(hits))] {
+			if !hits[i].Compared && hits[i].Error == "" && len(fresh) < p.cfg.Expand {
+				fresh = append(fresh, i)
+			}
+		}
+		parallelFor(ctx, p.cfg.Workers, len(fresh), func(j int) { p.compareCartridge(ctx, req.Prepared, &hits[fresh[j]]) })
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		res.FullMS += ms(time.Since(t3))
+	}
 	sort.SliceStable(hits, func(i, j int) bool {
 		a, b := &hits[i], &hits[j]
 		if a.Compared != b.Compared {
@@ -293,6 +335,106 @@ func (p *Pipeline) Search(ctx context.Context, req Request) (*Result, error) {
 	res.Hits = hits
 	res.TotalMS = ms(time.Since(start))
 	return res, nil
+}
+
+// compare runs the full comparison on hits in parallel.
+func (p *Pipeline) compare(ctx context.Context, req Request, hits []Hit) error {
+	n := len(hits)
+	switch req.Features.Kind {
+	case KindCartridge:
+		if n > 0 && (req.Prepared == nil || p.source == nil) {
+			return errors.New("search: a cartridge search needs the query's prepared surface and a source of prepared candidates")
+		}
+		parallelFor(ctx, p.cfg.Workers, n, func(i int) { p.compareCartridge(ctx, req.Prepared, &hits[i]) })
+	case KindBullet:
+		if n > 0 && (req.Bullet == nil || p.bullets == nil) {
+			return errors.New("search: a bullet search needs the query's processed bullet and a source of candidate bullets")
+		}
+		parallelFor(ctx, p.cfg.Workers, n, func(i int) { p.compareBullet(ctx, req.Bullet, &hits[i]) })
+	}
+	return ctx.Err()
+}
+
+// expand is query expansion (Chum et al., "Total recall", 2007, for image
+// retrieval): two firings of a firearm that share little contact with the
+// query may share more with a third firing the search has already found.
+// The candidates the engine identifies (at most Expand, best first) are
+// brought into the query's frame by their coarse registration and added to
+// its map and polar spectrum (expandFeatures); the corpus is scanned again
+// with that query, and every candidate keeps the better of its two coarse
+// scores. The list stays at q.K: the fully compared hits, then the best of
+// the others by coarse score. Measured by TestDiagnoseExpansion and
+// tracemark bench search (doc.go).
+func (p *Pipeline) expand(ctx context.Context, req Request, q Query, hits []Hit) ([]Hit, []string, error) {
+	var seeds []*Hit
+	for i := range hits {
+		if h := &hits[i]; h.Compared && h.HighCMC >= IdentifiedCMC {
+			seeds = append(seeds, h)
+		}
+	}
+	if len(seeds) == 0 || p.source == nil {
+		return hits, nil, nil
+	}
+	sort.SliceStable(seeds, func(i, j int) bool { return seeds[i].Score > seeds[j].Score })
+	seeds = seeds[:min(len(seeds), p.cfg.Expand)]
+	comb := req.Features
+	signer := NewSigner()
+	ids := make([]string, 0, len(seeds))
+	for _, h := range seeds {
+		prep, err := p.source.Prepared(ctx, h.ID)
+		if err != nil {
+			return nil, nil, fmt.Errorf("search: expanding with %s: %w", h.ID, err)
+		}
+		f, err := signer.Cartridge(prep.Map)
+		if err != nil {
+			return nil, nil, fmt.Errorf("search: expanding with %s: %w", h.ID, err)
+		}
+		if comb, err = expandFeatures(comb, f, h.Candidate.registration()); err != nil {
+			return nil, nil, fmt.Errorf("search: expanding with %s: %w", h.ID, err)
+		}
+		ids = append(ids, h.ID)
+	}
+	q.Features, q.Rerank, q.Hypotheses = comb, p.cfg.ExpandRerank, p.cfg.ExpandHypotheses
+	cands, _, err := p.coarse.Query(ctx, q)
+	if err != nil {
+		return nil, nil, fmt.Errorf("search: expanded query: %w", err)
+	}
+	at := make(map[string]int, len(hits))
+	for i, h := range hits {
+		at[h.ID] = i
+	}
+	for _, c := range cands {
+		i, ok := at[c.ID]
+		if !ok {
+			hits = append(hits, Hit{Candidate: c, Expanded: true})
+			continue
+		}
+		if c.Score > hits[i].Candidate.Score {
+			hits[i].Candidate = c
+		}
+	}
+	sort.SliceStable(hits, func(i, j int) bool {
+		if hits[i].Candidate.Score != hits[j].Candidate.Score {
+			return hits[i].Candidate.Score > hits[j].Candidate.Score
+		}
+		return hits[i].ID < hits[j].ID
+	})
+	slots := q.K
+	for _, h := range hits {
+		if h.Compared {
+			slots--
+		}
+	}
+	out := hits[:0]
+	for _, h := range hits {
+		if h.Compared || slots > 0 {
+			if !h.Compared {
+				slots--
+			}
+			out = append(out, h)
+		}
+	}
+	return out, ids, nil
 }
 
 func (p *Pipeline) compareCartridge(ctx context.Context, query *cartridge.Prepared, h *Hit) {

@@ -418,15 +418,20 @@ type Query struct {
 
 // Stats reports a search.
 type Stats struct {
-	Corpus     int     `json:"corpus"`      // entries in the index (all agencies)
-	Compatible int     `json:"compatible"`  // passing the class prefilter
-	Coarse     int     `json:"coarse"`      // kept by the coarse stage
-	Compared   int     `json:"compared"`    // given the full comparison
-	CoarseMS   float64 `json:"coarse_ms"`   // prefilter + coarse stage
-	FullMS     float64 `json:"full_ms"`     // full comparisons
-	Engine     string  `json:"engine"`      // "cartridge-cmc" or "bullet-sam"
-	Pipeline   string  `json:"pipeline"`    // which search pipeline ran
-	FailedFull int     `json:"failed_full"` // candidates whose full comparison failed (left out)
+	Corpus     int     `json:"corpus"`     // entries in the index (all agencies)
+	Compatible int     `json:"compatible"` // passing the class prefilter
+	Coarse     int     `json:"coarse"`     // kept by the coarse stage
+	Compared   int     `json:"compared"`   // given the full comparison
+	CoarseMS   float64 `json:"coarse_ms"`  // prefilter + coarse stage
+	FullMS     float64 `json:"full_ms"`    // full comparisons
+	// ExpandedWith lists the identified candidates that expanded the query
+	// for a second coarse scan (search.PipelineConfig.Expand); ExpandMS is
+	// what that took.
+	ExpandedWith []string `json:"expanded_with,omitempty"`
+	ExpandMS     float64  `json:"expand_ms,omitempty"`
+	Engine       string   `json:"engine"`      // "cartridge-cmc" or "bullet-sam"
+	Pipeline     string   `json:"pipeline"`    // which search pipeline ran
+	FailedFull   int      `json:"failed_full"` // candidates whose full comparison failed (left out)
 }
 
 // Registration is what a candidate's registration JSON holds.
@@ -436,6 +441,10 @@ type Registration struct {
 	// CoarseOnly marks a candidate listed without the full comparison
 	// (Query.Full): only CoarseScore is set.
 	CoarseOnly bool `json:"coarse_only,omitempty"`
+	// Expanded marks a candidate that only the expanded query found
+	// (search.Hit.Expanded): it resembles the identified hits more than
+	// the query itself.
+	Expanded bool `json:"expanded,omitempty"`
 	// Cartridge cases.
 	ThetaDeg *float64 `json:"theta_deg,omitempty"`
 	DXUM     *float64 `json:"dx_um,omitempty"`
@@ -455,7 +464,7 @@ type Registration struct {
 // marked CoarseOnly.
 func (c *Correlator) Search(ctx context.Context, q Query) ([]domain.Candidate, Stats, error) {
 	const op = "server.Search"
-	st := Stats{Pipeline: "search.Pipeline: class prefilter → coarse signature → full engine on top K"}
+	st := Stats{Pipeline: "search.Pipeline: class prefilter → coarse signature → full engine on top K → query expansion with the identified hits"}
 	if q.Features == nil {
 		return nil, st, errs.Errorf(op, errs.Invalid, "the query has no search features")
 	}
@@ -511,6 +520,7 @@ func (c *Correlator) Search(ctx context.Context, q Query) ([]domain.Candidate, S
 		return nil, st, errs.E(op, errs.Invalid, err)
 	}
 	st.Compatible, st.Coarse, st.CoarseMS, st.FullMS = res.Compatible, len(res.Hits), res.CoarseMS, res.FullMS
+	st.ExpandedWith, st.ExpandMS = res.ExpandedWith, res.ExpandMS
 	var list []domain.Candidate
 	for _, h := range res.Hits {
 		if !h.Compared {
@@ -518,12 +528,12 @@ func (c *Correlator) Search(ctx context.Context, q Query) ([]domain.Candidate, S
 				st.FailedFull++
 				c.log.Debug("full comparison failed", "candidate", h.ID, "err", h.Error)
 			} else if q.Full != 0 && len(list) < k {
-				list = append(list, candidate(c.hitScan(q.Kind, h.ID), 0, nil, Registration{Kind: q.Kind.String(), CoarseScore: h.Candidate.Score, CoarseOnly: true}))
+				list = append(list, candidate(c.hitScan(q.Kind, h.ID), 0, nil, Registration{Kind: q.Kind.String(), CoarseScore: h.Candidate.Score, CoarseOnly: true, Expanded: h.Expanded}))
 			}
 			continue
 		}
 		st.Compared++
-		scan, reg := domain.ScanID(h.ID), Registration{Kind: q.Kind.String(), CoarseScore: h.Candidate.Score}
+		scan, reg := domain.ScanID(h.ID), Registration{Kind: q.Kind.String(), CoarseScore: h.Candidate.Score, Expanded: h.Expanded}
 		var calibrated *float64
 		if q.Kind == search.KindCartridge {
 			if r := h.Registration; r != nil {

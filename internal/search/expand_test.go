@@ -2,9 +2,11 @@ package search
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tracemark/tracemark/internal/compare/cartridge"
@@ -213,4 +215,32 @@ func TestPipelineExpansion(t *testing.T) {
 		t.Errorf("expanded search's top hit is %s, want B", res.Hits[0].ID)
 	}
 	t.Logf("plain %v; expanded %v (C: coarse %.3f, high-CMC %d)", ids(plain), ids(res), c.Candidate.Score, c.HighCMC)
+
+	// A seed whose surface cannot be read leaves the query's own list and
+	// says why.
+	pipe, err := NewPipeline(idx, &failSecond{PreparedSource: mem, id: "B"}, nil, PipelineConfig{K: 3, Full: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken, err := pipe.Search(ctx, Request{ID: "A", Features: feats["A"], Prepared: prep["A"]})
+	if err != nil {
+		t.Fatalf("a failed expansion failed the search: %v", err)
+	}
+	if broken.ExpandError == "" || len(broken.ExpandedWith) != 0 || !slices.Equal(ids(broken), ids(plain)) {
+		t.Errorf("failed expansion: error %q, expanded with %v, hits %v; want an error and the plain hits %v", broken.ExpandError, broken.ExpandedWith, ids(broken), ids(plain))
+	}
+}
+
+// failSecond fails every load of id after the first.
+type failSecond struct {
+	PreparedSource
+	id    string
+	loads atomic.Int32
+}
+
+func (f *failSecond) Prepared(ctx context.Context, id string) (*cartridge.Prepared, error) {
+	if id == f.id && f.loads.Add(1) > 1 {
+		return nil, errors.New("blob store unreachable")
+	}
+	return f.PreparedSource.Prepared(ctx, id)
 }

@@ -254,8 +254,12 @@ type Result struct {
 	ExpandedWith []string `json:"expanded_with,omitempty"`
 	CoarseMS     float64  `json:"coarse_ms"`
 	ExpandMS     float64  `json:"expand_ms,omitempty"` // the second coarse scan
-	FullMS       float64  `json:"full_ms"`
-	TotalMS      float64  `json:"total_ms"`
+	// ExpandError says why the expansion failed in part or whole (a seed's
+	// surface could not be read, the second scan failed); the list is then
+	// what the rest gave.
+	ExpandError string  `json:"expand_error,omitempty"`
+	FullMS      float64 `json:"full_ms"`
+	TotalMS     float64 `json:"total_ms"`
 
 	firstScan []string // the query's own coarse candidates (for the bench)
 }
@@ -296,8 +300,12 @@ func (p *Pipeline) Search(ctx context.Context, req Request) (*Result, error) {
 	if req.Features.Kind == KindCartridge && p.cfg.Expand > 0 {
 		t2 := time.Now()
 		var seeds []string
-		if hits, seeds, err = p.expand(ctx, req, q, hits); err != nil {
+		hits, seeds, err = p.expand(ctx, req, q, hits)
+		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		if err != nil { // the first list stands; say why it was not expanded
+			res.ExpandError = err.Error()
 		}
 		res.ExpandedWith = seeds
 		res.ExpandMS = ms(time.Since(t2))
@@ -380,24 +388,23 @@ func (p *Pipeline) expand(ctx context.Context, req Request, q Query, hits []Hit)
 	comb := req.Features
 	signer := NewSigner()
 	ids := make([]string, 0, len(seeds))
+	var errs []error
 	for _, h := range seeds {
-		prep, err := p.source.Prepared(ctx, h.ID)
+		next, err := p.expandWith(ctx, signer, comb, h)
 		if err != nil {
-			return nil, nil, fmt.Errorf("search: expanding with %s: %w", h.ID, err)
+			errs = append(errs, fmt.Errorf("search: expanding with %s: %w", h.ID, err))
+			continue
 		}
-		f, err := signer.Cartridge(prep.Map)
-		if err != nil {
-			return nil, nil, fmt.Errorf("search: expanding with %s: %w", h.ID, err)
-		}
-		if comb, err = expandFeatures(comb, f, h.Candidate.registration()); err != nil {
-			return nil, nil, fmt.Errorf("search: expanding with %s: %w", h.ID, err)
-		}
+		comb = next
 		ids = append(ids, h.ID)
+	}
+	if len(ids) == 0 {
+		return hits, nil, errors.Join(errs...)
 	}
 	q.Features, q.Rerank, q.Hypotheses = comb, p.cfg.ExpandRerank, p.cfg.ExpandHypotheses
 	cands, _, err := p.coarse.Query(ctx, q)
 	if err != nil {
-		return nil, nil, fmt.Errorf("search: expanded query: %w", err)
+		return hits, nil, errors.Join(append(errs, fmt.Errorf("search: expanded query: %w", err))...)
 	}
 	at := make(map[string]int, len(hits))
 	for i, h := range hits {
@@ -434,7 +441,20 @@ func (p *Pipeline) expand(ctx context.Context, req Request, q Query, hits []Hit)
 			out = append(out, h)
 		}
 	}
-	return out, ids, nil
+	return out, ids, errors.Join(errs...)
+}
+
+// expandWith adds the hit h, derived from its prepared surface, to comb.
+func (p *Pipeline) expandWith(ctx context.Context, signer *Signer, comb *Features, h *Hit) (*Features, error) {
+	prep, err := p.source.Prepared(ctx, h.ID)
+	if err != nil {
+		return nil, err
+	}
+	f, err := signer.Cartridge(prep.Map)
+	if err != nil {
+		return nil, err
+	}
+	return expandFeatures(comb, f, h.Candidate.registration())
 }
 
 func (p *Pipeline) compareCartridge(ctx context.Context, query *cartridge.Prepared, h *Hit) {

@@ -429,6 +429,7 @@ type Stats struct {
 	// what that took.
 	ExpandedWith []string `json:"expanded_with,omitempty"`
 	ExpandMS     float64  `json:"expand_ms,omitempty"`
+	ExpandError  string   `json:"expand_error,omitempty"`
 	Engine       string   `json:"engine"`      // "cartridge-cmc" or "bullet-sam"
 	Pipeline     string   `json:"pipeline"`    // which search pipeline ran
 	FailedFull   int      `json:"failed_full"` // candidates whose full comparison failed (left out)
@@ -520,7 +521,10 @@ func (c *Correlator) Search(ctx context.Context, q Query) ([]domain.Candidate, S
 		return nil, st, errs.E(op, errs.Invalid, err)
 	}
 	st.Compatible, st.Coarse, st.CoarseMS, st.FullMS = res.Compatible, len(res.Hits), res.CoarseMS, res.FullMS
-	st.ExpandedWith, st.ExpandMS = res.ExpandedWith, res.ExpandMS
+	st.ExpandedWith, st.ExpandMS, st.ExpandError = res.ExpandedWith, res.ExpandMS, res.ExpandError
+	if res.ExpandError != "" {
+		c.log.Warn("query expansion failed; the candidates are those of the query alone", "err", res.ExpandError)
+	}
 	var list []domain.Candidate
 	for _, h := range res.Hits {
 		if !h.Compared {

@@ -85,7 +85,7 @@ shard's build (shard_parts) and every process's peak RSS and CPU
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "exhibits %d (synthetic %d, distractors %d, real %d), ingest %.1f/s in %.0f s\n", rep.Exhibits, rep.SyntheticCount, rep.DistractorCount, rep.RealCount, rep.IngestPerSecond, rep.IngestSeconds)
-			fmt.Fprintf(out, "k %d, full comparisons %d, rerank %d, query expansion with up to %d identified hits\n", rep.K, rep.Full, rep.Rerank, rep.Expand)
+			fmt.Fprintf(out, "k %d, full comparisons %d, rerank %d, rotation hypotheses %d, query expansion with up to %d identified hits\n", rep.K, rep.Full, rep.Rerank, rep.Hypotheses, rep.Expand)
 			fmt.Fprintf(out, "coarse %.1f ms median; query %.0f ms median, %.0f ms p95 (wall); %.0f ms CPU median\n", rep.CoarseMSMedian, rep.QueryMSMedian, rep.QueryMSP95, rep.CPUMSMedian)
 			for _, s := range []struct {
 				name string
@@ -142,7 +142,7 @@ shard's build (shard_parts) and every process's peak RSS and CPU
 	f.IntVar(&cfg.Pipeline.K, "k", 100, "coarse candidates kept per query")
 	f.IntVar(&cfg.Pipeline.Full, "full", 20, "candidates given the full comparison")
 	f.IntVar(&cfg.Pipeline.Rerank, "rerank", 1000, "exhaustive-scan survivors given the full rotation sweep")
-	f.IntVar(&cfg.Pipeline.Hypotheses, "hypotheses", 2, "polar rotation hypotheses registered per candidate in the exhaustive scan")
+	f.IntVar(&cfg.Pipeline.Hypotheses, "hypotheses", 0, "polar rotation hypotheses registered per candidate in the exhaustive scan (0: the pipeline's default, 1 with query expansion and 2 without)")
 	f.IntVar(&cfg.Pipeline.Expand, "expand", 3, "query expansion: identified hits added to the query for a second coarse scan (-1: off)")
 	f.IntVar(&cfg.Pipeline.ExpandRerank, "expand-rerank", search.ExpandRerankDefault, "the second scan's rerank depth")
 	f.IntVar(&cfg.Pipeline.ExpandHypotheses, "expand-hypotheses", 1, "the second scan's polar rotation hypotheses")

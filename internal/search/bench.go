@@ -178,6 +178,7 @@ type BenchReport struct {
 	K               int        `json:"k"`
 	Full            int        `json:"full"`
 	Rerank          int        `json:"rerank"`
+	Hypotheses      int        `json:"hypotheses"`
 	Expand          int        `json:"expand"` // PipelineConfig.Expand (≤ 0: off)
 	CoarseMSMedian  float64    `json:"coarse_ms_median"`
 	QueryMSMedian   float64    `json:"query_ms_median"`
@@ -713,6 +714,7 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 		return nil, err
 	}
 	rep.K, rep.Full, rep.Rerank, rep.Expand = pipe.cfg.K, pipe.cfg.Full, cfg.Pipeline.Rerank, max(0, pipe.cfg.Expand)
+	rep.Hypotheses = pipe.cfg.Hypotheses
 	if rep.Rerank <= 0 {
 		rep.Rerank = 1000
 	}

@@ -35,7 +35,8 @@
 // MaxRotationDeg and transforms each. Then, phase-coherently:
 //
 //  1. exhaustive scan: per compatible row, the polar correlation over the
-//     angle cells, and at its best Hypotheses peaks (default 2) the FFT
+//     angle cells, and at its best Hypotheses peaks (the pipeline's
+//     default: 1 with query expansion, 2 without; Query's: 2) the FFT
 //     cross-correlation of the registration maps at every shift within
 //     ±700 µm; the score is the peak normalised by the maps' norms (a
 //     zero-filled NCC). Keeps Rerank (default 1000);
@@ -96,19 +97,22 @@
 // of the best 10; tracemark bench search --queries 40, feature format 3):
 // recall@100 is 1.000 on the 126 Fadul mates and top-1 1.000 (every
 // Fadul query's best candidate among 100,000 is a mate); on the 120
-// synthetic mates recall@100 is 0.858, 0.919 over the 111 of them the
-// engine identifies when it compares the pair directly (high-CMC ≥ 6,
-// --engine-mates), top-1 1.000. The recall varies with the queries drawn:
-// the 20 queries of the earlier runs keep 56 of their 60 mates (0.933; 55
-// with format 2), the other 20 keep 47. On a quiet machine a query takes
-// 3.0 s wall (median; p95 3.5 s), of which the coarse stage 2.1 s, and
-// 5.7 s of process CPU; peak RSS 3.0 GiB (index 1,085 MiB, prepared cache
-// 512 MiB). With a 1 GiB prepared cache, measured exactly since
+// synthetic mates recall@100 is 0.992 with query expansion (1.000 over
+// the 111 of them the engine identifies when it compares the pair
+// directly, high-CMC ≥ 6, --engine-mates; the one lost is not), top-1
+// 1.000. The query's own scan keeps 0.858 (0.919 of the identified): the
+// figures until session 5, with two hypotheses; one keeps the same 103.
+// A query takes 4.6 s wall (median; p95 7.1 s: the machine slowed during
+// the run, the same first scan taking 1.2 s early and 1.8 s late), of
+// which the first coarse scan 1.7 s and the expanded one 1.5 s, and 8.8 s
+// of process CPU; peak RSS 3.1 GiB (index 1,085 MiB, prepared cache 512
+// MiB). Without the expansion, with two hypotheses: 3.0 s (p95 3.5 s),
+// 5.7 s of CPU, 3.0 GiB. With a 1 GiB prepared cache, measured exactly since
 // Prepared.Bytes, the heap met the bench's 3 GiB soft limit and the
 // collector ran all the time (6.0 s median for the real queries): the
 // cache budget is 512 MiB in the bench and the server.
 //
-// Why synthetic mates are lost at 100,000 (TestDiagnoseMates with
+// Why the query's own scan loses synthetic mates at 100,000 (TestDiagnoseMates with
 // TRACEMARK_SEARCH_DIAG=5000:79960:40 and _ENGINE=1; the same 120 mates, 17
 // lost): 16 are not among the exhaustive scan's best 1,000 (ranks 588 to
 // 98,186) and one falls just below the 100th best after the sweep (0.136
@@ -191,10 +195,15 @@
 // inverse FFTs to the rows of the searched shifts saved; ≈ 13 µs each
 // now), the sweep ≈ 0.45 ms (about 28 registrations), deriving a row
 // from a stored blob 0.17–0.19 ms; computing the features of a scan
-// (BenchmarkSignature) 2.9–3.1 ms. A query thus costs about N × 38 µs +
-// Rerank × 0.45 ms + Full × ≈ 0.2 s (engine, fast mode, both directions,
-// candidates loaded through the cache) of CPU: at 100,000 with Full 10,
-// 5.7 CPU-s per query, 3.0 s wall on the two cores.
+// (BenchmarkSignature) 2.9–3.1 ms. With one hypothesis (the pipeline's
+// default with query expansion) the scan skips one registration, ≈ 13 µs
+// a row. A query thus costs about N × 25 µs + Rerank × 0.45 ms + Full × ≈
+// 0.2 s (engine, fast mode, both directions, candidates loaded through the
+// cache) of CPU, and when the engine identifies hits, the expanded query
+// as much again for its scan, 300 × 0.45 ms for its sweep and up to 3 more
+// full comparisons: at 100,000 with Full 10, 8.8 CPU-s per query, 4.6 s
+// wall on the two cores (tracemark bench search, median; 5.7 CPU-s and
+// 3.0 s without the expansion).
 //
 // Projection to 1,000,000 cartridge cases (no class prefilter, the worst
 // case): index ≈ 10.6 GiB resident, the exhaustive scan ≈ 38 CPU-s. The
@@ -202,11 +211,13 @@
 // worker processes (Shards, ShardOf; tracemark serve --shard i/n on each
 // worker and --remote-shards n on the querying node, over NATS
 // request-reply): 8 workers × 2 cores holding 125,000 rows each (≈ 1.3 GiB
-// resident and ≈ 4.7 CPU-s per query each for the scan, plus its own sweep
-// of Rerank rows, 0.45 CPU-s: ≈ 2.5 s wall), each returning its best K to
+// resident and ≈ 3.1 CPU-s per query each for the scan, plus its own sweep
+// of Rerank rows, 0.45 CPU-s: ≈ 1.8 s wall), each returning its best K to
 // the querying node, which merges them by coarse score (exact: a row's
 // score does not depend on the rest of the corpus) and runs the full
-// comparison of the top 10 (≈ 2 CPU-s): ≈ 4–5 s wall per query. The
+// comparison of the top 10 (≈ 2 CPU-s): ≈ 3 s wall per query; a query
+// whose hits the engine identifies sends the expanded query to the shards
+// too (≈ 1.7 s more) and compares up to 3 more candidates: ≈ 5 s wall. The
 // querying node (and tracemark worker --remote-shards n) keeps only the
 // entries' metadata: ≈ 540 B per entry, 0.5 GiB at 1,000,000, against
 // ≈ 11 KB with a local index (BenchmarkCorrelatorMemory in

@@ -98,14 +98,17 @@ func TestDiagnoseExpansion(t *testing.T) {
 	if v, err := strconv.ParseFloat(os.Getenv("TRACEMARK_SEARCH_DIAG_EXPAND_MIN"), 64); err == nil {
 		minSeed = v
 	}
-	const shots, hyp, rerank, k = 4, 2, 1000, 100
+	const shots, rerank, k = 4, 1000, 100
+	hyp := 2 // the first scan's (TRACEMARK_SEARCH_DIAG_HYP)
+	if h, err := strconv.Atoi(os.Getenv("TRACEMARK_SEARCH_DIAG_HYP")); err == nil {
+		hyp = h
+	}
 	idx, _, feats := diagCorpus(t, firearms, distractors, false)
 	n := idx.Len()
 	t.Logf("index %d rows", n)
 	type rs struct {
-		row    int
-		filter float64
-		swept  registration
+		row   int
+		swept registration
 	}
 	// search returns every row's filter score and the sweeps of the best
 	// rerank, by row.

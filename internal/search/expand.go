@@ -60,18 +60,6 @@ func expandFeatures(q, e *Features, r registration) (*Features, error) {
 	return out, nil
 }
 
-// sampleMap interpolates a stored map bilinearly at (x, y) pixels; 0
-// outside it.
-func sampleMap(m []int8, x, y float64) float64 {
-	x0, y0 := int(math.Floor(x)), int(math.Floor(y))
-	if x0 < 0 || y0 < 0 || x0 >= MapSize-1 || y0 >= MapSize-1 {
-		return 0
-	}
-	tx, ty := x-float64(x0), y-float64(y0)
-	i := y0*MapSize + x0
-	return (1-ty)*((1-tx)*float64(m[i])+tx*float64(m[i+1])) + ty*((1-tx)*float64(m[i+MapSize])+tx*float64(m[i+MapSize+1]))
-}
-
 // registration returns the coarse registration a cartridge candidate
 // carries (Candidate.RotationDeg, ShiftXUM, ShiftYUM) in the scorer's
 // cells and pixels.

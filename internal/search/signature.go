@@ -398,15 +398,6 @@ func quantPolar(v float64) int8 {
 func regMap(dst []float64, m []int8, scale float32, theta float64) {
 	sn, cs := math.Sincos(theta * math.Pi / 180)
 	const c = float64(MapSize-1) / 2
-	at := func(x, y float64) float64 {
-		x0, y0 := int(math.Floor(x)), int(math.Floor(y))
-		if x0 < 0 || y0 < 0 || x0 >= MapSize-1 || y0 >= MapSize-1 {
-			return 0
-		}
-		tx, ty := x-float64(x0), y-float64(y0)
-		i := y0*MapSize + x0
-		return (1-ty)*((1-tx)*float64(m[i])+tx*float64(m[i+1])) + ty*((1-tx)*float64(m[i+MapSize])+tx*float64(m[i+MapSize+1]))
-	}
 	s := float64(scale) / 4
 	for oy := range RegSize {
 		for ox := range RegSize {
@@ -415,12 +406,24 @@ func regMap(dst []float64, m []int8, scale float32, theta float64) {
 				uy := float64(2*oy+sy) - c
 				for sx := range 2 {
 					ux := float64(2*ox+sx) - c
-					v += at(cs*ux-sn*uy+c, sn*ux+cs*uy+c)
+					v += sampleMap(m, cs*ux-sn*uy+c, sn*ux+cs*uy+c)
 				}
 			}
 			dst[oy*RegSize+ox] = v * s
 		}
 	}
+}
+
+// sampleMap interpolates a stored map bilinearly at (x, y) pixels; 0
+// outside it.
+func sampleMap(m []int8, x, y float64) float64 {
+	x0, y0 := int(math.Floor(x)), int(math.Floor(y))
+	if x0 < 0 || y0 < 0 || x0 >= MapSize-1 || y0 >= MapSize-1 {
+		return 0
+	}
+	tx, ty := x-float64(x0), y-float64(y0)
+	i := y0*MapSize + x0
+	return (1-ty)*((1-tx)*float64(m[i])+tx*float64(m[i+1])) + ty*((1-tx)*float64(m[i+MapSize])+tx*float64(m[i+MapSize+1]))
 }
 
 // regWeights holds, per half-spectrum cell (row r, column k) of a RegSize²

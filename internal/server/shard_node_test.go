@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -93,19 +94,27 @@ func TestShardedCorrelator(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, _, err := node.Corr.Search(ctx, q)
+		want, wantSt, err := node.Corr.Search(ctx, q)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var got []domain.Candidate
+		var gotSt server.Stats
 		// The shard workers subscribe in their goroutines: retry briefly.
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			if got, _, err = querying.Search(ctx, q); err == nil || time.Now().After(deadline) {
+			if got, gotSt, err = querying.Search(ctx, q); err == nil || time.Now().After(deadline) {
 				break
 			}
 		}
 		if err != nil {
 			t.Fatal(err)
+		}
+		// Every scan has a mate the engine identifies, so both searches
+		// expand the query with it; the sharded one sends the expanded
+		// query to the shards.
+		if len(wantSt.ExpandedWith) == 0 || wantSt.ExpandError != "" || !slices.Equal(gotSt.ExpandedWith, wantSt.ExpandedWith) {
+			t.Errorf("scan %s: expanded with %v (error %q) unsharded, %v (error %q) sharded; want the same identified hits",
+				scan, wantSt.ExpandedWith, wantSt.ExpandError, gotSt.ExpandedWith, gotSt.ExpandError)
 		}
 		w, g := summary(want), summary(got)
 		t.Logf("scan %s: %d candidates, top %s", scan, len(w), w[0])
